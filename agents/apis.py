@@ -1,0 +1,42 @@
+from django.contrib.auth import authenticate, login
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from agents import services
+from agents.models import Agent
+from agents.serializers import SessionLoginInput, SessionLoginOutput
+
+
+def client_ip(request) -> str:
+    return request.META.get("REMOTE_ADDR", "unknown")
+
+
+class SessionLoginApi(APIView):
+    """Log in for clients other than the browser (apps, load tests); sets the session cookie."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(request=SessionLoginInput, responses={200: SessionLoginOutput})
+    def post(self, request):
+        data = SessionLoginInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        email, password = data.validated_data["email"], data.validated_data["password"]
+        ip = client_ip(request)
+        if not services.login_attempt_allowed(email=email, ip=ip):
+            return Response(
+                {"detail": "Too many login attempts. Try again later."},
+                status=status.HTTP_429_TOO_MANY_REQUESTS,
+            )
+        user = authenticate(request, username=email, password=password)
+        if user is None:
+            return Response(
+                {"detail": "Wrong email or password."}, status=status.HTTP_401_UNAUTHORIZED
+            )
+        services.login_succeeded(email=email, ip=ip)
+        login(request, user)
+        agent_id = Agent.objects.filter(user=user).values_list("pk", flat=True).first()
+        return Response(SessionLoginOutput({"email": user.email, "agent_id": agent_id}).data)

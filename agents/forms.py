@@ -1,0 +1,23 @@
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+
+from agents import services
+
+
+class ThrottledLoginForm(AuthenticationForm):
+    """The browser login, under the same attempt limit as the session API."""
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": "Wrong email or password.",
+        "throttled": "Too many login attempts. Try again later.",
+    }
+
+    def clean(self):
+        email = self.cleaned_data.get("username") or ""
+        ip = self.request.META.get("REMOTE_ADDR", "unknown") if self.request else "unknown"
+        if email and not services.login_attempt_allowed(email=email, ip=ip):
+            raise forms.ValidationError(self.error_messages["throttled"], code="throttled")
+        cleaned = super().clean()
+        services.login_succeeded(email=email, ip=ip)
+        return cleaned

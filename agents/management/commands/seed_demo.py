@@ -1,0 +1,172 @@
+"""Demo data for `make run`: idempotent, so it runs on every start."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
+
+from agents import services as agent_services
+from agents.models import Agent, ShiftSlot, User
+from payouts.models import RateCard, RateCardEntry
+from tickets.assistant.demo_articles import DEMO_ARTICLES
+from tickets.models import KnowledgeArticle, Ticket
+
+DEFAULT_PASSWORD = "humanline-demo"  # noqa: S105 - documented demo password, refused with DEBUG off
+
+FIRST_NAMES = [
+    "Ana",
+    "Ben",
+    "Chloé",
+    "Dev",
+    "Emeka",
+    "Fatima",
+    "Gabriel",
+    "Hana",
+    "Ivan",
+    "Jia",
+    "Kofi",
+    "Lucía",
+    "Mateo",
+    "Nia",
+    "Omar",
+    "Priya",
+    "Quinn",
+    "Rosa",
+    "Sven",
+    "Tariq",
+]
+SEGMENTS = [Agent.Segment.STUDENT, Agent.Segment.RURAL, Agent.Segment.BRAND_FAN]
+SKILL_SETS = [
+    ["general", "billing", "refunds"],
+    ["general", "technical", "accounts"],
+    ["general", "billing", "disputes", "fraud"],
+    ["general", "refunds", "accounts", "billing"],
+]
+LANGUAGE_SETS = [["en"], ["en", "es"], ["en"], ["en", "fr"]]
+RATE_CARD = {  # minor units (cents) by priority
+    Ticket.Priority.LOW: 150,
+    Ticket.Priority.NORMAL: 250,
+    Ticket.Priority.HIGH: 400,
+    Ticket.Priority.URGENT: 600,
+}
+
+
+class Command(BaseCommand):
+    help = "Create demo data: an admin, approved agents, a knowledge base, a rate card, shifts."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--agents", type=int, default=8)
+        parser.add_argument("--password", default=DEFAULT_PASSWORD)
+        parser.add_argument("--force", action="store_true", help="Run even with DEBUG off.")
+
+    def handle(self, *args, agents: int, password: str, force: bool, **options):
+        if not settings.DEBUG and not force:
+            raise CommandError(
+                "seed_demo creates accounts with a known password; with DEBUG off it needs --force."
+            )
+        if not 0 <= agents <= 99:
+            raise CommandError("--agents must be between 0 and 99.")
+        with transaction.atomic():
+            self._admin(password)
+            created = self._agents(agents, password)
+            articles = self._articles()
+            self._rate_card()
+            slots = self._shift_slots()
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo data ready: admin@example.com, {agents} agents ({created} new), "
+                f"{articles} new articles, {slots} new shift slots. Password: {password}"
+            )
+        )
+
+    def _admin(self, password: str) -> None:
+        if not User.objects.filter(email="admin@example.com").exists():
+            User.objects.create_superuser(
+                email="admin@example.com", password=password, first_name="Ada"
+            )
+
+    def _agents(self, count: int, password: str) -> int:
+        created = 0
+        for i in range(1, count + 1):
+            email = f"agent{i:02d}@example.com"
+            if User.objects.filter(email=email).exists():
+                continue
+            agent = agent_services.agent_create(
+                email=email,
+                password=password,
+                first_name=FIRST_NAMES[(i - 1) % len(FIRST_NAMES)],
+                languages=LANGUAGE_SETS[(i - 1) % len(LANGUAGE_SETS)],
+                skills=SKILL_SETS[(i - 1) % len(SKILL_SETS)],
+                segment=SEGMENTS[(i - 1) % len(SEGMENTS)],
+                country=["US", "IN", "MX", "NG", "FR"][(i - 1) % 5],
+                active=True,
+            )
+            agent.weekly_availability = {
+                day: [["09:00", "17:00"]] for day in ["mon", "tue", "wed", "thu", "fri"]
+            }
+            agent.save(update_fields=["weekly_availability"])
+            created += 1
+        return created
+
+    def _articles(self) -> int:
+        created = 0
+        for article in DEMO_ARTICLES:
+            _, was_created = KnowledgeArticle.objects.get_or_create(
+                title=article["title"],
+                language=article["language"],
+                defaults={
+                    "body": article["body"],
+                    "topic": article["topic"],
+                    "keywords": ", ".join(article["keywords"]),
+                },
+            )
+            created += was_created
+        return created
+
+    def _rate_card(self) -> None:
+        if RateCard.objects.exists():
+            return
+        card = RateCard.objects.create(
+            name="Launch rates",
+            effective_from=timezone.now().replace(
+                month=1, day=1, hour=0, minute=0, second=0, microsecond=0
+            ),
+            currency=settings.PAYOUT_CURRENCY,
+            top_rating_bonus_cents=50,
+            shift_completion_bonus_cents=300,
+            surge_multiplier_pct=150,
+        )
+        RateCardEntry.objects.bulk_create(
+            [
+                RateCardEntry(rate_card=card, priority=priority, skill="", amount_cents=cents)
+                for priority, cents in RATE_CARD.items()
+            ]
+            + [
+                RateCardEntry(
+                    rate_card=card, priority=Ticket.Priority.HIGH, skill="fraud", amount_cents=500
+                )
+            ]
+        )
+
+    def _shift_slots(self) -> int:
+        """Half-hour slots for the working hours of the coming week, English and Spanish."""
+        start = timezone.now().replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+        created = 0
+        for half_hour in range(7 * 48):
+            starts_at = start + timedelta(minutes=30 * half_hour)
+            if not 8 <= starts_at.hour < 20:
+                continue
+            for language, skill, headcount in [("en", "general", 2), ("es", "general", 1)]:
+                _, was_created = ShiftSlot.objects.get_or_create(
+                    starts_at=starts_at,
+                    language=language,
+                    skill=skill,
+                    defaults={
+                        "ends_at": starts_at + timedelta(minutes=30),
+                        "headcount_required": headcount,
+                    },
+                )
+                created += was_created
+        return created

@@ -1,0 +1,179 @@
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.db import models
+from django.db.models import Q
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create_user(self, email: str, password: str | None, **extra_fields):
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra_fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **extra_fields):
+        extra_fields.setdefault("is_staff", False)
+        extra_fields.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra_fields)
+
+    def create_superuser(self, email: str, password: str | None = None, **extra_fields):
+        extra_fields.setdefault("is_staff", True)
+        extra_fields.setdefault("is_superuser", True)
+        return self._create_user(email, password, **extra_fields)
+
+
+class User(AbstractUser):
+    """A person who logs in: an agent, or an admin. Customers never log in."""
+
+    username = None
+    email = models.EmailField("email address", unique=True)
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    objects = UserManager()
+
+    def __str__(self) -> str:
+        return self.email
+
+
+class Agent(models.Model):
+    """A support agent's working profile. Every write goes through agents.services."""
+
+    class Status(models.TextChoices):
+        APPLIED = "applied", "Applied"
+        EMAIL_VERIFIED = "email_verified", "Email verified"
+        TRAINING = "training", "In training"
+        AWAITING_REVIEW = "awaiting_review", "Awaiting review"
+        APPROVED = "approved", "Approved"
+        ACTIVE = "active", "Active"
+        SUSPENDED = "suspended", "Suspended"
+        REJECTED = "rejected", "Rejected"
+
+    class Segment(models.TextChoices):
+        STUDENT = "student", "Student"
+        RURAL = "rural", "Rural resident"
+        BRAND_FAN = "brand_fan", "Brand fan"
+        OTHER = "other", "Other"
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    segment = models.CharField(max_length=16, choices=Segment.choices, default=Segment.OTHER)
+    country = models.CharField(max_length=2, blank=True, help_text="ISO 3166-1 alpha-2")
+    time_zone = models.CharField(max_length=64, default="UTC")
+    # Codes from agents.vocabulary; validated by the services that write them.
+    languages = models.JSONField(default=list)
+    skills = models.JSONField(default=list)
+    weekly_availability = models.JSONField(
+        default=dict, blank=True, help_text='{"mon": [["09:00", "13:00"]], …} in the time zone'
+    )
+    motivation = models.TextField(blank=True)
+
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.APPLIED)
+    capacity = models.PositiveSmallIntegerField(
+        default=3, help_text="How many chats the agent may hold at once."
+    )
+    # Presence. connection_count counts open agent sockets across all server processes;
+    # disconnected_at is when it last fell to zero, which starts the grace period.
+    is_online = models.BooleanField(default=False)
+    connection_count = models.IntegerField(default=0)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+    disconnected_at = models.DateTimeField(null=True, blank=True)
+
+    reliability_pct = models.PositiveSmallIntegerField(
+        default=100, help_text="Share of booked shifts turned up to, in percent."
+    )
+    surge_opt_in = models.BooleanField(default=False)
+
+    stripe_account_id = models.CharField(max_length=64, blank=True)
+    payouts_enabled = models.BooleanField(default=False)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(capacity__gte=1), name="agent_capacity_positive"),
+            models.CheckConstraint(
+                condition=Q(connection_count__gte=0), name="agent_connection_count_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(reliability_pct__lte=100), name="agent_reliability_is_a_percent"
+            ),
+            models.UniqueConstraint(
+                fields=["stripe_account_id"],
+                condition=~Q(stripe_account_id=""),
+                name="agent_stripe_account_unique",
+            ),
+        ]
+        indexes = [
+            # The disconnect sweep: online agents whose sockets are all gone.
+            models.Index(fields=["is_online", "disconnected_at"], name="agent_presence_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return self.user.first_name or self.user.email.split("@")[0]
+
+    @property
+    def may_work(self) -> bool:
+        return self.status == self.Status.ACTIVE and self.user.is_active
+
+
+class AgentStatusEvent(models.Model):
+    """Audit trail of an agent's status: who moved it, when and why."""
+
+    agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="status_events")
+    from_status = models.CharField(max_length=20, choices=Agent.Status.choices)
+    to_status = models.CharField(max_length=20, choices=Agent.Status.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.agent}: {self.from_status} → {self.to_status}"
+
+
+class ShiftSlot(models.Model):
+    """A half-hour-aligned block of work for agents of one language and skill."""
+
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    language = models.CharField(max_length=8)
+    skill = models.CharField(max_length=16)
+    headcount_required = models.PositiveSmallIntegerField(default=1)
+    headcount_override = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Set by an admin to replace the computed headcount."
+    )
+
+    class Meta:
+        ordering = ["starts_at", "language", "skill"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")), name="slot_ends_after_start"
+            ),
+            models.UniqueConstraint(
+                fields=["starts_at", "language", "skill"],
+                name="slot_unique_per_start_language_skill",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.starts_at:%a %d %b %H:%M} {self.language}/{self.skill}"
+
+    @property
+    def headcount(self) -> int:
+        if self.headcount_override is not None:
+            return self.headcount_override
+        return self.headcount_required

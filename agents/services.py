@@ -1,0 +1,226 @@
+"""Writes about agents: their status, presence, and the login throttle."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from agents.models import Agent, AgentStatusEvent, User
+from agents.vocabulary import LANGUAGE_CODES, SKILL_CODES
+
+S = Agent.Status
+
+ALLOWED_AGENT_TRANSITIONS: dict[str, frozenset[str]] = {
+    S.APPLIED: frozenset({S.EMAIL_VERIFIED, S.REJECTED}),
+    S.EMAIL_VERIFIED: frozenset({S.TRAINING, S.REJECTED}),
+    S.TRAINING: frozenset({S.AWAITING_REVIEW, S.REJECTED}),
+    S.AWAITING_REVIEW: frozenset({S.APPROVED, S.REJECTED, S.TRAINING}),
+    S.APPROVED: frozenset({S.ACTIVE, S.SUSPENDED}),
+    S.ACTIVE: frozenset({S.SUSPENDED}),
+    S.SUSPENDED: frozenset({S.ACTIVE, S.REJECTED}),
+    S.REJECTED: frozenset(),
+}
+
+
+class AgentTransitionError(Exception):
+    pass
+
+
+def validate_languages(languages: Iterable[str]) -> list[str]:
+    codes = sorted({code.strip().lower() for code in languages if code.strip()})
+    unknown = [code for code in codes if code not in LANGUAGE_CODES]
+    if unknown:
+        raise ValidationError(f"Unknown language code(s): {', '.join(unknown)}.")
+    if not codes:
+        raise ValidationError("At least one language is required.")
+    return codes
+
+
+def validate_skills(skills: Iterable[str]) -> list[str]:
+    codes = sorted({code.strip().lower() for code in skills if code.strip()})
+    unknown = [code for code in codes if code not in SKILL_CODES]
+    if unknown:
+        raise ValidationError(f"Unknown skill(s): {', '.join(unknown)}.")
+    return codes
+
+
+@transaction.atomic
+def agent_transition(
+    *, agent_id: int, to_status: str, actor: User | None, reason: str = ""
+) -> Agent:
+    """Move an agent to ``to_status`` if the state machine allows it, with an audit row.
+
+    Leaving ACTIVE closes the agent's sockets and returns its tickets to the queue, both
+    after commit.
+    """
+    agent = Agent.objects.select_for_update().get(pk=agent_id)
+    if to_status not in ALLOWED_AGENT_TRANSITIONS[agent.status]:
+        raise AgentTransitionError(
+            f"An agent who is {agent.get_status_display().lower()} cannot become "
+            f"{Agent.Status(to_status).label.lower()}."
+        )
+    from_status = agent.status
+    agent.status = to_status
+    fields = ["status", "updated_at"]
+    if from_status == S.ACTIVE:
+        agent.is_online = False
+        agent.connection_count = 0
+        fields += ["is_online", "connection_count"]
+    agent.save(update_fields=fields)
+    AgentStatusEvent.objects.create(
+        agent=agent, from_status=from_status, to_status=to_status, actor=actor, reason=reason
+    )
+    if from_status == S.ACTIVE:
+        from tickets.events import close_agent_sockets
+        from tickets.services import tickets_requeue_for_agent
+
+        tickets_requeue_for_agent(agent_id=agent.pk, reason=f"agent {to_status}: {reason}".strip())
+        transaction.on_commit(lambda: close_agent_sockets(agent.pk))
+    return agent
+
+
+@transaction.atomic
+def agent_create(
+    *,
+    email: str,
+    password: str,
+    first_name: str = "",
+    last_name: str = "",
+    languages: Iterable[str] = ("en",),
+    skills: Iterable[str] = ("general",),
+    segment: str = Agent.Segment.OTHER,
+    country: str = "",
+    time_zone: str = "UTC",
+    capacity: int | None = None,
+    active: bool = False,
+    actor: User | None = None,
+) -> Agent:
+    """Create a user and its agent profile; with ``active`` the agent may go online at once."""
+    email = email.strip().lower()
+    if User.objects.filter(email__iexact=email).exists():
+        raise ValidationError(f"An account with {email} already exists.")
+    languages = validate_languages(languages)
+    skills = validate_skills(skills) or ["general"]
+    user = User.objects.create_user(
+        email=email, password=password, first_name=first_name, last_name=last_name
+    )
+    agent = Agent.objects.create(
+        user=user,
+        languages=languages,
+        skills=skills,
+        segment=segment,
+        country=country,
+        time_zone=time_zone,
+        capacity=capacity or settings.AGENT_DEFAULT_CAPACITY,
+        status=S.ACTIVE if active else S.APPLIED,
+    )
+    if active:
+        AgentStatusEvent.objects.create(
+            agent=agent,
+            from_status=S.APPLIED,
+            to_status=S.ACTIVE,
+            actor=actor,
+            reason="created active by an operator",
+        )
+    return agent
+
+
+# --- Presence ----------------------------------------------------------------------------
+
+
+def agent_connected(*, agent_id: int) -> bool:
+    """Count one more open socket; the agent is online. False if it may not work."""
+    now = timezone.now()
+    updated = Agent.objects.filter(pk=agent_id, status=S.ACTIVE, user__is_active=True).update(
+        connection_count=F("connection_count") + 1,
+        is_online=True,
+        last_seen_at=now,
+        disconnected_at=None,
+    )
+    return updated == 1
+
+
+def agent_disconnected(*, agent_id: int) -> None:
+    """One socket fewer; when the last one goes, the grace period starts."""
+    now = timezone.now()
+    with transaction.atomic():
+        agent = Agent.objects.select_for_update().filter(pk=agent_id).first()
+        if agent is None:
+            return
+        agent.connection_count = max(0, agent.connection_count - 1)
+        if agent.connection_count == 0:
+            agent.disconnected_at = now
+        agent.last_seen_at = now
+        agent.save(update_fields=["connection_count", "disconnected_at", "last_seen_at"])
+
+
+def agent_seen(*, agent_id: int) -> None:
+    """Refresh the liveness stamp, at most every 15 s, so a crashed server is noticed."""
+    now = timezone.now()
+    Agent.objects.filter(pk=agent_id, last_seen_at__lt=now - timedelta(seconds=15)).update(
+        last_seen_at=now
+    )
+
+
+def agents_mark_departed(*, now=None) -> list[int]:
+    """Take offline the agents gone past the grace period; return their ids.
+
+    Gone means: the last socket closed more than the grace period ago, or no sign of life
+    for that long plus a margin (the server holding its sockets died without a disconnect).
+    """
+    now = now or timezone.now()
+    grace = timedelta(seconds=settings.AGENT_DISCONNECT_GRACE_SECONDS)
+    silent_for = grace + timedelta(seconds=30)
+    departed = list(
+        Agent.objects.filter(is_online=True)
+        .filter(
+            Q(connection_count=0, disconnected_at__lt=now - grace)
+            | Q(last_seen_at__lt=now - silent_for)
+        )
+        .values_list("pk", flat=True)
+    )
+    if departed:
+        Agent.objects.filter(pk__in=departed).update(is_online=False, connection_count=0)
+    return departed
+
+
+# --- Login throttle ----------------------------------------------------------------------
+
+
+def _throttle_keys(email: str, ip: str) -> list[str]:
+    email_hash = hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
+    return [f"login-attempts:email:{email_hash}", f"login-attempts:ip:{ip}"]
+
+
+def login_attempt_allowed(*, email: str, ip: str) -> bool:
+    """Count this attempt before the password is checked, atomically in the cache.
+
+    Counting attempts rather than failures, with an atomic increment, is what makes the
+    limit hold under a concurrent burst: of N simultaneous guesses only the first
+    LOGIN_MAX_FAILURES get to the password check.
+    """
+    window = settings.LOGIN_FAILURE_WINDOW_SECONDS
+    allowed = True
+    for key in _throttle_keys(email, ip):
+        cache.add(key, 0, timeout=window)
+        try:
+            count = cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.add(key, 1, timeout=window)
+            count = 1
+        limit = settings.LOGIN_MAX_FAILURES * (4 if key.startswith("login-attempts:ip") else 1)
+        if count > limit:
+            allowed = False
+    return allowed
+
+
+def login_succeeded(*, email: str, ip: str) -> None:
+    cache.delete(_throttle_keys(email, ip)[0])

@@ -1,0 +1,28 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView
+
+from agents.apis import SessionLoginApi
+from agents.views import LoginView
+from marketplace import views
+from tickets.apis import ConversationCreateApi, ConversationMessagesApi
+
+admin.site.site_header = "Humanline operations"
+admin.site.site_title = "Humanline"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("accounts/login/", LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/v1/auth/session/", SessionLoginApi.as_view(), name="api-session-login"),
+    path("api/v1/conversations/", ConversationCreateApi.as_view(), name="api-conversation-create"),
+    path(
+        "api/v1/conversations/<str:token>/messages/",
+        ConversationMessagesApi.as_view(),
+        name="api-conversation-messages",
+    ),
+]

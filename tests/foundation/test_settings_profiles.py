@@ -1,0 +1,97 @@
+"""Both settings profiles load from the environment alone, and production really is
+PostgreSQL and Redis when the variables are set."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parents[2]
+PROBE = (
+    "import json, django; django.setup(); from django.conf import settings as s; "
+    "from marketplace.celery import app; "
+    "print(json.dumps({'db': s.DATABASES['default']['ENGINE'], "
+    "'layer': s.CHANNEL_LAYERS['default']['BACKEND'], 'cache': s.CACHES['default']['BACKEND'], "
+    "'eager': app.conf.task_always_eager, 'broker': app.conf.broker_url}))"
+)
+
+
+def load_profile(**env: str) -> dict:
+    clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    clean.update({"DJANGO_SETTINGS_MODULE": "marketplace.settings", "SECRET_KEY": "x" * 50})
+    clean.update(env)
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_embedded_profile_loads_with_nothing_set():
+    profile = load_profile()
+    assert profile == {
+        "db": "django.db.backends.sqlite3",
+        "layer": "channels.layers.InMemoryChannelLayer",
+        "cache": "django.core.cache.backends.locmem.LocMemCache",
+        "eager": True,
+        "broker": "memory://",
+    }
+
+
+def test_production_profile_loads_postgres_and_redis_from_the_variables():
+    profile = load_profile(
+        DATABASE_URL="postgres://u:p@db.internal:5432/humanline",
+        REDIS_URL="redis://cache.internal:6379/0",
+    )
+    assert profile == {
+        "db": "django.db.backends.postgresql",
+        "layer": "channels_redis.core.RedisChannelLayer",
+        "cache": "django.core.cache.backends.redis.RedisCache",
+        "eager": False,
+        "broker": "redis://cache.internal:6379/0",
+    }
+
+
+def test_settings_refuse_to_start_without_a_secret_key_when_debug_is_off():
+    env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG"}}
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        cwd=ROOT,
+        env={**env, "DJANGO_SETTINGS_MODULE": "marketplace.settings"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_the_test_run_uses_postgresql_when_database_url_is_set():
+    assert connection.vendor == "postgresql"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT version()")
+        assert "PostgreSQL" in cursor.fetchone()[0]
+
+
+@pytest.mark.redis
+async def test_channels_redis_delivers_between_two_layer_instances():
+    from channels_redis.core import RedisChannelLayer
+
+    sender = RedisChannelLayer(hosts=[settings.REDIS_URL], prefix="hl-test")
+    receiver = RedisChannelLayer(hosts=[settings.REDIS_URL], prefix="hl-test")
+    channel = await receiver.new_channel()
+    await sender.send(channel, {"type": "hello", "n": 1})
+    assert await receiver.receive(channel) == {"type": "hello", "n": 1}
+    await sender.flush()

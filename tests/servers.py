@@ -1,0 +1,117 @@
+"""Run the product as real server processes for tests that need real sockets."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from http.cookiejar import CookieJar
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def server_env(**extra: str) -> dict[str, str]:
+    """The environment of a server that shares this test run's database."""
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    db = connection.settings_dict
+    if connection.vendor == "postgresql":
+        password = db.get("PASSWORD") or ""
+        env["DATABASE_URL"] = (
+            f"postgres://{db['USER']}:{password}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+        )
+    else:
+        env["SQLITE_PATH"] = str(db["NAME"])
+    if settings.REDIS_URL:
+        env["REDIS_URL"] = settings.REDIS_URL
+    env.update(
+        DJANGO_SETTINGS_MODULE="marketplace.settings",
+        SECRET_KEY=settings.SECRET_KEY,
+        DEBUG="0",
+        SECURE_SSL_REDIRECT="0",
+        SESSION_COOKIE_SECURE="0",
+        CSRF_COOKIE_SECURE="0",
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        LOG_LEVEL="WARNING",
+    )
+    env.update(extra)
+    return env
+
+
+@contextlib.contextmanager
+def running_server(**env: str) -> Iterator[str]:
+    """Start one uvicorn process of the product; yields its base URL once /healthz answers."""
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "marketplace.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--lifespan",
+            "on",
+            "--no-access-log",
+        ],
+        cwd=ROOT,
+        env=server_env(**env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(process.stdout.read().decode())
+            try:
+                with urllib.request.urlopen(f"{base}/healthz", timeout=2) as response:  # noqa: S310
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError("server did not become healthy in 30 s")
+            time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def post_json(url: str, payload: dict, *, cookies: CookieJar | None = None) -> dict:
+    opener = urllib.request.build_opener(
+        urllib.request.HTTPCookieProcessor(CookieJar() if cookies is None else cookies)
+    )
+    request = urllib.request.Request(  # noqa: S310 - loopback test server
+        url, data=json.dumps(payload).encode(), headers={"Content-Type": "application/json"}
+    )
+    with opener.open(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def login_cookie(base: str, email: str, password: str) -> str:
+    jar = CookieJar()
+    post_json(f"{base}/api/v1/auth/session/", {"email": email, "password": password}, cookies=jar)
+    return "; ".join(f"{c.name}={c.value}" for c in jar)

@@ -1,0 +1,202 @@
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+def new_conversation_token() -> str:
+    # 256 bits from the OS's CSPRNG: the token is the customer's only credential.
+    return secrets.token_urlsafe(32)
+
+
+class Ticket(models.Model):
+    """A customer's conversation, from the assistant's first answer to the agent's resolve.
+
+    Status changes only through tickets.services.transition (and the claim, which is a
+    conditional UPDATE there); ALLOWED_TRANSITIONS is the whole state machine.
+    """
+
+    class Status(models.TextChoices):
+        BOT = "bot", "With the assistant"
+        QUEUED = "queued", "Waiting for an agent"
+        ASSIGNED = "assigned", "With an agent"
+        RESOLVED = "resolved", "Resolved"
+        ABANDONED = "abandoned", "Abandoned"
+
+    class Priority(models.IntegerChoices):
+        LOW = 1, "Low"
+        NORMAL = 2, "Normal"
+        HIGH = 3, "High"
+        URGENT = 4, "Urgent"
+
+    class EscalationReason(models.TextChoices):
+        CUSTOMER_REQUEST = "customer_request", "Customer asked for a person"
+        LOW_CONFIDENCE = "low_confidence", "Assistant unsure"
+        FRUSTRATION = "frustration", "Customer frustrated"
+        SENSITIVE_TOPIC = "sensitive_topic", "Sensitive topic"
+        VIP = "vip", "VIP customer"
+        HANDOFF = "handoff", "Handed over by the company's assistant"
+
+    ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
+        Status.BOT: frozenset({Status.QUEUED, Status.ABANDONED}),
+        Status.QUEUED: frozenset({Status.ASSIGNED, Status.ABANDONED}),
+        Status.ASSIGNED: frozenset({Status.RESOLVED, Status.QUEUED}),
+        Status.RESOLVED: frozenset(),
+        Status.ABANDONED: frozenset(),
+    }
+
+    token = models.CharField(max_length=64, unique=True, default=new_conversation_token)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.BOT)
+
+    # The customer. Email and phone never leave the server towards an agent.
+    customer_name = models.CharField(max_length=120, blank=True)
+    customer_email = models.EmailField(blank=True)
+    customer_phone = models.CharField(max_length=32, blank=True)
+    customer_reference = models.CharField(max_length=128, blank=True)
+    is_vip = models.BooleanField(default=False)
+
+    language = models.CharField(max_length=8, default="en")
+    topic = models.CharField(max_length=64, blank=True)
+    priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.NORMAL)
+    escalation_reason = models.CharField(
+        max_length=24, choices=EscalationReason.choices, blank=True
+    )
+    required_skills = models.JSONField(default=list, blank=True)
+    summary = models.TextField(blank=True, help_text="The assistant's summary for the agent.")
+
+    agent = models.ForeignKey(
+        "agents.Agent", null=True, blank=True, on_delete=models.PROTECT, related_name="tickets"
+    )
+    # Highest seq handed out; bumped under the row lock that orders the messages.
+    last_seq = models.PositiveIntegerField(default=0)
+    # Consecutive assistant answers below the confidence threshold.
+    unsure_answers_in_a_row = models.PositiveSmallIntegerField(default=0)
+
+    rating = models.PositiveSmallIntegerField(null=True, blank=True)
+    rating_comment = models.TextField(blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_customer_activity_at = models.DateTimeField(auto_now_add=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    abandoned_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(rating__isnull=True) | Q(rating__gte=1, rating__lte=5),
+                name="ticket_rating_1_to_5",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="assigned") | Q(agent__isnull=False),
+                name="ticket_assigned_has_agent",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="queued") | Q(agent__isnull=True),
+                name="ticket_queued_has_no_agent",
+            ),
+        ]
+        indexes = [
+            # The live queue: status=queued ordered by priority desc, escalated_at asc.
+            models.Index(fields=["status", "-priority", "escalated_at"], name="ticket_queue_idx"),
+            # An agent's held tickets and the capacity count.
+            models.Index(fields=["agent", "status"], name="ticket_agent_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.topic or 'conversation'} ({self.status})"
+
+    @property
+    def customer_first_name(self) -> str:
+        return self.customer_name.split(" ")[0] if self.customer_name else ""
+
+
+class TicketEvent(models.Model):
+    """One row per status change: the ticket's audit trail."""
+
+    class Actor(models.TextChoices):
+        CUSTOMER = "customer", "Customer"
+        AGENT = "agent", "Agent"
+        SYSTEM = "system", "System"
+        ADMIN = "admin", "Admin"
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
+    from_status = models.CharField(max_length=16, choices=Ticket.Status.choices)
+    to_status = models.CharField(max_length=16, choices=Ticket.Status.choices)
+    actor_kind = models.CharField(max_length=16, choices=Actor.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    agent = models.ForeignKey(
+        "agents.Agent", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id}: {self.from_status} → {self.to_status}"
+
+
+class Message(models.Model):
+    class Sender(models.TextChoices):
+        CUSTOMER = "customer", "Customer"
+        BOT = "bot", "Assistant"
+        AGENT = "agent", "Agent"
+        SYSTEM = "system", "System"
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
+    seq = models.PositiveIntegerField()
+    sender = models.CharField(max_length=16, choices=Sender.choices)
+    agent = models.ForeignKey(
+        "agents.Agent", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    body = models.TextField()
+    # The sending client's id for the message: a resend with the same id is stored once.
+    # NULL, not "", for messages without one (bot, system), so the partial unique
+    # constraint below ignores them.
+    client_id = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
+    article = models.ForeignKey(
+        "tickets.KnowledgeArticle", null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["ticket", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["ticket", "seq"], name="message_seq_unique_per_ticket"),
+            models.UniqueConstraint(
+                fields=["ticket", "client_id"],
+                condition=Q(client_id__isnull=False),
+                name="message_client_id_unique_per_ticket",
+            ),
+            models.CheckConstraint(condition=Q(seq__gte=1), name="message_seq_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id}#{self.seq} {self.sender}"
+
+
+class KnowledgeArticle(models.Model):
+    """What the assistant answers from; edited by admins."""
+
+    title = models.CharField(max_length=200)
+    body = models.TextField()
+    topic = models.CharField(max_length=64)
+    language = models.CharField(max_length=8, default="en")
+    keywords = models.CharField(max_length=500, blank=True, help_text="Comma-separated.")
+    is_published = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["topic", "title"]
+        constraints = [
+            models.UniqueConstraint(fields=["title", "language"], name="article_title_per_language")
+        ]
+
+    def __str__(self) -> str:
+        return self.title
