@@ -1,0 +1,61 @@
+"""The hot paths cost a fixed number of queries, however long the queue or the transcript."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tests.factories import AgentFactory, QueuedTicketFactory
+from tickets import protocol, services
+
+pytestmark = pytest.mark.django_db
+
+
+def queries_for(action) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        action()
+    return len(captured.captured_queries)
+
+
+@pytest.mark.parametrize("queue_length", [1, 30])
+def test_the_queue_snapshot_costs_the_same_for_any_queue_length(queue_length):
+    agent = AgentFactory()
+    QueuedTicketFactory.create_batch(queue_length)
+
+    count = queries_for(lambda: protocol.agent_snapshot(agent=agent))
+
+    assert count == 2  # the queue, the held tickets
+
+
+@pytest.mark.parametrize("queue_length", [1, 30])
+def test_a_claim_costs_the_same_for_any_queue_length(
+    queue_length, django_capture_on_commit_callbacks
+):
+    agent = AgentFactory()
+    tickets = QueuedTicketFactory.create_batch(queue_length)
+
+    with django_capture_on_commit_callbacks(execute=False):
+        count = queries_for(
+            lambda: services.ticket_claim(ticket_id=tickets[-1].pk, agent_id=agent.pk)
+        )
+
+    assert count <= 12
+
+
+@pytest.mark.parametrize("earlier_messages", [0, 40])
+def test_sending_a_message_costs_the_same_for_any_transcript_length(
+    earlier_messages, django_capture_on_commit_callbacks
+):
+    agent = AgentFactory()
+    ticket = QueuedTicketFactory()
+    services.ticket_claim(ticket_id=ticket.pk, agent_id=agent.pk)
+    for i in range(earlier_messages):
+        services.message_post_customer(token=ticket.token, client_id=f"old-{i}", body="earlier")
+
+    with django_capture_on_commit_callbacks(execute=False):
+        count = queries_for(
+            lambda: services.message_post_agent(
+                ticket_id=ticket.pk, agent_id=agent.pk, client_id="new", body="hello"
+            )
+        )
+
+    assert count <= 8

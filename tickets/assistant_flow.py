@@ -1,0 +1,103 @@
+"""The assistant's turn in a conversation: read the transcript, ask the assistant, store its
+answer, and escalate when it says so. Runs as a Celery task after the customer's message is
+committed, so a slow assistant never holds a lock or delays the customer's ack."""
+
+from __future__ import annotations
+
+import os
+
+from django.db import transaction
+
+from tickets import services
+from tickets.assistant import Article, Turn, backend_from_settings, respond, summarize_handover
+from tickets.models import KnowledgeArticle, Message, Ticket
+
+
+def _published_articles() -> list[Article]:
+    return [
+        Article(
+            id=article.pk,
+            title=article.title,
+            body=article.body,
+            topic=article.topic,
+            language=article.language,
+            keywords=tuple(k.strip() for k in article.keywords.split(",") if k.strip()),
+        )
+        for article in KnowledgeArticle.objects.filter(is_published=True)
+    ]
+
+
+def _history(ticket_id: int, *, before_seq: int | None = None) -> list[Turn]:
+    messages = Message.objects.filter(ticket_id=ticket_id).order_by("seq")
+    if before_seq is not None:
+        messages = messages.filter(seq__lt=before_seq)
+    return [
+        Turn(sender=sender, body=body) for sender, body in messages.values_list("sender", "body")
+    ]
+
+
+def conversation_assistant_reply(*, ticket_id: int, customer_seq: int) -> None:
+    """Answer the customer's message ``customer_seq``; safe to run twice."""
+    ticket = Ticket.objects.filter(pk=ticket_id).first()
+    if ticket is None or ticket.status != Ticket.Status.BOT:
+        return
+    if Message.objects.filter(
+        ticket_id=ticket_id, sender=Message.Sender.BOT, seq__gt=customer_seq
+    ).exists():
+        return  # answered already: this is a redelivery
+    message = Message.objects.filter(ticket_id=ticket_id, seq=customer_seq).first()
+    if message is None:
+        return
+    decision = respond(
+        message=message.body,
+        history=_history(ticket_id, before_seq=customer_seq),
+        articles=_published_articles(),
+        language=ticket.language,
+        is_vip=ticket.is_vip,
+        unsure_in_a_row=ticket.unsure_answers_in_a_row,
+        backend=backend_from_settings(os.environ),
+    )
+    with transaction.atomic():
+        if decision.answer:
+            stored = services.message_post_bot(
+                ticket_id=ticket_id, body=decision.answer, article_id=decision.article_id
+            )
+            if stored is None:
+                return
+        Ticket.objects.filter(pk=ticket_id).update(
+            unsure_answers_in_a_row=(ticket.unsure_answers_in_a_row + 1)
+            if decision.is_unsure
+            else 0
+        )
+        if decision.escalate:
+            services.ticket_escalate(
+                ticket_id=ticket_id,
+                reason=decision.reason,
+                actor_kind=services.Actor.SYSTEM,
+                topic=decision.topic,
+                priority=decision.priority,
+                required_skills=list(decision.required_skills),
+                summary=decision.summary,
+            )
+
+
+def conversation_request_human(*, ticket_id: int) -> Ticket:
+    """The customer pressed "Talk to a person": escalate now, whatever the assistant thinks."""
+    ticket = Ticket.objects.get(pk=ticket_id)
+    if ticket.status != Ticket.Status.BOT:
+        return services.ticket_escalate(ticket_id=ticket_id, reason=ticket.escalation_reason)
+    handover = summarize_handover(
+        history=_history(ticket_id),
+        articles=_published_articles(),
+        language=ticket.language,
+        is_vip=ticket.is_vip,
+        reason=Ticket.EscalationReason.CUSTOMER_REQUEST,
+    )
+    return services.ticket_escalate(
+        ticket_id=ticket_id,
+        reason=Ticket.EscalationReason.CUSTOMER_REQUEST,
+        topic=handover.topic,
+        priority=handover.priority,
+        required_skills=list(handover.required_skills),
+        summary=handover.summary,
+    )

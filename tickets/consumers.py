@@ -1,0 +1,225 @@
+"""The two websocket edges of the protocol (docs/protocol.md). They parse a frame, check
+who is asking, call a service and reply; the rules live in tickets.services."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+
+from agents import services as agent_services
+from tickets import assistant_flow, events, protocol, services
+from tickets.frames import AGENT_FRAMES, CUSTOMER_FRAMES, FrameError, FrameRateLimiter, parse_frame
+from tickets.services import TicketError
+
+logger = logging.getLogger(__name__)
+
+CLOSE_NOT_FOUND = 4404
+CLOSE_FORBIDDEN = 4403
+
+
+class ProtocolConsumer(AsyncWebsocketConsumer):
+    """Frame handling shared by both sockets: rate limit, schema, dispatch, errors."""
+
+    frame_schemas: dict = {}
+    groups_joined: list[str]
+
+    async def send_json(self, event: dict[str, Any]) -> None:
+        await self.send(text_data=json.dumps(event, separators=(",", ":")))
+
+    async def send_error(self, code: str, detail: str) -> None:
+        await self.send_json({"type": "error", "code": code, "detail": detail})
+
+    async def join(self, group: str) -> None:
+        await self.channel_layer.group_add(group, self.channel_name)
+        self.groups_joined.append(group)
+
+    async def leave_all(self) -> None:
+        for group in getattr(self, "groups_joined", []):
+            await self.channel_layer.group_discard(group, self.channel_name)
+        self.groups_joined = []
+
+    async def receive(self, text_data=None, bytes_data=None):
+        if not self.limiter.allow():
+            await self.send_error(
+                "rate_limited",
+                f"At most {self.limiter.limit} frames a second; this one was dropped.",
+            )
+            return
+        try:
+            frame_type, data = parse_frame(text_data, self.frame_schemas)
+        except FrameError as error:
+            await self.send_json(error.as_event())
+            return
+        handler = getattr(self, "on_" + frame_type)
+        try:
+            await handler(**data)
+        except TicketError as error:
+            await self.send_error(error.code, error.detail)
+
+    async def push(self, message: dict[str, Any]) -> None:
+        await self.send_json(message["event"])
+
+
+class CustomerChatConsumer(ProtocolConsumer):
+    frame_schemas = CUSTOMER_FRAMES
+
+    async def connect(self):
+        self.groups_joined = []
+        self.limiter = FrameRateLimiter()
+        self.token = self.scope["url_route"]["kwargs"]["token"]
+        ticket = await database_sync_to_async(protocol.ticket_for_token)(self.token)
+        await self.accept()
+        if ticket is None:
+            await self.close(code=CLOSE_NOT_FOUND)
+            return
+        self.ticket_id = ticket.pk
+        await self.join(events.chat_group(ticket.pk))
+        status = await database_sync_to_async(protocol.customer_status_on_connect)(ticket)
+        await self.send_json(status)
+
+    async def disconnect(self, code):
+        await self.leave_all()
+
+    async def on_message(self, *, client_id: str, body: str) -> None:
+        message, _ = await database_sync_to_async(services.message_post_customer)(
+            token=self.token, client_id=client_id, body=body
+        )
+        await self.send_json({"type": "ack", "client_id": client_id, "seq": message.seq})
+
+    async def on_request_human(self) -> None:
+        await database_sync_to_async(assistant_flow.conversation_request_human)(
+            ticket_id=self.ticket_id
+        )
+
+    async def on_typing(self) -> None:
+        await database_sync_to_async(protocol.customer_typing)(ticket_id=self.ticket_id)
+
+    async def on_resume(self, *, after_seq: int) -> None:
+        messages = await database_sync_to_async(protocol.transcript_for_customer)(
+            ticket_id=self.ticket_id, after_seq=after_seq
+        )
+        for message in messages:
+            await self.send_json(message)
+
+    async def on_rate(self, *, score: int, comment: str) -> None:
+        await database_sync_to_async(services.ticket_rate)(
+            token=self.token, score=score, comment=comment
+        )
+        await self.send_json({"type": "rate.ok", "score": score})
+
+    async def on_heartbeat(self) -> None:
+        await database_sync_to_async(services.customer_seen)(ticket_id=self.ticket_id)
+        await self.send_json({"type": "heartbeat.ok"})
+
+
+class AgentConsumer(ProtocolConsumer):
+    frame_schemas = AGENT_FRAMES
+
+    async def connect(self):
+        self.groups_joined = []
+        self.limiter = FrameRateLimiter()
+        self.resync_task: asyncio.Task | None = None
+        self.agent = await database_sync_to_async(protocol.working_agent_for_user)(
+            self.scope.get("user")
+        )
+        await self.accept()
+        if self.agent is None:
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        online = await database_sync_to_async(agent_services.agent_connected)(
+            agent_id=self.agent.pk
+        )
+        if not online:
+            self.agent = None
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        await self.join(events.agent_group(self.agent.pk))
+        for language in self.agent.languages:
+            await self.join(events.queue_group(language))
+        snapshot = await database_sync_to_async(protocol.agent_snapshot)(agent=self.agent)
+        await self.send_json(snapshot.queue_event)
+        await self.send_json(snapshot.assigned_event)
+        self.resync_task = asyncio.create_task(self.resync_forever())
+
+    async def disconnect(self, code):
+        if self.resync_task:
+            self.resync_task.cancel()
+        await self.leave_all()
+        if getattr(self, "agent", None) is not None:
+            await database_sync_to_async(agent_services.agent_disconnected)(agent_id=self.agent.pk)
+
+    async def resync_forever(self) -> None:
+        """Heal lost pushes: the queue as the database has it, every few seconds."""
+        while True:
+            await asyncio.sleep(settings.AGENT_QUEUE_RESYNC_SECONDS)
+            try:
+                snapshot = await database_sync_to_async(protocol.agent_resync)(
+                    agent_id=self.agent.pk
+                )
+            except Exception:
+                logger.exception("queue resync failed for agent %s", self.agent.pk)
+                continue
+            if snapshot is None:  # suspended or deactivated while connected
+                await self.close(code=CLOSE_FORBIDDEN)
+                return
+            self.agent = snapshot.agent
+            await self.send_json(snapshot.queue_event)
+
+    async def push(self, message: dict[str, Any]) -> None:
+        event = message["event"]
+        if event["type"] in ("ticket.new", "ticket.updated") and not set(
+            event["ticket"]["required_skills"]
+        ) <= set(self.agent.skills):
+            return
+        await self.send_json(event)
+
+    async def close_now(self, message: dict[str, Any]) -> None:
+        await self.close(code=message.get("code", CLOSE_FORBIDDEN))
+
+    async def on_claim(self, *, ticket: int) -> None:
+        reply = await database_sync_to_async(protocol.agent_claim)(
+            agent_id=self.agent.pk, ticket_id=ticket
+        )
+        await self.send_json(reply)
+
+    async def on_message(self, *, ticket: int, client_id: str, body: str) -> None:
+        message, _ = await database_sync_to_async(services.message_post_agent)(
+            ticket_id=ticket, agent_id=self.agent.pk, client_id=client_id, body=body
+        )
+        await self.send_json(
+            {"type": "ack", "ticket": ticket, "client_id": client_id, "seq": message.seq}
+        )
+
+    async def on_typing(self, *, ticket: int) -> None:
+        await database_sync_to_async(protocol.agent_typing)(
+            ticket_id=ticket, agent_id=self.agent.pk
+        )
+
+    async def on_resolve(self, *, ticket: int) -> None:
+        await database_sync_to_async(services.ticket_resolve)(
+            ticket_id=ticket, agent_id=self.agent.pk
+        )
+        await self.send_json({"type": "resolve.ok", "ticket": ticket})
+
+    async def on_release(self, *, ticket: int, reason: str) -> None:
+        await database_sync_to_async(services.ticket_release)(
+            ticket_id=ticket, agent_id=self.agent.pk, reason=reason or "released by agent"
+        )
+        await self.send_json({"type": "release.ok", "ticket": ticket})
+
+    async def on_resume(self, *, ticket: int, after_seq: int) -> None:
+        messages = await database_sync_to_async(protocol.transcript_for_agent)(
+            ticket_id=ticket, agent_id=self.agent.pk, after_seq=after_seq
+        )
+        for message in messages:
+            await self.send_json(message)
+
+    async def on_heartbeat(self) -> None:
+        await database_sync_to_async(agent_services.agent_seen)(agent_id=self.agent.pk)
+        await self.send_json({"type": "heartbeat.ok"})

@@ -1,0 +1,119 @@
+"""What goes out over the channel layer: group names, payload shapes, and the push itself.
+
+The channel layer is a doorbell, not a store: it may drop a push, so every payload here is
+also recoverable from the database (resume, queue resync). Services call these only from
+``transaction.on_commit`` so nobody is told about a change that was rolled back.
+
+Who receives what is a security decision, made here:
+* ``chat.<ticket id>``: the customer's sockets of one conversation.
+* ``agent.<agent id>``: every socket of one agent; messages of the tickets it holds go here,
+  addressed by the service to the holder of the moment, so a released ticket stops flowing.
+* ``queue.<language>``: agents who speak the language; each consumer drops tickets whose
+  skills its agent lacks. Summaries only, never a transcript or contact details.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.utils import timezone
+
+from tickets.masking import mask_contact_details
+
+if TYPE_CHECKING:
+    from tickets.models import Message, Ticket
+
+logger = logging.getLogger(__name__)
+
+
+def chat_group(ticket_id: int) -> str:
+    return f"chat.{ticket_id}"
+
+
+def agent_group(agent_id: int) -> str:
+    return f"agent.{agent_id}"
+
+
+def queue_group(language: str) -> str:
+    return f"queue.{language}"
+
+
+def ticket_summary(ticket: Ticket, *, now=None) -> dict[str, Any]:
+    """The queue card an agent may see before claiming: no transcript, no contact details."""
+    now = now or timezone.now()
+    waiting_since = ticket.escalated_at or ticket.created_at
+    return {
+        "id": ticket.pk,
+        "topic": ticket.topic,
+        "language": ticket.language,
+        "priority": ticket.priority,
+        "escalation_reason": ticket.escalation_reason,
+        "required_skills": list(ticket.required_skills),
+        "waiting_seconds": max(0, int((now - waiting_since).total_seconds())),
+        "summary": mask_contact_details(ticket.summary),
+        "customer_first_name": ticket.customer_first_name,
+        "status": ticket.status,
+    }
+
+
+def message_for_customer(message: Message, *, agent_name: str | None = None) -> dict[str, Any]:
+    payload = {
+        "type": "message",
+        "seq": message.seq,
+        "sender": message.sender,
+        "body": message.body,
+        "created_at": message.created_at.isoformat(),
+    }
+    if message.sender == message.Sender.AGENT and agent_name:
+        payload["agent_name"] = agent_name
+    return payload
+
+
+def message_for_agent(message: Message) -> dict[str, Any]:
+    body = message.body
+    if message.sender == message.Sender.CUSTOMER:
+        # Whatever contact details a customer types stay between the customer and us.
+        body = mask_contact_details(body)
+    return {
+        "type": "message",
+        "ticket": message.ticket_id,
+        "seq": message.seq,
+        "sender": message.sender,
+        "body": body,
+        "created_at": message.created_at.isoformat(),
+    }
+
+
+def push(group: str, event: dict[str, Any]) -> None:
+    """Send one event to a group; a failed push is logged, never raised (the DB is the truth)."""
+    layer = get_channel_layer()
+    try:
+        async_to_sync(layer.group_send)(group, {"type": "push", "event": event})
+    except Exception:
+        logger.exception("push to %s failed", group)
+
+
+def push_many(pushes: list[tuple[str, dict[str, Any]]]) -> None:
+    if not pushes:
+        return
+    layer = get_channel_layer()
+
+    async def send_all() -> None:
+        for group, event in pushes:
+            try:
+                await layer.group_send(group, {"type": "push", "event": event})
+            except Exception:
+                logger.exception("push to %s failed", group)
+
+    async_to_sync(send_all)()
+
+
+def close_agent_sockets(agent_id: int, *, code: int = 4403) -> None:
+    layer = get_channel_layer()
+    try:
+        async_to_sync(layer.group_send)(agent_group(agent_id), {"type": "close.now", "code": code})
+    except Exception:
+        logger.exception("closing sockets of agent %s failed", agent_id)

@@ -1,0 +1,138 @@
+"""The sync side of the websocket protocol: checks who may see what and shapes the events.
+
+Consumers run these through ``database_sync_to_async``; writes go on to tickets.services.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils import timezone
+
+from agents.models import Agent
+from tickets import events, selectors, services
+from tickets.models import Ticket
+from tickets.services import Forbidden
+
+
+def ticket_for_token(token: str) -> Ticket | None:
+    return Ticket.objects.filter(token=token).only("id", "status", "language").first()
+
+
+def customer_status_on_connect(ticket: Ticket) -> dict[str, Any]:
+    """The status a customer sees on (re)connecting, and a sign of life for abandonment."""
+    services.customer_seen(ticket_id=ticket.pk)
+    ticket = Ticket.objects.select_related("agent__user").get(pk=ticket.pk)
+    extra: dict[str, Any] = {}
+    if ticket.status == Ticket.Status.QUEUED:
+        position = selectors.queue_position(ticket=ticket)
+        extra["queue_position"] = position
+        extra["eta_seconds"] = selectors.wait_estimator(language=ticket.language)(position)
+    elif ticket.status == Ticket.Status.ASSIGNED and ticket.agent:
+        extra["agent_name"] = ticket.agent.display_name
+    return services.status_event(ticket.status, **extra)
+
+
+def transcript_for_customer(*, ticket_id: int, after_seq: int) -> list[dict[str, Any]]:
+    return [
+        events.message_for_customer(
+            message, agent_name=message.agent.display_name if message.agent else None
+        )
+        for message in selectors.messages_after(ticket_id=ticket_id, after_seq=after_seq)
+    ]
+
+
+def customer_typing(*, ticket_id: int) -> None:
+    holder = (
+        Ticket.objects.filter(pk=ticket_id, status=Ticket.Status.ASSIGNED)
+        .values_list("agent_id", flat=True)
+        .first()
+    )
+    if holder is not None:
+        events.push(events.agent_group(holder), {"type": "typing", "ticket": ticket_id})
+
+
+# --- Agents --------------------------------------------------------------------------------
+
+
+def working_agent_for_user(user) -> Agent | None:
+    """The agent profile behind a socket's session, if it may work now."""
+    if user is None or not user.is_authenticated:
+        return None
+    agent = Agent.objects.select_related("user").filter(user_id=user.pk).first()
+    if agent is None or not agent.may_work:
+        return None
+    return agent
+
+
+@dataclass(frozen=True)
+class AgentSnapshot:
+    agent: Agent
+    queue_event: dict[str, Any]
+    assigned_event: dict[str, Any]
+
+
+def agent_snapshot(*, agent: Agent) -> AgentSnapshot:
+    now = timezone.now()
+    queue = selectors.queue_for_agent(agent=agent)
+    held = selectors.tickets_held_by(agent_id=agent.pk)
+    return AgentSnapshot(
+        agent=agent,
+        queue_event={
+            "type": "queue",
+            "tickets": [events.ticket_summary(ticket, now=now) for ticket in queue],
+        },
+        assigned_event={
+            "type": "assigned",
+            "tickets": [events.ticket_summary(ticket, now=now) for ticket in held],
+        },
+    )
+
+
+def agent_resync(*, agent_id: int) -> AgentSnapshot | None:
+    """A fresh queue for a connected agent, or None if it may no longer work."""
+    agent = Agent.objects.select_related("user").filter(pk=agent_id).first()
+    if agent is None or not agent.may_work:
+        return None
+    from agents.services import agent_seen
+
+    agent_seen(agent_id=agent_id)
+    now = timezone.now()
+    queue = selectors.queue_for_agent(agent=agent)
+    event = {"type": "queue", "tickets": [events.ticket_summary(t, now=now) for t in queue]}
+    return AgentSnapshot(agent=agent, queue_event=event, assigned_event={})
+
+
+def agent_claim(*, agent_id: int, ticket_id: int) -> dict[str, Any]:
+    result = services.ticket_claim(ticket_id=ticket_id, agent_id=agent_id)
+    if not result.ok:
+        return {"type": "claim.failed", "ticket": ticket_id, "reason": result.reason}
+    ticket = result.ticket
+    card = events.ticket_summary(ticket)
+    card["transcript"] = [
+        events.message_for_agent(message)
+        for message in selectors.messages_after(ticket_id=ticket.pk, after_seq=0)
+    ]
+    return {"type": "claim.ok", "ticket": card}
+
+
+def _require_holder(*, ticket_id: int, agent_id: int) -> None:
+    holds = Ticket.objects.filter(
+        pk=ticket_id, agent_id=agent_id, status=Ticket.Status.ASSIGNED
+    ).exists()
+    if not holds:
+        raise Forbidden("You do not hold this ticket.")
+
+
+def transcript_for_agent(*, ticket_id: int, agent_id: int, after_seq: int) -> list[dict[str, Any]]:
+    _require_holder(ticket_id=ticket_id, agent_id=agent_id)
+    return [
+        events.message_for_agent(message)
+        for message in selectors.messages_after(ticket_id=ticket_id, after_seq=after_seq)
+    ]
+
+
+def agent_typing(*, ticket_id: int, agent_id: int) -> None:
+    _require_holder(ticket_id=ticket_id, agent_id=agent_id)
+    events.push(events.chat_group(ticket_id), {"type": "typing", "sender": "agent"})

@@ -1,0 +1,125 @@
+"""Reads of tickets and messages that more than one edge uses."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+from django.core.cache import cache
+from django.db.models import Q
+
+from agents.models import Agent
+from tickets.models import Message, Ticket
+
+QUEUE_SNAPSHOT_LIMIT = 200
+DEFAULT_HANDLE_SECONDS = 300
+
+
+def agent_is_eligible(*, agent: Agent, ticket: Ticket) -> bool:
+    return ticket.language in agent.languages and set(ticket.required_skills) <= set(agent.skills)
+
+
+def queue_for_agent(*, agent: Agent) -> list[Ticket]:
+    """Queued tickets this agent could claim, in queue order: one query.
+
+    Language is filtered by the index; skills in Python, since JSON containment is not
+    portable to SQLite and the list is already bounded.
+    """
+    candidates = (
+        Ticket.objects.filter(status=Ticket.Status.QUEUED, language__in=agent.languages)
+        .order_by("-priority", "escalated_at", "id")
+        .only(*SUMMARY_FIELDS)[:QUEUE_SNAPSHOT_LIMIT]
+    )
+    skills = set(agent.skills)
+    return [ticket for ticket in candidates if set(ticket.required_skills) <= skills]
+
+
+SUMMARY_FIELDS = (
+    "id",
+    "status",
+    "topic",
+    "language",
+    "priority",
+    "escalation_reason",
+    "required_skills",
+    "summary",
+    "customer_name",
+    "escalated_at",
+    "created_at",
+)
+
+
+def tickets_held_by(*, agent_id: int) -> list[Ticket]:
+    return list(
+        Ticket.objects.filter(agent_id=agent_id, status=Ticket.Status.ASSIGNED)
+        .order_by("claimed_at", "id")
+        .only(*SUMMARY_FIELDS, "agent_id", "last_seq")
+    )
+
+
+def messages_after(*, ticket_id: int, after_seq: int, limit: int = 1000) -> list[Message]:
+    return list(
+        Message.objects.filter(ticket_id=ticket_id, seq__gt=after_seq)
+        .select_related("agent__user")
+        .order_by("seq")[:limit]
+    )
+
+
+def queue_positions(*, language: str) -> list[tuple[int, int]]:
+    """(ticket id, 1-based position) for the queued tickets of one language, in one query."""
+    ids = Ticket.objects.filter(status=Ticket.Status.QUEUED, language=language).order_by(
+        "-priority", "escalated_at", "id"
+    )
+    return [(ticket_id, i) for i, ticket_id in enumerate(ids.values_list("id", flat=True), 1)]
+
+
+def queue_position(*, ticket: Ticket) -> int:
+    ahead = Ticket.objects.filter(status=Ticket.Status.QUEUED, language=ticket.language).filter(
+        Q(priority__gt=ticket.priority)
+        | Q(priority=ticket.priority, escalated_at__lt=ticket.escalated_at)
+        | Q(priority=ticket.priority, escalated_at=ticket.escalated_at, id__lt=ticket.pk)
+    )
+    return ahead.count() + 1
+
+
+def average_handle_seconds() -> int:
+    """Mean claim-to-resolve time of the last resolved tickets, cached for a minute."""
+    cached = cache.get("tickets:avg-handle-seconds")
+    if cached is not None:
+        return cached
+    recent = list(
+        Ticket.objects.filter(status=Ticket.Status.RESOLVED, claimed_at__isnull=False)
+        .order_by("-resolved_at")
+        .values_list("claimed_at", "resolved_at")[:200]
+    )
+    if recent:
+        seconds = int(sum((r - c).total_seconds() for c, r in recent) / len(recent))
+    else:
+        seconds = DEFAULT_HANDLE_SECONDS
+    cache.set("tickets:avg-handle-seconds", seconds, 60)
+    return seconds
+
+
+def wait_estimator(*, language: str) -> Callable[[int], int]:
+    """Estimate waits by queue position for one language, with two queries for all positions.
+
+    Free chat slots of online speakers take the first tickets almost at once; the rest wait
+    for chats to end, at the rate the speakers' whole capacity turns over.
+    """
+    online = Agent.objects.filter(status=Agent.Status.ACTIVE, is_online=True).values_list(
+        "id", "languages", "capacity"
+    )
+    speakers = {agent_id: capacity for agent_id, langs, capacity in online if language in langs}
+    capacity = sum(speakers.values())
+    held = Ticket.objects.filter(status=Ticket.Status.ASSIGNED, agent_id__in=speakers).count()
+    free = max(0, capacity - held)
+    handle = average_handle_seconds()
+
+    def estimate(position: int) -> int:
+        if position <= free:
+            return 15
+        if capacity == 0:
+            return handle * position
+        return math.ceil((position - free) / capacity) * handle
+
+    return estimate

@@ -1,0 +1,39 @@
+"""Celery tasks of the conversation flow: ids in, a service call, retries here.
+
+Every task may run twice (acks_late, at-least-once delivery), so each one checks what is
+already done before doing it.
+"""
+
+from celery import shared_task
+
+from agents import services as agent_services
+from tickets import assistant_flow, services
+from tickets.models import Ticket
+
+
+@shared_task(acks_late=True, autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5)
+def assistant_reply(ticket_id: int, seq: int) -> None:
+    assistant_flow.conversation_assistant_reply(ticket_id=ticket_id, customer_seq=seq)
+
+
+@shared_task(acks_late=True)
+def requeue_tickets_of_departed_agents() -> int:
+    departed = agent_services.agents_mark_departed()
+    for agent_id in departed:
+        services.tickets_requeue_for_agent(agent_id=agent_id, reason="agent went offline")
+    return len(departed)
+
+
+@shared_task(acks_late=True)
+def abandon_stale_tickets() -> int:
+    return len(services.tickets_abandon_stale())
+
+
+@shared_task(acks_late=True)
+def broadcast_queue_positions() -> int:
+    languages = (
+        Ticket.objects.filter(status=Ticket.Status.QUEUED)
+        .values_list("language", flat=True)
+        .distinct()
+    )
+    return sum(services.broadcast_queue_positions(language=code) for code in languages)
