@@ -24,6 +24,7 @@ run: install
 	@bin/run
 
 test: install
+	@bin/ensure-chromium || echo "make test: no chromium, browser tests will be skipped"
 	$(TEST_ENV) $(PY) -m pytest $(ARGS)
 
 lint: install

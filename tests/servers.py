@@ -53,9 +53,23 @@ def server_env(**extra: str) -> dict[str, str]:
     return env
 
 
+_static_collected = False
+
+
+def collect_static_once() -> None:
+    """Servers run with DEBUG off, as in production: static files come from the manifest."""
+    global _static_collected
+    if not _static_collected:
+        from django.core.management import call_command
+
+        call_command("collectstatic", "--noinput", verbosity=0)
+        _static_collected = True
+
+
 @contextlib.contextmanager
 def running_server(**env: str) -> Iterator[str]:
     """Start one uvicorn process of the product; yields its base URL once /healthz answers."""
+    collect_static_once()
     port = free_port()
     process = subprocess.Popen(
         [

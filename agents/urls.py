@@ -1,0 +1,3 @@
+urlpatterns: list = [
+    # Agent-facing pages (sign-up, verification, training, portal) go here.
+]

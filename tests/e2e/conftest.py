@@ -1,0 +1,75 @@
+"""Browser tests: Playwright for Python driving Debian's Chromium against a running server.
+
+The browser is never downloaded: `bin/ensure-chromium` (run by `make test` and CI) installs
+the distribution's package. Without it the browser tests are skipped, except in CI, where
+a missing browser fails the run.
+"""
+
+import os
+import shutil
+
+import pytest
+from django.conf import global_settings
+
+from tests.servers import running_server
+
+# Playwright's sync API keeps an event loop running on the test's thread, which makes
+# Django refuse ORM calls there; the test itself is plain synchronous code, so allow them.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM_FLAGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def pytest_collection_modifyitems(config, items):
+    if CHROMIUM or os.environ.get("CI"):
+        return
+    skip = pytest.mark.skip(reason="Debian's chromium is not installed: run bin/ensure-chromium")
+    for item in items:
+        if "browser" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def live_server_url(transactional_db, settings):
+    """A uvicorn process of the product on the test database (embedded or production)."""
+    # Users made in the test must log in on the server, which hashes as production does.
+    settings.PASSWORD_HASHERS = global_settings.PASSWORD_HASHERS
+    with running_server() as base:
+        yield base
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    from playwright.sync_api import sync_playwright
+
+    assert CHROMIUM, "chromium is required for browser tests (bin/ensure-chromium)"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def new_context(chromium):
+    """Open isolated browser contexts (one per person); all are closed after the test."""
+    contexts = []
+
+    def open_context(**kwargs):
+        context = chromium.new_context(**kwargs)
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context
+
+    yield open_context
+    for context in contexts:
+        context.close()

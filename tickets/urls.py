@@ -1,0 +1,3 @@
+urlpatterns: list = [
+    # Customer-facing pages of the conversations app (chat page, embed script) go here.
+]
