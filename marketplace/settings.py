@@ -11,6 +11,7 @@ Two profiles, chosen by what is set:
 Every variable is documented in ``.env.example``.
 """
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -90,10 +91,17 @@ TEMPLATES = [
 ]
 
 # --- Database -------------------------------------------------------------------------
+# Test databases are named per process so that two test runs on one machine (a developer's
+# and a background one) never drop each other's database mid-run.
+_TEST_DB_SUFFIX = f"{os.getpid()}"
+
 if DATABASE_URL:
     DATABASES = {"default": env.db_url_config(DATABASE_URL)}
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=0))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    DATABASES["default"]["TEST"] = {
+        "NAME": f"test_{DATABASES['default']['NAME']}_{_TEST_DB_SUFFIX}"
+    }
 else:
     SQLITE_PATH = Path(env.str("SQLITE_PATH", default=str(BASE_DIR / "db.sqlite3")))
     DATABASES = {
@@ -110,7 +118,7 @@ else:
             },
             # Tests use a file too: an in-memory shared-cache database reports "table is
             # locked" at once to concurrent threads instead of waiting for the lock.
-            "TEST": {"NAME": str(BASE_DIR / ".test-db.sqlite3")},
+            "TEST": {"NAME": str(BASE_DIR / f".test-db-{_TEST_DB_SUFFIX}.sqlite3")},
         }
     }
 
@@ -268,4 +276,25 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.channels.server": {"level": "WARNING"}},
+}
+
+# --- Agent onboarding (issue 5; docs/agents.md) --------------------------------------
+# The share of quiz questions an applicant must answer correctly, in whole percent.
+AGENT_QUIZ_PASS_PERCENT = env.int("AGENT_QUIZ_PASS_PERCENT", default=80)
+if not 1 <= AGENT_QUIZ_PASS_PERCENT <= 100:
+    raise ImproperlyConfigured("AGENT_QUIZ_PASS_PERCENT must be from 1 to 100.")
+# A wait after a failed attempt, so the quiz cannot be brute-forced by guessing.
+AGENT_QUIZ_RETRY_COOLDOWN_HOURS = env.int("AGENT_QUIZ_RETRY_COOLDOWN_HOURS", default=24)
+# How long an email verification link works; a new one can be sent from the status page.
+AGENT_EMAIL_VERIFY_MAX_AGE_HOURS = env.int("AGENT_EMAIL_VERIFY_MAX_AGE_HOURS", default=48)
+# At most one "send the link again" per applicant in this many seconds.
+AGENT_EMAIL_VERIFY_RESEND_SECONDS = env.int("AGENT_EMAIL_VERIFY_RESEND_SECONDS", default=60)
+
+# --- Bring-your-own-AI webhooks (issue 4; tickets/integrations.py) ---------------------
+# A failed webhook delivery stores when to try again (exponential backoff); this drains the
+# due ones, and stores any resolve notification whose enqueue was lost. Celery beat runs it
+# in production, the in-process scheduler in the embedded profile.
+CELERY_BEAT_SCHEDULE["deliver-due-webhooks"] = {
+    "task": "tickets.tasks.deliver_due_webhooks",
+    "schedule": timedelta(seconds=15),
 }

@@ -20,6 +20,23 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip_redis)
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Drop the test database cleanly even when server processes or worker threads of the
+    run left sessions open on it (PostgreSQL refuses to drop a database in use)."""
+    yield
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+        connection.close()
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     cache.clear()
@@ -49,3 +66,10 @@ def in_memory_layer(settings):
 def _fast_password_hashing(settings):
     # PBKDF2's deliberate slowness (~0.5 s a user here) buys nothing in tests.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _plain_http_test_client(settings):
+    # Tests run with DEBUG off, as production does; the test client speaks plain HTTP, which
+    # production's HTTPS redirect would bounce. Live servers get the same via their env.
+    settings.SECURE_SSL_REDIRECT = False

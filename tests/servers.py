@@ -28,7 +28,8 @@ def free_port() -> int:
 
 def server_env(**extra: str) -> dict[str, str]:
     """The environment of a server that shares this test run's database."""
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    inherited_out = {"DATABASE_URL", "REDIS_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env = {k: v for k, v in os.environ.items() if k not in inherited_out}
     db = connection.settings_dict
     if connection.vendor == "postgresql":
         password = db.get("PASSWORD") or ""

@@ -13,10 +13,6 @@ from django.conf import global_settings
 
 from tests.servers import running_server
 
-# Playwright's sync API keeps an event loop running on the test's thread, which makes
-# Django refuse ORM calls there; the test itself is plain synchronous code, so allow them.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMIUM_FLAGS = [
     "--headless=new",
@@ -39,6 +35,14 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+@pytest.fixture(autouse=True)
+def _orm_beside_playwright(monkeypatch):
+    # Playwright's sync API keeps an event loop running on the test's thread, which makes
+    # Django refuse ORM calls there; the test itself is plain synchronous code, so allow
+    # them for the test only (tests.servers keeps the flag out of the servers it starts).
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
 @pytest.fixture
 def live_server_url(transactional_db, settings):
     """A uvicorn process of the product on the test database (embedded or production)."""
@@ -48,8 +52,10 @@ def live_server_url(transactional_db, settings):
         yield base
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def chromium():
+    # Per test, not per session: Playwright's sync API runs an event loop on this thread
+    # while it is open, and the async tests pytest-django orders after this one need it gone.
     from playwright.sync_api import sync_playwright
 
     assert CHROMIUM, "chromium is required for browser tests (bin/ensure-chromium)"

@@ -401,3 +401,39 @@ async def test_frames_over_the_rate_limit_are_refused_and_not_stored():
     assert [e["code"] for e in errors] == ["rate_limited"] * 5
     assert await db(Message.objects.filter(ticket=ticket, sender="customer").count)() == 10
     await customer.close()
+
+
+# --- Healing lost pushes ------------------------------------------------------------------
+
+
+async def test_a_ticket_whose_push_was_lost_reaches_the_agent_by_the_queue_resync(settings):
+    settings.AGENT_QUEUE_RESYNC_SECONDS = 0.2
+    agent = await db(AgentFactory)()
+    socket, _, _ = await open_agent(agent.user)
+    assert (await socket.receive_type("queue"))["tickets"] == []
+
+    # Written straight to the database: no push at all, as if the channel layer dropped it.
+    ticket = await db(QueuedTicketFactory)()
+    queue = await socket.receive_type("queue", timeout=2)
+
+    assert [card["id"] for card in queue["tickets"]] == [ticket.pk]
+    await socket.close()
+
+
+async def test_an_agent_suspended_while_connected_is_disconnected_and_loses_its_tickets():
+    from agents.services import agent_transition
+
+    agent = await db(AgentFactory)()
+    ticket = await db(QueuedTicketFactory)()
+    await db(services.ticket_claim)(ticket_id=ticket.pk, agent_id=agent.pk)
+    socket, _, _ = await open_agent(agent.user)
+    await socket.receive_type("assigned")
+
+    await db(agent_transition)(agent_id=agent.pk, to_status="suspended", actor=None, reason="test")
+    closed = await socket.communicator.receive_output(timeout=3)
+    while closed["type"] != "websocket.close":
+        closed = await socket.communicator.receive_output(timeout=3)
+
+    assert closed["code"] == 4403
+    await db(ticket.refresh_from_db)()
+    assert (ticket.status, ticket.agent_id) == ("queued", None)
