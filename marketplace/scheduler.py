@@ -2,9 +2,9 @@
 
 With no Redis there is no broker and the channel layer lives in the server's memory, so
 the periodic tasks must run inside the server process for their pushes to reach open
-sockets. This runs the same ``CELERY_BEAT_SCHEDULE`` entries on the server's event loop;
-each task body runs in a worker thread, from which ``async_to_sync`` pushes hop back to
-this loop. Interval entries only: crontab entries are the production beat's job.
+sockets. This runs the same ``CELERY_BEAT_SCHEDULE`` entries, intervals and crontabs alike,
+on the server's event loop; each task body runs in a worker thread, from which
+``async_to_sync`` pushes hop back to this loop.
 """
 
 import asyncio
@@ -12,16 +12,24 @@ import logging
 from datetime import timedelta
 
 from asgiref.sync import sync_to_async
+from celery.schedules import BaseSchedule
+from celery.schedules import schedule as every
 from django.conf import settings
 
 logger = logging.getLogger(__name__)
 
 
-def _interval_entries() -> list[tuple[str, str, float]]:
+def _schedules() -> list[tuple[str, str, BaseSchedule]]:
+    from marketplace.celery import app
+
+    # What a worker does on start: import every app's tasks module, registering the tasks.
+    app.loader.import_default_modules()
     entries = []
     for name, entry in settings.CELERY_BEAT_SCHEDULE.items():
-        if isinstance(entry["schedule"], timedelta):
-            entries.append((name, entry["task"], entry["schedule"].total_seconds()))
+        schedule = entry["schedule"]
+        if isinstance(schedule, timedelta | int | float):
+            schedule = every(run_every=schedule, app=app)
+        entries.append((name, entry["task"], schedule))
     return entries
 
 
@@ -31,13 +39,17 @@ def _run_task(task_name: str) -> None:
     app.tasks[task_name].apply()
 
 
-async def _run_every(name: str, task_name: str, seconds: float) -> None:
+async def _run_on_schedule(name: str, task_name: str, schedule: BaseSchedule) -> None:
+    last_run = schedule.now()  # like beat: the first run comes one period after start
     while True:
-        await asyncio.sleep(seconds)
-        try:
-            await sync_to_async(_run_task, thread_sensitive=False)(task_name)
-        except Exception:
-            logger.exception("periodic job %s failed", name)
+        is_due, wait_seconds = schedule.is_due(last_run)
+        if is_due:
+            last_run = schedule.now()
+            try:
+                await sync_to_async(_run_task, thread_sensitive=False)(task_name)
+            except Exception:
+                logger.exception("periodic job %s failed", name)
+        await asyncio.sleep(max(wait_seconds, 0.05))
 
 
 async def lifespan_app(scope, receive, send) -> None:
@@ -46,7 +58,7 @@ async def lifespan_app(scope, receive, send) -> None:
         message = await receive()
         if message["type"] == "lifespan.startup":
             if settings.INPROCESS_SCHEDULER:
-                tasks = [asyncio.create_task(_run_every(*entry)) for entry in _interval_entries()]
+                tasks = [asyncio.create_task(_run_on_schedule(*entry)) for entry in _schedules()]
                 logger.info("in-process scheduler started with %d jobs", len(tasks))
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":

@@ -16,7 +16,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
-from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -173,10 +172,6 @@ CELERY_BEAT_SCHEDULE = {
     "refresh-queue-positions": {
         "task": "tickets.tasks.broadcast_queue_positions",
         "schedule": timedelta(seconds=5),
-    },
-    "nightly-housekeeping": {
-        "task": "tickets.tasks.abandon_stale_tickets",
-        "schedule": crontab(minute=0, hour=3),
     },
 }
 # The in-process scheduler of the embedded profile (see marketplace/scheduler.py) runs only
