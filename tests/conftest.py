@@ -73,3 +73,13 @@ def _plain_http_test_client(settings):
     # Tests run with DEBUG off, as production does; the test client speaks plain HTTP, which
     # production's HTTPS redirect would bounce. Live servers get the same via their env.
     settings.SECURE_SSL_REDIRECT = False
+
+
+@pytest.fixture(autouse=True)
+def _pages_render_without_collectstatic(settings):
+    # The manifest storage needs `collectstatic` first; pages rendered by the test client
+    # only need the URLs. Live servers (tests/servers.py) do collect and use the manifest.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
