@@ -1,7 +1,27 @@
-from django.contrib import admin
-from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from collections.abc import Callable
 
-from agents.models import Agent, AgentStatusEvent, ShiftSlot, User
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import ValidationError
+from django.db.models import OuterRef, QuerySet, Subquery
+from django.forms.models import BaseInlineFormSet
+from django.template.response import TemplateResponse
+
+from agents import onboarding
+from agents.forms import ReviewReasonForm
+from agents.models import (
+    Agent,
+    AgentStatusEvent,
+    ApplicantAwaitingReview,
+    QuizAttempt,
+    QuizChoice,
+    QuizQuestion,
+    ShiftSlot,
+    TrainingModule,
+    User,
+)
+from agents.services import AgentTransitionError
 
 
 @admin.register(User)
@@ -30,8 +50,130 @@ class AgentStatusEventInline(admin.TabularInline):
         return False
 
 
+class QuizAttemptInline(admin.TabularInline):
+    model = QuizAttempt
+    extra = 0
+    can_delete = False
+    fields = ["submitted_at", "score_percent", "correct_count", "question_count", "passed"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class ReviewActions:
+    """Approve, reject, suspend, reinstate and send back to training: each asks for a reason
+    on an intermediate page, then calls the onboarding service per agent (which audits the
+    change and emails the agent after commit)."""
+
+    review_template = "admin/agents/review_action.html"
+
+    def _review(
+        self,
+        request,
+        queryset: QuerySet,
+        *,
+        service: Callable[..., Agent],
+        title: str,
+        done: str,
+        explanation: str,
+    ):
+        form = ReviewReasonForm(request.POST if "apply" in request.POST else None)
+        agents = list(queryset.select_related("user").order_by("pk"))
+        if form.is_bound and form.is_valid():
+            changed, refused = [], []
+            for agent in agents:
+                try:
+                    service(
+                        agent_id=agent.pk, actor=request.user, reason=form.cleaned_data["reason"]
+                    )
+                except (AgentTransitionError, onboarding.OnboardingError) as error:
+                    refused.append(f"{agent.user.email}: {error}")
+                except ValidationError as error:
+                    refused.append(f"{agent.user.email}: {' '.join(error.messages)}")
+                else:
+                    changed.append(agent.user.email)
+            if changed:
+                self.message_user(
+                    request,
+                    f"{done}: {', '.join(changed)}. They have been emailed.",
+                    messages.SUCCESS,
+                )
+            if refused:
+                self.message_user(request, "Not changed — " + "; ".join(refused), messages.ERROR)
+            return None  # back to the change list
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "explanation": explanation,
+            "agents": agents,
+            "form": form,
+            "action": request.POST.get("action", ""),
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, self.review_template, context)
+
+    @admin.action(description="Approve selected applicants…", permissions=["change"])
+    def approve(self, request, queryset):
+        return self._review(
+            request,
+            queryset,
+            service=onboarding.agent_approve,
+            title="Approve applicants",
+            done="Approved",
+            explanation="Approved applicants are asked to accept the code of conduct, after "
+            "which they can go online.",
+        )
+
+    @admin.action(description="Reject selected applicants…", permissions=["change"])
+    def reject(self, request, queryset):
+        return self._review(
+            request,
+            queryset,
+            service=onboarding.agent_reject,
+            title="Reject applicants",
+            done="Rejected",
+            explanation="Rejection is final. An approved or active agent must be suspended first.",
+        )
+
+    @admin.action(description="Suspend selected agents…", permissions=["change"])
+    def suspend(self, request, queryset):
+        return self._review(
+            request,
+            queryset,
+            service=onboarding.agent_suspend,
+            title="Suspend agents",
+            done="Suspended",
+            explanation="Suspended agents are disconnected at once and the conversations they "
+            "hold go back to the queue.",
+        )
+
+    @admin.action(description="Reinstate selected suspended agents…", permissions=["change"])
+    def reinstate(self, request, queryset):
+        return self._review(
+            request,
+            queryset,
+            service=onboarding.agent_reinstate,
+            title="Reinstate agents",
+            done="Reinstated",
+            explanation="Each agent returns to the status it was suspended from.",
+        )
+
+    @admin.action(description="Send selected applicants back to training…", permissions=["change"])
+    def send_back_to_training(self, request, queryset):
+        return self._review(
+            request,
+            queryset,
+            service=onboarding.agent_send_back_to_training,
+            title="Send applicants back to training",
+            done="Sent back to training",
+            explanation="They can retake the quiz at once.",
+        )
+
+
 @admin.register(Agent)
-class AgentAdmin(admin.ModelAdmin):
+class AgentAdmin(ReviewActions, admin.ModelAdmin):
     list_display = [
         "__str__",
         "user",
@@ -54,10 +196,84 @@ class AgentAdmin(admin.ModelAdmin):
         "disconnected_at",
         "stripe_account_id",
         "payouts_enabled",
+        "email_verified_at",
+        "code_of_conduct_accepted_at",
         "created_at",
         "updated_at",
     ]
-    inlines = [AgentStatusEventInline]
+    inlines = [QuizAttemptInline, AgentStatusEventInline]
+    actions = ["approve", "reject", "suspend", "reinstate", "send_back_to_training"]
+
+
+@admin.register(ApplicantAwaitingReview)
+class ApplicantAwaitingReviewAdmin(ReviewActions, admin.ModelAdmin):
+    """The review queue: applicants who passed the quiz, longest waiting first."""
+
+    list_display = [
+        "__str__",
+        "email",
+        "segment",
+        "country",
+        "languages",
+        "skills",
+        "quiz_score",
+        "in_review_since",
+    ]
+    list_display_links = ["__str__", "email"]
+    list_filter = ["segment", "country"]
+    search_fields = ["user__email", "user__first_name", "user__last_name", "motivation"]
+    list_select_related = ["user"]
+    actions = ["approve", "reject", "send_back_to_training"]
+    fields = [
+        "user",
+        "segment",
+        "country",
+        "time_zone",
+        "languages",
+        "skills",
+        "weekly_availability",
+        "motivation",
+        "email_verified_at",
+        "created_at",
+    ]
+    readonly_fields = fields
+    inlines = [QuizAttemptInline, AgentStatusEventInline]
+
+    def get_queryset(self, request):
+        latest_attempt = QuizAttempt.objects.filter(agent=OuterRef("pk")).order_by(
+            "-submitted_at", "-id"
+        )
+        entered_review = AgentStatusEvent.objects.filter(
+            agent=OuterRef("pk"), to_status=Agent.Status.AWAITING_REVIEW
+        ).order_by("-created_at", "-id")
+        return (
+            super()
+            .get_queryset(request)
+            .filter(status=Agent.Status.AWAITING_REVIEW)
+            .annotate(
+                latest_score=Subquery(latest_attempt.values("score_percent")[:1]),
+                entered_review_at=Subquery(entered_review.values("created_at")[:1]),
+            )
+            .order_by("entered_review_at", "pk")
+        )
+
+    @admin.display(description="Email", ordering="user__email")
+    def email(self, obj):
+        return obj.user.email
+
+    @admin.display(description="Quiz score")
+    def quiz_score(self, obj):
+        return "—" if obj.latest_score is None else f"{obj.latest_score}%"
+
+    @admin.display(description="Waiting since", ordering="entered_review_at")
+    def in_review_since(self, obj):
+        return obj.entered_review_at
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(AgentStatusEvent)
@@ -85,3 +301,102 @@ class ShiftSlotAdmin(admin.ModelAdmin):
     list_filter = ["language", "skill"]
     date_hierarchy = "starts_at"
     list_editable = ["headcount_override"]
+
+
+# --- Training content ----------------------------------------------------------------------
+
+
+@admin.register(TrainingModule)
+class TrainingModuleAdmin(admin.ModelAdmin):
+    list_display = ["title", "slug", "position", "is_published"]
+    list_editable = ["position", "is_published"]
+    list_filter = ["is_published"]
+    search_fields = ["title", "summary", "body"]
+    prepopulated_fields = {"slug": ["title"]}
+
+
+class QuizChoiceFormSet(BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        kept = [
+            form for form in self.forms if form.cleaned_data and not form.cleaned_data.get("DELETE")
+        ]
+        if len(kept) < 2:
+            raise ValidationError("Give at least two answers.")
+        if sum(bool(form.cleaned_data.get("is_correct")) for form in kept) != 1:
+            raise ValidationError("Mark exactly one answer as correct.")
+
+    def save_existing_objects(self, commit=True):
+        # The database allows one correct answer per question; when the correct answer moves
+        # from one choice to another, clear the old one first whatever the forms' order.
+        if commit:
+            losing = [
+                form.instance.pk
+                for form in self.initial_forms
+                if form.cleaned_data
+                and form.initial.get("is_correct")
+                and not form.cleaned_data.get("is_correct")
+            ]
+            QuizChoice.objects.filter(pk__in=losing).update(is_correct=False)
+        return super().save_existing_objects(commit)
+
+
+class QuizChoiceInline(admin.TabularInline):
+    model = QuizChoice
+    formset = QuizChoiceFormSet
+    extra = 3
+    fields = ["text", "is_correct", "position"]
+
+
+@admin.register(QuizQuestion)
+class QuizQuestionAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "position", "is_active"]
+    list_editable = ["position", "is_active"]
+    list_filter = ["is_active"]
+    search_fields = ["text", "choices__text"]
+    inlines = [QuizChoiceInline]
+
+
+@admin.register(QuizChoice)
+class QuizChoiceAdmin(admin.ModelAdmin):
+    """Answers are edited with their question; this list is for finding one across questions."""
+
+    list_display = ["text", "question", "is_correct", "position"]
+    list_filter = ["is_correct", "question__is_active"]
+    search_fields = ["text", "question__text"]
+    list_select_related = ["question"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        # Changing the correct answer here, one choice at a time, would trip the one-correct
+        # constraint; the question's page changes them together.
+        return False
+
+
+@admin.register(QuizAttempt)
+class QuizAttemptAdmin(admin.ModelAdmin):
+    """Attempts are the record of vetting: they are read here, never edited."""
+
+    list_display = ["agent", "submitted_at", "score_percent", "passed"]
+    list_filter = ["passed"]
+    search_fields = ["agent__user__email"]
+    list_select_related = ["agent__user"]
+    date_hierarchy = "submitted_at"
+    readonly_fields = [
+        "agent",
+        "submitted_at",
+        "question_count",
+        "correct_count",
+        "score_percent",
+        "pass_percent",
+        "passed",
+        "answers",
+    ]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1,7 +1,10 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
 
 from agents import services
+from agents.models import Agent
+from agents.vocabulary import Language, Skill
 
 
 class ThrottledLoginForm(AuthenticationForm):
@@ -21,3 +24,199 @@ class ThrottledLoginForm(AuthenticationForm):
         cleaned = super().clean()
         services.login_succeeded(email=email, ip=ip)
         return cleaned
+
+
+# --- Onboarding (agents/onboarding.py holds the rules; these only shape the input) ----------
+
+
+def _time_zone_choices() -> list[tuple[str, str]]:
+    from agents.onboarding import time_zone_names
+
+    # The list shows the canonical Area/City names; any name the database knows is accepted.
+    areas = ("Africa/", "America/", "Asia/", "Atlantic/", "Australia/", "Europe/", "Indian/")
+    names = sorted(n for n in time_zone_names() if n.startswith((*areas, "Pacific/")))
+    return [("", "Choose your time zone"), ("UTC", "UTC"), *[(n, n) for n in names]]
+
+
+def _country_choices() -> list[tuple[str, str]]:
+    from agents.countries import COUNTRIES
+
+    return [("", "Choose your country"), *COUNTRIES.items()]
+
+
+class AvailabilityField(forms.CharField):
+    """One day of the week as text, ``09:00-13:00, 18:00-21:00``; blank for a day off."""
+
+    def to_python(self, value):
+        text = super().to_python(value)
+        ranges = []
+        for part in filter(None, (p.strip() for p in text.replace(";", ",").split(","))):
+            start, _, end = part.partition("-")
+            ranges.append([start.strip(), end.strip()])
+        return ranges
+
+
+class AgentApplicationForm(forms.Form):
+    """The sign-up form. Choices are offered as lists, but what is submitted is checked again
+    by ``onboarding.agent_apply``, whose messages name the bad value."""
+
+    first_name = forms.CharField(label="First name", max_length=150)
+    last_name = forms.CharField(label="Last name", max_length=150, required=False)
+    email = forms.EmailField(label="Email", max_length=254)
+    password = forms.CharField(
+        label="Password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="At least 8 characters; not a common password, and not all digits.",
+    )
+    segment = forms.ChoiceField(
+        label="Which describes you best?",
+        choices=Agent.Segment.choices,
+        widget=forms.RadioSelect,
+        error_messages={"invalid_choice": "Unknown segment: %(value)s."},
+    )
+    country = forms.ChoiceField(
+        label="Country",
+        choices=_country_choices,
+        error_messages={"invalid_choice": "Unknown country: %(value)s. Pick one from the list."},
+    )
+    time_zone = forms.ChoiceField(
+        label="Time zone",
+        choices=_time_zone_choices,
+        error_messages={"invalid_choice": "Unknown time zone: %(value)s. Pick one from the list."},
+    )
+    languages = forms.MultipleChoiceField(
+        label="Languages you can support customers in",
+        choices=Language.choices,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={
+            "required": "At least one language is required.",
+            "invalid_choice": "Unknown language code: %(value)s.",
+        },
+    )
+    skills = forms.MultipleChoiceField(
+        label="What can you help with?",
+        choices=[(value, label) for value, label in Skill.choices if value != Skill.GENERAL],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text="Everyone takes general questions; tick what you can do beyond that.",
+        error_messages={"invalid_choice": "Unknown skill: %(value)s."},
+    )
+    avail_mon = AvailabilityField(label="Monday", required=False)
+    avail_tue = AvailabilityField(label="Tuesday", required=False)
+    avail_wed = AvailabilityField(label="Wednesday", required=False)
+    avail_thu = AvailabilityField(label="Thursday", required=False)
+    avail_fri = AvailabilityField(label="Friday", required=False)
+    avail_sat = AvailabilityField(label="Saturday", required=False)
+    avail_sun = AvailabilityField(label="Sunday", required=False)
+    motivation = forms.CharField(
+        label="Why do you want to do this work?",
+        widget=forms.Textarea(attrs={"rows": 4, "maxlength": 1000}),
+        help_text="A few sentences; at most 1000 characters.",
+    )
+
+    AVAILABILITY_FIELDS = [
+        f"avail_{day}" for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    ]
+
+    def availability_fields(self):
+        return [self[name] for name in self.AVAILABILITY_FIELDS]
+
+    def weekly_availability(self) -> dict[str, list[list[str]]]:
+        return {
+            name.removeprefix("avail_"): self.cleaned_data.get(name) or []
+            for name in self.AVAILABILITY_FIELDS
+        }
+
+    def service_arguments(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "email": data["email"],
+            "password": data["password"],
+            "first_name": data["first_name"],
+            "last_name": data.get("last_name", ""),
+            "segment": data["segment"],
+            "country": data["country"],
+            "time_zone": data["time_zone"],
+            "languages": data["languages"],
+            "skills": data["skills"],
+            "weekly_availability": self.weekly_availability(),
+            "motivation": data["motivation"],
+        }
+
+    def clean(self):
+        """Run the service's checks too, on whatever parsed, so an applicant sees every
+        problem at once (a weak password and a missing language in one round)."""
+        from agents.onboarding import validate_application
+
+        data = self.cleaned_data
+        arguments = {
+            "email": data.get("email", ""),
+            "password": data.get("password", ""),
+            "first_name": data.get("first_name", ""),
+            "last_name": data.get("last_name", ""),
+            "segment": data.get("segment", ""),
+            "country": data.get("country", ""),
+            "time_zone": data.get("time_zone", ""),
+            "languages": data.get("languages", []),
+            "skills": data.get("skills", []),
+            "weekly_availability": self.weekly_availability(),
+            "motivation": data.get("motivation", ""),
+        }
+        try:
+            validate_application(**arguments)
+        except ValidationError as error:
+            # A field that did not even parse already says why; don't pile a second message on.
+            self.add_service_errors(error, skip=set(self.errors))
+        return data
+
+    def add_service_errors(self, error: ValidationError, *, skip: set[str] = frozenset()) -> None:
+        """Put the service's errors next to the fields they are about."""
+        for field, messages in error.message_dict.items():
+            if field in skip:
+                continue
+            if field == "weekly_availability":
+                field = None
+            self.add_error(field, messages)
+
+
+class QuizForm(forms.Form):
+    """One radio group per active question, named ``q<id>``. Only the ids offered here are
+    accepted, and the service scores from the database, never from anything posted but the
+    chosen ids."""
+
+    def __init__(self, *args, questions, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.questions = list(questions)
+        for number, question in enumerate(self.questions, start=1):
+            self.fields[f"q{question.pk}"] = forms.TypedChoiceField(
+                label=f"{number}. {question.text}",
+                choices=[(choice.pk, choice.text) for choice in question.choices.all()],
+                coerce=int,
+                widget=forms.RadioSelect,
+                error_messages={
+                    "required": "Answer this question.",
+                    "invalid_choice": "That is not one of this question's answers.",
+                },
+            )
+
+    def answers(self) -> dict[int, int]:
+        return {question.pk: self.cleaned_data[f"q{question.pk}"] for question in self.questions}
+
+
+class CodeOfConductForm(forms.Form):
+    accept = forms.BooleanField(
+        label="I have read the code of conduct and I will follow it.",
+        error_messages={"required": "Tick the box to accept the code of conduct."},
+    )
+
+
+class ReviewReasonForm(forms.Form):
+    """The reason an admin gives for a review decision; it is audited and emailed."""
+
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        max_length=2000,
+        help_text="Recorded in the audit trail and sent to the agent by email.",
+        error_messages={"required": "Give a reason; it is recorded and sent to the agent."},
+    )

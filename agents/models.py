@@ -91,6 +91,10 @@ class Agent(models.Model):
     stripe_account_id = models.CharField(max_length=64, blank=True)
     payouts_enabled = models.BooleanField(default=False)
 
+    # Onboarding milestones that are not states of their own (docs/agents.md).
+    email_verified_at = models.DateTimeField(null=True, blank=True)
+    code_of_conduct_accepted_at = models.DateTimeField(null=True, blank=True)
+
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -177,3 +181,104 @@ class ShiftSlot(models.Model):
         if self.headcount_override is not None:
             return self.headcount_override
         return self.headcount_required
+
+
+# --- Onboarding: training, the quiz, the review queue -------------------------------------
+
+
+class ApplicantAwaitingReview(Agent):
+    """The review queue in the admin: agents who passed the quiz, oldest first."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "applicant awaiting review"
+        verbose_name_plural = "applicants awaiting review"
+
+
+class TrainingModule(models.Model):
+    """A short page of training that admins write; published ones are shown in order."""
+
+    title = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=80, unique=True)
+    summary = models.CharField(max_length=240, blank=True)
+    body = models.TextField(help_text="Plain text; blank lines separate paragraphs.")
+    position = models.PositiveSmallIntegerField(default=0)
+    is_published = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class QuizQuestion(models.Model):
+    """One multiple-choice question of the knowledge quiz; exactly one choice is correct."""
+
+    text = models.TextField()
+    position = models.PositiveSmallIntegerField(default=0)
+    is_active = models.BooleanField(
+        default=True, help_text="Only active questions are asked and scored."
+    )
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.text[:80]
+
+
+class QuizChoice(models.Model):
+    question = models.ForeignKey(QuizQuestion, on_delete=models.CASCADE, related_name="choices")
+    text = models.CharField(max_length=300)
+    is_correct = models.BooleanField(default=False)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            # The admin form asks for exactly one; the database refuses a second.
+            models.UniqueConstraint(
+                fields=["question"],
+                condition=Q(is_correct=True),
+                name="quiz_one_correct_choice_per_question",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.text[:80]
+
+
+class QuizAttempt(models.Model):
+    """One submitted quiz, scored on the server. ``answers`` keeps what was asked and picked,
+    as it read at the time, so an edited question does not rewrite an applicant's record."""
+
+    agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="quiz_attempts")
+    submitted_at = models.DateTimeField()
+    question_count = models.PositiveSmallIntegerField()
+    correct_count = models.PositiveSmallIntegerField()
+    score_percent = models.PositiveSmallIntegerField()
+    pass_percent = models.PositiveSmallIntegerField(help_text="The pass mark when it was taken.")
+    passed = models.BooleanField()
+    # [{"question": id, "question_text": …, "choice": id | null, "choice_text": …, "correct": …}]
+    answers = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["-submitted_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(correct_count__lte=models.F("question_count")),
+                name="quiz_attempt_correct_within_count",
+            ),
+            models.CheckConstraint(
+                condition=Q(score_percent__lte=100), name="quiz_attempt_score_is_a_percent"
+            ),
+        ]
+        indexes = [
+            # An agent's latest attempt: the retry cooldown and the review queue's score column.
+            models.Index(fields=["agent", "-submitted_at"], name="quiz_attempt_latest_idx"),
+        ]
+
+    def __str__(self) -> str:
+        verdict = "passed" if self.passed else "failed"
+        return f"{self.agent}: {self.score_percent}% ({verdict})"

@@ -25,7 +25,9 @@ ALLOWED_AGENT_TRANSITIONS: dict[str, frozenset[str]] = {
     S.AWAITING_REVIEW: frozenset({S.APPROVED, S.REJECTED, S.TRAINING}),
     S.APPROVED: frozenset({S.ACTIVE, S.SUSPENDED}),
     S.ACTIVE: frozenset({S.SUSPENDED}),
-    S.SUSPENDED: frozenset({S.ACTIVE, S.REJECTED}),
+    # Reinstatement returns an agent to where it was suspended from: active, or approved if
+    # it had not yet accepted the code of conduct (agents.onboarding.agent_reinstate).
+    S.SUSPENDED: frozenset({S.ACTIVE, S.APPROVED, S.REJECTED}),
     S.REJECTED: frozenset(),
 }
 
@@ -100,6 +102,8 @@ def agent_create(
     country: str = "",
     time_zone: str = "UTC",
     capacity: int | None = None,
+    weekly_availability: dict[str, list[list[str]]] | None = None,
+    motivation: str = "",
     active: bool = False,
     actor: User | None = None,
 ) -> Agent:
@@ -120,6 +124,8 @@ def agent_create(
         country=country,
         time_zone=time_zone,
         capacity=capacity or settings.AGENT_DEFAULT_CAPACITY,
+        weekly_availability=weekly_availability or {},
+        motivation=motivation,
         status=S.ACTIVE if active else S.APPLIED,
     )
     if active:

@@ -45,3 +45,38 @@ class RateCardEntry(models.Model):
 
     def __str__(self) -> str:
         return f"P{self.priority} {self.skill or 'any'}: {self.amount_cents}"
+
+
+class StripeEvent(models.Model):
+    """A webhook event from Stripe, stored once by its id so a redelivery has no second effect.
+
+    Handling acts on Stripe's current state rather than on the event's copy of it, so events
+    arriving late or out of order cannot leave a stale value behind.
+    """
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", "Received"
+        PROCESSED = "processed", "Processed"
+        IGNORED = "ignored", "Ignored"
+        FAILED = "failed", "Failed (Stripe will redeliver)"
+
+    id = models.CharField(primary_key=True, max_length=255, help_text="Stripe's evt_… id.")
+    type = models.CharField(max_length=100)
+    account = models.CharField(
+        max_length=64, blank=True, help_text="The connected account it concerns, if any."
+    )
+    payload = models.JSONField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RECEIVED)
+    detail = models.TextField(blank=True, help_text="Why it was ignored, or the last error.")
+    received_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        indexes = [
+            # The admin's "what failed / what is pending" view.
+            models.Index(fields=["status", "received_at"], name="stripe_event_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.id} {self.type} ({self.status})"

@@ -8,7 +8,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from agents import services as agent_services
-from agents.models import Agent, ShiftSlot, User
+from agents.demo_training import DEMO_MODULES, DEMO_QUESTIONS
+from agents.models import Agent, QuizChoice, QuizQuestion, ShiftSlot, TrainingModule, User
 from payouts.models import RateCard, RateCardEntry
 from tickets.assistant.demo_articles import DEMO_ARTICLES
 from tickets.models import KnowledgeArticle, Ticket
@@ -54,7 +55,10 @@ RATE_CARD = {  # minor units (cents) by priority
 
 
 class Command(BaseCommand):
-    help = "Create demo data: an admin, approved agents, a knowledge base, a rate card, shifts."
+    help = (
+        "Create demo data: an admin, active agents, a knowledge base, a rate card, shifts, "
+        "and the training modules and quiz that new agents take."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--agents", type=int, default=8)
@@ -74,10 +78,12 @@ class Command(BaseCommand):
             articles = self._articles()
             self._rate_card()
             slots = self._shift_slots()
+            training = self._training()
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: admin@example.com, {agents} agents ({created} new), "
-                f"{articles} new articles, {slots} new shift slots. Password: {password}"
+                f"{articles} new articles, {slots} new shift slots, {training} new training "
+                f"modules and quiz questions. Password: {password}"
             )
         )
 
@@ -149,6 +155,33 @@ class Command(BaseCommand):
                 )
             ]
         )
+
+    def _training(self) -> int:
+        """Training modules and quiz questions, matched by slug and text so that an admin's
+        other questions are left alone and nothing is duplicated."""
+        created = 0
+        for position, module in enumerate(DEMO_MODULES, start=1):
+            _, was_created = TrainingModule.objects.get_or_create(
+                slug=module["slug"],
+                defaults={
+                    "title": module["title"],
+                    "summary": module["summary"],
+                    "body": module["body"],
+                    "position": position,
+                },
+            )
+            created += was_created
+        for position, (text, choices) in enumerate(DEMO_QUESTIONS, start=1):
+            question, was_created = QuizQuestion.objects.get_or_create(
+                text=text, defaults={"position": position}
+            )
+            if was_created:
+                QuizChoice.objects.bulk_create(
+                    QuizChoice(question=question, text=choice, is_correct=correct, position=i)
+                    for i, (choice, correct) in enumerate(choices, start=1)
+                )
+            created += was_created
+        return created
 
     def _shift_slots(self) -> int:
         """Half-hour slots for the working hours of the coming week, English and Spanish."""
