@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from tickets.models import KnowledgeArticle, Message, Ticket, TicketEvent
+from tickets.models import CannedReply, KnowledgeArticle, Message, Ticket, TicketEvent
 
 
 class MessageInline(admin.TabularInline):
@@ -95,3 +95,118 @@ class KnowledgeArticleAdmin(admin.ModelAdmin):
     list_display = ["title", "topic", "language", "is_published", "updated_at"]
     list_filter = ["topic", "language", "is_published"]
     search_fields = ["title", "body", "keywords"]
+
+
+# --- Bring your own AI -----------------------------------------------------------------------
+# Appended: the imports stay here so the sections above read as they did.
+from django.contrib import messages  # noqa: E402
+from django.db import models  # noqa: E402
+from django.template.response import TemplateResponse  # noqa: E402
+from django.utils.cache import add_never_cache_headers  # noqa: E402
+
+from tickets import integrations  # noqa: E402
+from tickets.models import Integration, WebhookDelivery  # noqa: E402
+
+# Which company handed a ticket over is a fact of its history, not something to edit.
+TicketAdmin.readonly_fields = [*TicketAdmin.readonly_fields, "integration"]
+
+
+@admin.register(Integration)
+class IntegrationAdmin(admin.ModelAdmin):
+    """API keys of companies' own assistants. The key is shown once, right after creation;
+    only its SHA-256 is stored. Keys are revoked, never deleted: tickets point at them."""
+
+    list_display = ["name", "key_prefix", "webhook_url", "created_at", "revoked_at"]
+    list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
+    search_fields = ["name", "key_prefix"]
+    readonly_fields = ["key_prefix", "webhook_secret_hint", "created_at", "revoked_at"]
+    actions = ["revoke_keys"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["name", "webhook_url"]
+        return ["name", "webhook_url", *self.readonly_fields]
+
+    @admin.display(description="Webhook secret")
+    def webhook_secret_hint(self, obj: Integration) -> str:
+        return f"whsec_…{obj.webhook_secret[-4:]} (shown in full once, on creation)"
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def save_model(self, request, obj: Integration, form, change: bool) -> None:
+        if change:
+            integrations.integration_update(
+                integration_id=obj.pk, name=obj.name, webhook_url=obj.webhook_url
+            )
+            return
+        issued = integrations.integration_create(name=obj.name, webhook_url=obj.webhook_url)
+        obj.pk = issued.integration.pk
+        obj.refresh_from_db()
+        obj._state.adding = False
+        # Kept on this object only, for response_add below: the key is in no table or log.
+        obj.issued_api_key = issued.api_key
+
+    def response_add(self, request, obj: Integration, post_url_continue=None):
+        api_key = getattr(obj, "issued_api_key", None)
+        if api_key is None:
+            return super().response_add(request, obj, post_url_continue)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"API key for {obj.name}",
+            "integration": obj,
+            "api_key": api_key,
+            "opts": self.opts,
+        }
+        response = TemplateResponse(request, "tickets/integration_key_created.html", context)
+        add_never_cache_headers(response)
+        return response
+
+    @admin.action(description="Revoke the selected API keys")
+    def revoke_keys(self, request, queryset) -> None:
+        for integration_id in queryset.values_list("pk", flat=True):
+            integrations.integration_revoke(integration_id=integration_id)
+        messages.success(request, "Revoked. Calls with those keys are now refused with 403.")
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    list_display = [
+        "id",
+        "integration",
+        "ticket",
+        "event",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "delivered_at",
+    ]
+    list_filter = ["status", "event", "integration"]
+    list_select_related = ["integration", "ticket"]
+    search_fields = ["ticket__id", "last_error"]
+    actions = ["try_again_now"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.action(description="Try the selected deliveries again now", permissions=["view"])
+    def try_again_now(self, request, queryset) -> None:
+        retried = sum(
+            integrations.webhook_retry_now(delivery_id=delivery_id)
+            for delivery_id in queryset.values_list("pk", flat=True)
+        )
+        messages.success(request, f"{retried} deliveries are due now; the next drain sends them.")
+
+
+@admin.register(CannedReply)
+class CannedReplyAdmin(admin.ModelAdmin):
+    list_display = ["title", "language", "is_active"]
+    list_filter = ["language", "is_active"]
+    search_fields = ["title", "body"]

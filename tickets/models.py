@@ -1,6 +1,7 @@
 import secrets
 
 from django.conf import settings
+from django.core.validators import URLValidator
 from django.db import models
 from django.db.models import Q
 
@@ -55,6 +56,15 @@ class Ticket(models.Model):
     customer_phone = models.CharField(max_length=32, blank=True)
     customer_reference = models.CharField(max_length=128, blank=True)
     is_vip = models.BooleanField(default=False)
+    # Set when a company's own assistant handed the conversation over (tickets.integrations):
+    # resolving the ticket then notifies that company's webhook.
+    integration = models.ForeignKey(
+        "tickets.Integration",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="tickets",
+    )
 
     language = models.CharField(max_length=8, default="en")
     topic = models.CharField(max_length=64, blank=True)
@@ -196,6 +206,115 @@ class KnowledgeArticle(models.Model):
         ordering = ["topic", "title"]
         constraints = [
             models.UniqueConstraint(fields=["title", "language"], name="article_title_per_language")
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+# --- Bring your own AI -----------------------------------------------------------------------
+
+
+def new_webhook_secret() -> str:
+    return "whsec_" + secrets.token_urlsafe(32)
+
+
+class Integration(models.Model):
+    """A company's own assistant, which hands conversations to our agents through
+    ``POST /api/v1/escalations/`` and hears back by webhook when they are resolved.
+
+    Only a SHA-256 of the API key is kept; the key itself is shown once, on creation
+    (tickets.integrations.integration_create). The webhook secret is kept as is, because
+    every delivery is signed with it.
+    """
+
+    name = models.CharField(max_length=120)
+    # The key's public start ("hl_1a2b3c4d"), so people can tell keys apart without the key.
+    key_prefix = models.CharField(max_length=16, unique=True)
+    # Every API call looks its integration up by this hash (the unique index serves it).
+    key_hash = models.CharField(max_length=64, unique=True)
+    webhook_url = models.URLField(
+        max_length=500,
+        blank=True,
+        # HTTP only: the default validator would also let ftp:// through to the sender.
+        validators=[URLValidator(schemes=["http", "https"])],
+        help_text="Told when a handed-over ticket is resolved.",
+    )
+    webhook_secret = models.CharField(max_length=80, default=new_webhook_secret)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.key_prefix}…)"
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
+
+
+class WebhookDelivery(models.Model):
+    """One notification to a company, stored before it is sent and retried until it lands.
+
+    Unique per (integration, ticket, event), so however many times a resolve is announced,
+    the company is notified of it once.
+    """
+
+    class Event(models.TextChoices):
+        TICKET_RESOLVED = "ticket.resolved", "Ticket resolved"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "To be delivered"
+        DELIVERED = "delivered", "Delivered"
+        FAILED = "failed", "Gave up"
+
+    integration = models.ForeignKey(
+        Integration, on_delete=models.PROTECT, related_name="webhook_deliveries"
+    )
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="webhook_deliveries")
+    event = models.CharField(max_length=32, choices=Event.choices)
+    payload = models.JSONField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # When the next attempt is due; pushed forward while an attempt is in flight, so two
+    # senders never post the same delivery at once. NULL once delivered or given up.
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["integration", "ticket", "event"], name="webhook_once_per_ticket_event"
+            ),
+        ]
+        indexes = [
+            # The retry drain: status=pending and next_attempt_at <= now, oldest due first.
+            models.Index(fields=["status", "next_attempt_at"], name="webhook_due_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event} of ticket {self.ticket_id} to {self.integration_id} ({self.status})"
+
+
+class CannedReply(models.Model):
+    """A reply agents insert with one click; admins edit them."""
+
+    title = models.CharField(max_length=120)
+    body = models.TextField(max_length=4000)
+    language = models.CharField(max_length=8, default="en")
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["language", "title"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["title", "language"], name="canned_reply_title_per_language"
+            )
         ]
 
     def __str__(self) -> str:

@@ -261,6 +261,15 @@ def ticket_resolve(*, ticket_id: int, agent_id: int) -> Ticket:
         body=f"{agent.display_name} marked the conversation resolved.",
     )
     _after_commit_announce_left_agent(ticket, agent_id=agent_id)
+    if ticket.integration_id is not None:
+        # Handed over by a company's own assistant: tell the company, after commit. Robust:
+        # a lost enqueue must not fail the resolve; the periodic drain catches it up.
+        from tickets.tasks import deliver_resolved_ticket_webhook
+
+        resolved_id = ticket.pk
+        transaction.on_commit(
+            lambda: deliver_resolved_ticket_webhook.delay(resolved_id), robust=True
+        )
     return ticket
 
 

@@ -37,3 +37,26 @@ def broadcast_queue_positions() -> int:
         .distinct()
     )
     return sum(services.broadcast_queue_positions(language=code) for code in languages)
+
+
+# --- Bring your own AI: webhooks to the company's assistant -------------------------------
+# Retries are not Celery's here: a failed attempt stores its next_attempt_at and the drain
+# below picks it up, so backoff survives restarts and works alike in both profiles (an eager
+# Celery retry would spin in the resolving agent's request instead of waiting).
+
+
+@shared_task(acks_late=True)
+def deliver_resolved_ticket_webhook(ticket_id: int) -> str | None:
+    from tickets import integrations
+
+    delivery = integrations.webhook_record_resolved(ticket_id=ticket_id)
+    if delivery is None:
+        return None
+    return integrations.webhook_attempt(delivery_id=delivery.pk)
+
+
+@shared_task(acks_late=True)
+def deliver_due_webhooks() -> int:
+    from tickets import integrations
+
+    return integrations.webhooks_deliver_due()

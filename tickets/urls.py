@@ -1,3 +1,11 @@
+from django.urls import path
+
+from tickets import views
+from tickets.integration_apis import EscalationCreateApi
+
 urlpatterns: list = [
-    # Customer-facing pages of the conversations app (chat page, embed script) go here.
+    path("chat/", views.chat_page, name="chat"),
+    path("chat/embed-example/", views.embed_example, name="chat-embed-example"),
+    path("chat/<str:token>/transcript.txt", views.chat_transcript, name="chat-transcript"),
+    path("api/v1/escalations/", EscalationCreateApi.as_view(), name="api-escalation-create"),
 ]

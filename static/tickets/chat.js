@@ -1,0 +1,689 @@
+/* Humanline customer chat: speaks docs/protocol.md over /ws/chat/<token>/.
+ *
+ * Guarantees kept here, as the protocol asks of clients:
+ *  - Every message gets a client_id once and keeps it on resend; the server stores it once.
+ *  - Messages typed with no socket wait in an outbox (kept in localStorage, so a reload
+ *    keeps them too) and are sent when the socket opens; an ack removes them.
+ *  - The highest seq below which nothing is missing is kept; every (re)connect resumes
+ *    from it, and a message whose seq is already on screen is ignored.
+ *  - Bodies are only ever set with textContent: a message is text, never markup.
+ */
+(function () {
+  "use strict";
+
+  var root = document.getElementById("chat");
+  if (!root) return;
+
+  var STORAGE_KEY = "humanline.chat.v1";
+  var HEARTBEAT_MS = 25000;
+  var HEARTBEAT_TIMEOUT_MS = 10000;
+  var RECONNECT_MIN_MS = 500;
+  var RECONNECT_MAX_MS = 15000;
+  var TYPING_SEND_EVERY_MS = 2500;
+  var TYPING_SHOWN_MS = 5000;
+  // The server drops frames beyond 10 a second; stay under it when flushing an outbox.
+  var FRAMES_PER_SECOND = 8;
+
+  var el = {
+    status: document.getElementById("chat-status"),
+    talk: document.getElementById("talk-to-person"),
+    queue: document.getElementById("queue"),
+    queuePosition: document.getElementById("queue-position"),
+    queueWait: document.getElementById("queue-wait"),
+    connection: document.getElementById("connection"),
+    aboutYou: document.getElementById("about-you"),
+    name: document.getElementById("customer-name"),
+    email: document.getElementById("customer-email"),
+    messages: document.getElementById("messages"),
+    typing: document.getElementById("typing"),
+    composer: document.getElementById("composer"),
+    input: document.getElementById("chat-message"),
+    wrapUp: document.getElementById("wrap-up"),
+    wrapUpTitle: document.getElementById("wrap-up-title"),
+    ratingForm: document.getElementById("rating-form"),
+    ratingDone: document.getElementById("rating-done"),
+    transcript: document.getElementById("transcript-link"),
+    newConversation: document.getElementById("new-conversation"),
+    notice: document.getElementById("notice"),
+  };
+
+  var state = {
+    token: null,
+    status: null,
+    agentName: "",
+    outbox: [], // [{client_id, body}], oldest first, until acked
+    wantsPerson: false, // "Talk to a person" pressed, not yet seen as queued
+    seen: {}, // seq -> <li>
+    lastSeq: 0, // every seq up to this one is on screen
+    socket: null,
+    open: false,
+    attempts: 0,
+    reconnectTimer: null,
+    heartbeatTimer: null,
+    heartbeatWatchdog: null,
+    creating: null, // the pending POST /api/v1/conversations/, if any
+    sendTimes: [],
+    sendQueue: [],
+    pumpTimer: null,
+    lastTypingSent: 0,
+    typingTimer: null,
+  };
+
+  // --- Storage: localStorage when the browser allows it (not always in a frame) ----------
+
+  var memoryStore = {};
+  function readStore() {
+    try {
+      return JSON.parse(window.localStorage.getItem(STORAGE_KEY) || "null") || {};
+    } catch (e) {
+      return memoryStore;
+    }
+  }
+  function save() {
+    var data = { token: state.token, outbox: state.outbox, wantsPerson: state.wantsPerson };
+    memoryStore = data;
+    try {
+      window.localStorage.setItem(STORAGE_KEY, JSON.stringify(data));
+    } catch (e) {
+      /* private mode or blocked storage: this tab still works from memory */
+    }
+  }
+
+  function newClientId() {
+    if (window.crypto && typeof window.crypto.randomUUID === "function") {
+      return window.crypto.randomUUID();
+    }
+    // Non-secure contexts (plain http on a LAN address) lack randomUUID.
+    var bytes = new Uint8Array(16);
+    window.crypto.getRandomValues(bytes);
+    return Array.prototype.map
+      .call(bytes, function (b) { return (b + 256).toString(16).slice(1); })
+      .join("");
+  }
+
+  // --- Rendering -------------------------------------------------------------------------
+
+  var SENDER_NAMES = { customer: "You", bot: "Assistant", system: "" };
+
+  function senderName(sender, agentName) {
+    if (sender === "agent") return agentName || state.agentName || "Agent";
+    return SENDER_NAMES[sender] || "";
+  }
+
+  function formatTime(iso) {
+    var date = iso ? new Date(iso) : new Date();
+    if (isNaN(date.getTime())) return "";
+    return date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  }
+
+  function messageItem(sender, body, createdAt, agentName) {
+    var item = document.createElement("li");
+    item.className = "message message--" + sender;
+    var name = senderName(sender, agentName);
+    if (name) {
+      var who = document.createElement("span");
+      who.className = "message-sender";
+      who.textContent = name;
+      var colon = document.createElement("span");
+      colon.className = "visually-hidden";
+      colon.textContent = ": ";
+      who.appendChild(colon);
+      item.appendChild(who);
+    }
+    var text = document.createElement("p");
+    text.className = "message-body";
+    text.textContent = body; // never innerHTML: "<script>" must show as those characters
+    item.appendChild(text);
+    var meta = document.createElement("span");
+    meta.className = "message-meta";
+    var time = document.createElement("time");
+    if (createdAt) time.dateTime = createdAt;
+    time.textContent = formatTime(createdAt);
+    meta.appendChild(time);
+    item.appendChild(meta);
+    return item;
+  }
+
+  function setDelivery(item, text) {
+    var meta = item.querySelector(".message-meta");
+    var note = meta.querySelector(".message-delivery");
+    if (!note) {
+      note = document.createElement("span");
+      note.className = "message-delivery";
+      meta.appendChild(note);
+    }
+    note.textContent = text;
+  }
+
+  // Messages sit in seq order; unacked ones (no seq yet) stay at the end.
+  function insertInOrder(item, seq) {
+    var children = el.messages.children;
+    for (var i = 0; i < children.length; i++) {
+      var other = children[i].dataset.seq;
+      if (other === undefined || Number(other) > seq) {
+        el.messages.insertBefore(item, children[i]);
+        return;
+      }
+    }
+    el.messages.appendChild(item);
+  }
+
+  function scrollToEnd() {
+    el.messages.scrollTop = el.messages.scrollHeight;
+  }
+
+  function markSeen(seq, item) {
+    state.seen[seq] = item;
+    while (state.seen[state.lastSeq + 1]) state.lastSeq += 1;
+  }
+
+  function showMessage(frame) {
+    if (typeof frame.seq !== "number" || state.seen[frame.seq]) return; // a double: ignore
+    var item = messageItem(frame.sender, frame.body, frame.created_at, frame.agent_name);
+    item.dataset.seq = String(frame.seq);
+    insertInOrder(item, frame.seq);
+    markSeen(frame.seq, item);
+    if (frame.sender === "agent") {
+      if (frame.agent_name) state.agentName = frame.agent_name;
+      hideTyping();
+    }
+    scrollToEnd();
+  }
+
+  function pendingItem(clientId) {
+    return el.messages.querySelector('li[data-client-id="' + clientId + '"]');
+  }
+
+  function showPending(entry) {
+    var item = messageItem("customer", entry.body, null);
+    item.classList.add("message--pending");
+    item.dataset.clientId = entry.client_id;
+    setDelivery(item, state.open ? "Sending…" : "Waiting for the connection…");
+    el.messages.appendChild(item);
+    scrollToEnd();
+  }
+
+  function acknowledged(clientId, seq) {
+    state.outbox = state.outbox.filter(function (entry) { return entry.client_id !== clientId; });
+    save();
+    var item = pendingItem(clientId);
+    if (!item) return;
+    if (state.seen[seq]) {
+      item.remove(); // the message frame came first and is already on screen
+      return;
+    }
+    item.classList.remove("message--pending");
+    delete item.dataset.clientId;
+    item.dataset.seq = String(seq);
+    setDelivery(item, "Sent");
+    item.remove();
+    insertInOrder(item, seq);
+    markSeen(seq, item);
+  }
+
+  function showNotice(text) {
+    el.notice.textContent = text;
+    el.notice.hidden = !text;
+  }
+
+  // --- Status ----------------------------------------------------------------------------
+
+  function formatWait(seconds) {
+    if (typeof seconds !== "number") return "unknown";
+    if (seconds < 60) return "under a minute";
+    var minutes = Math.round(seconds / 60);
+    if (minutes < 60) return "about " + minutes + (minutes === 1 ? " minute" : " minutes");
+    var hours = Math.round(minutes / 60);
+    return "about " + hours + (hours === 1 ? " hour" : " hours");
+  }
+
+  function setText(node, text) {
+    // Unchanged text is not rewritten, so screen readers do not re-announce it every 5 s.
+    if (node.textContent !== text) node.textContent = text;
+  }
+
+  function applyStatus(frame) {
+    var status = frame.status;
+    state.status = status;
+    if (status === "queued" || status === "assigned") state.wantsPerson = false;
+    save();
+    el.queue.hidden = status !== "queued";
+    el.talk.setAttribute("aria-disabled", String(status === "queued" || status === "assigned"));
+    var closed = status === "resolved" || status === "abandoned";
+    el.composer.hidden = closed;
+    el.input.disabled = closed;
+    if (status === "bot") {
+      setText(el.status, "You're chatting with our assistant. A person is one click away.");
+    } else if (status === "queued") {
+      setText(el.status, "You're in the queue for a person. Someone will join you here.");
+      if (typeof frame.queue_position === "number") {
+        setText(el.queuePosition, String(frame.queue_position));
+        setText(el.queueWait, formatWait(frame.eta_seconds));
+      }
+    } else if (status === "assigned") {
+      if (frame.agent_name) state.agentName = frame.agent_name;
+      setText(el.status, (state.agentName || "An agent") + " is chatting with you.");
+    } else if (closed) {
+      hideTyping();
+      setText(
+        el.status,
+        status === "resolved"
+          ? "This conversation is resolved."
+          : "This conversation was closed after a long silence."
+      );
+      showWrapUp(status);
+    }
+    if (!closed) el.wrapUp.hidden = true;
+  }
+
+  function showWrapUp(status) {
+    var wasHidden = el.wrapUp.hidden;
+    el.wrapUp.hidden = false;
+    el.wrapUpTitle.textContent =
+      status === "resolved" ? "This conversation is resolved" : "This conversation was closed";
+    el.ratingForm.hidden = status !== "resolved" || !el.ratingDone.hidden;
+    el.transcript.href = root.dataset.transcriptUrl.replace(
+      "TOKEN",
+      encodeURIComponent(state.token)
+    );
+    // The composer just went away; give keyboard and screen reader users the next step.
+    if (wasHidden) el.wrapUpTitle.focus();
+  }
+
+  function setConnection(name, text) {
+    el.connection.dataset.state = name;
+    setText(el.connection, text);
+  }
+
+  // --- Agent typing ----------------------------------------------------------------------
+
+  function showTyping() {
+    el.typing.textContent = (state.agentName || "The agent") + " is typing…";
+    el.typing.hidden = false;
+    clearTimeout(state.typingTimer);
+    state.typingTimer = setTimeout(hideTyping, TYPING_SHOWN_MS);
+  }
+
+  function hideTyping() {
+    clearTimeout(state.typingTimer);
+    el.typing.hidden = true;
+  }
+
+  // --- Sending, paced under the server's rate limit --------------------------------------
+
+  function send(frame) {
+    if (!state.open) return false; // everything unsent is resent from state on reconnect
+    state.sendQueue.push(JSON.stringify(frame));
+    pump();
+    return true;
+  }
+
+  function pump() {
+    clearTimeout(state.pumpTimer);
+    while (state.sendQueue.length && state.open) {
+      var now = Date.now();
+      state.sendTimes = state.sendTimes.filter(function (t) { return now - t < 1000; });
+      if (state.sendTimes.length >= FRAMES_PER_SECOND) {
+        state.pumpTimer = setTimeout(pump, 1000 - (now - state.sendTimes[0]) + 10);
+        return;
+      }
+      state.sendTimes.push(now);
+      state.socket.send(state.sendQueue.shift());
+    }
+  }
+
+  function flushOutbox() {
+    state.outbox.forEach(function (entry) {
+      send({ type: "message", client_id: entry.client_id, body: entry.body });
+      var item = pendingItem(entry.client_id);
+      if (item) setDelivery(item, "Sending…");
+    });
+  }
+
+  // --- The conversation and its socket ---------------------------------------------------
+
+  function createConversation() {
+    if (state.creating) return state.creating;
+    var payload = { language: root.dataset.language || "en" };
+    if (el.name.value.trim()) payload.name = el.name.value.trim();
+    if (el.email.value.trim() && el.email.checkValidity()) payload.email = el.email.value.trim();
+    setConnection("connecting", "Connecting…");
+    state.creating = fetch(root.dataset.conversationsUrl, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(payload),
+      credentials: "omit",
+    })
+      .then(function (response) {
+        if (!response.ok) throw new Error("HTTP " + response.status);
+        return response.json();
+      })
+      .then(function (conversation) {
+        state.creating = null;
+        adopt(conversation.token);
+        connect();
+      })
+      .catch(function () {
+        state.creating = null;
+        setConnection("offline", "We couldn't reach Humanline. Trying again…");
+        scheduleReconnect();
+      });
+    return state.creating;
+  }
+
+  function adopt(token) {
+    state.token = token;
+    state.status = null;
+    save();
+    el.aboutYou.hidden = true;
+  }
+
+  function socketUrl() {
+    var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
+    return scheme + window.location.host + "/ws/chat/" + encodeURIComponent(state.token) + "/";
+  }
+
+  function connect() {
+    clearTimeout(state.reconnectTimer);
+    if (!state.token) {
+      if (state.outbox.length || state.wantsPerson) createConversation();
+      return;
+    }
+    if (state.socket) return;
+    setConnection(state.attempts ? "reconnecting" : "connecting", state.attempts ? "Reconnecting…" : "Connecting…");
+    var socket;
+    try {
+      socket = new WebSocket(socketUrl());
+    } catch (e) {
+      scheduleReconnect();
+      return;
+    }
+    state.socket = socket;
+    socket.onopen = function () {
+      state.open = true;
+      state.attempts = 0;
+      setConnection("online", "Connected");
+      send({ type: "resume", after_seq: state.lastSeq });
+      flushOutbox();
+      if (state.wantsPerson) send({ type: "request_human" });
+      startHeartbeat();
+    };
+    socket.onmessage = function (event) {
+      var frame;
+      try {
+        frame = JSON.parse(event.data);
+      } catch (e) {
+        return;
+      }
+      receive(frame);
+    };
+    socket.onclose = function (event) {
+      dropSocket();
+      if (event.code === 4404) {
+        forgetConversation();
+        showNotice("That conversation is no longer available. Your next message starts a new one.");
+        return;
+      }
+      scheduleReconnect();
+    };
+  }
+
+  function dropSocket() {
+    var socket = state.socket;
+    state.socket = null;
+    state.open = false;
+    state.sendQueue = [];
+    stopHeartbeat();
+    if (socket) {
+      socket.onopen = socket.onmessage = socket.onclose = null;
+      try {
+        socket.close();
+      } catch (e) {
+        /* already closed */
+      }
+    }
+    el.messages.querySelectorAll(".message--pending").forEach(function (item) {
+      setDelivery(item, "Waiting for the connection…");
+    });
+  }
+
+  function scheduleReconnect() {
+    clearTimeout(state.reconnectTimer);
+    var delay = Math.min(RECONNECT_MAX_MS, RECONNECT_MIN_MS * Math.pow(2, state.attempts));
+    delay = delay / 2 + Math.random() * (delay / 2); // jitter: not every tab at once
+    state.attempts += 1;
+    if (navigator.onLine === false) {
+      setConnection("offline", "You're offline. Messages you type will be sent when you're back.");
+    } else {
+      setConnection("reconnecting", "Connection lost. Reconnecting…");
+    }
+    state.reconnectTimer = setTimeout(connect, delay);
+  }
+
+  function startHeartbeat() {
+    stopHeartbeat();
+    state.heartbeatTimer = setInterval(function () {
+      if (!send({ type: "heartbeat" })) return;
+      clearTimeout(state.heartbeatWatchdog);
+      // No answer means a half-open socket the browser has not noticed: start over.
+      state.heartbeatWatchdog = setTimeout(function () {
+        dropSocket();
+        scheduleReconnect();
+      }, HEARTBEAT_TIMEOUT_MS);
+    }, HEARTBEAT_MS);
+  }
+
+  function stopHeartbeat() {
+    clearInterval(state.heartbeatTimer);
+    clearTimeout(state.heartbeatWatchdog);
+  }
+
+  var ERROR_TEXT = {
+    body_too_long: "That message is too long: 4,000 characters at most.",
+    rate_limited: "You're sending messages very fast; we'll retry in a moment.",
+    already_rated: "You have already rated this conversation. Thank you!",
+    not_resolved: "You can rate the conversation once it is resolved.",
+  };
+
+  function receive(frame) {
+    switch (frame.type) {
+      case "status":
+        applyStatus(frame);
+        break;
+      case "message":
+        showMessage(frame);
+        break;
+      case "ack":
+        acknowledged(frame.client_id, frame.seq);
+        break;
+      case "typing":
+        showTyping();
+        break;
+      case "rate.ok":
+        ratingDone("Thank you for rating this conversation " + frame.score + " out of 5.");
+        break;
+      case "heartbeat.ok":
+        clearTimeout(state.heartbeatWatchdog);
+        break;
+      case "error":
+        receiveError(frame);
+        break;
+    }
+  }
+
+  function receiveError(frame) {
+    if (frame.code === "conversation_closed") {
+      // Nothing more can be posted here; say so on each message that did not make it.
+      state.outbox.forEach(function (entry) {
+        var item = pendingItem(entry.client_id);
+        if (item) setDelivery(item, "Not sent: this conversation is closed.");
+      });
+      state.outbox = [];
+      save();
+    } else if (frame.code === "already_rated") {
+      ratingDone(ERROR_TEXT.already_rated);
+      return;
+    } else if (frame.code === "rate_limited") {
+      setTimeout(flushOutbox, 1000); // resends keep their client_id: stored once
+    }
+    showNotice(ERROR_TEXT[frame.code] || frame.detail || "Something went wrong.");
+  }
+
+  function ratingDone(text) {
+    el.ratingForm.hidden = true;
+    el.ratingDone.textContent = text;
+    el.ratingDone.hidden = false;
+    el.ratingDone.focus();
+  }
+
+  function forgetConversation() {
+    dropSocket();
+    clearTimeout(state.reconnectTimer);
+    state.token = null;
+    state.status = null;
+    state.agentName = "";
+    state.seen = {};
+    state.lastSeq = 0;
+    state.attempts = 0;
+    state.outbox = [];
+    state.wantsPerson = false;
+    save();
+    el.messages.textContent = "";
+    el.aboutYou.hidden = false;
+    el.wrapUp.hidden = true;
+    el.ratingForm.hidden = false;
+    el.ratingForm.reset();
+    el.ratingDone.hidden = true;
+    el.queue.hidden = true;
+    el.composer.hidden = false;
+    el.input.disabled = false;
+    el.talk.setAttribute("aria-disabled", "false");
+    hideTyping();
+    showNotice("");
+    setConnection("idle", "");
+    setText(el.status, "Our assistant answers right away, and a person is one click away.");
+  }
+
+  // --- What the customer does ------------------------------------------------------------
+
+  function isClosed() {
+    return state.status === "resolved" || state.status === "abandoned";
+  }
+
+  function submitMessage() {
+    var body = el.input.value;
+    if (!body.trim()) return;
+    if (isClosed()) forgetConversation();
+    var entry = { client_id: newClientId(), body: body };
+    state.outbox.push(entry);
+    save();
+    el.input.value = "";
+    showNotice("");
+    showPending(entry);
+    if (state.open) {
+      send({ type: "message", client_id: entry.client_id, body: entry.body });
+    } else {
+      connect();
+    }
+  }
+
+  function talkToPerson() {
+    if (state.status === "queued") {
+      showNotice("You're already in the queue: a person will join you right here.");
+      return;
+    }
+    if (state.status === "assigned") {
+      showNotice("You're already talking to " + (state.agentName || "a person") + ".");
+      return;
+    }
+    if (isClosed()) forgetConversation();
+    state.wantsPerson = true;
+    save();
+    setText(el.status, "Connecting you with a person…");
+    if (state.open) {
+      send({ type: "request_human" });
+    } else {
+      connect();
+    }
+  }
+
+  el.composer.addEventListener("submit", function (event) {
+    event.preventDefault();
+    submitMessage();
+    el.input.focus();
+  });
+
+  el.input.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      submitMessage();
+    }
+  });
+
+  el.input.addEventListener("input", function () {
+    var now = Date.now();
+    if (state.status === "assigned" && now - state.lastTypingSent > TYPING_SEND_EVERY_MS) {
+      if (send({ type: "typing" })) state.lastTypingSent = now;
+    }
+  });
+
+  el.talk.addEventListener("click", talkToPerson);
+
+  el.ratingForm.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var chosen = el.ratingForm.querySelector('input[name="score"]:checked');
+    if (!chosen) {
+      showNotice("Choose a score from 1 to 5 first.");
+      return;
+    }
+    showNotice("");
+    var comment = document.getElementById("rating-comment").value;
+    if (!send({ type: "rate", score: Number(chosen.value), comment: comment })) {
+      showNotice("You're offline; send the rating again once the connection is back.");
+    }
+  });
+
+  el.newConversation.addEventListener("click", function () {
+    forgetConversation();
+    el.input.focus();
+  });
+
+  window.addEventListener("online", function () {
+    if (!state.open) {
+      state.attempts = 0;
+      connect();
+    }
+  });
+  window.addEventListener("offline", function () {
+    // Sockets can take a long time to notice; start the reconnect loop at once.
+    if (state.socket) {
+      dropSocket();
+      scheduleReconnect();
+    }
+  });
+
+  // --- Start -----------------------------------------------------------------------------
+
+  (function start() {
+    var stored = readStore();
+    var params = new URLSearchParams(window.location.search);
+    var handedOver = params.get("c");
+    if (handedOver) {
+      // A conversation handed over from elsewhere (the escalations API's chat_url). The
+      // token is a credential: keep it out of the address bar, history and screenshots.
+      stored = { token: handedOver, outbox: [], wantsPerson: false };
+      params.delete("c");
+      var query = params.toString();
+      window.history.replaceState(null, "", window.location.pathname + (query ? "?" + query : ""));
+    }
+    state.token = stored.token || null;
+    state.outbox = Array.isArray(stored.outbox) ? stored.outbox : [];
+    state.wantsPerson = Boolean(stored.wantsPerson);
+    save();
+    if (state.token) {
+      el.aboutYou.hidden = true;
+      state.outbox.forEach(showPending);
+      connect();
+    }
+  })();
+})();

@@ -1,0 +1,239 @@
+"""The AI first line end to end: a customer's frame on the real socket, the message stored,
+the assistant's task run after commit (eagerly, as in the embedded profile), its answer or
+its handover pushed back to the customer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from asgiref.sync import sync_to_async
+
+from tests.tickets.wsclient import Socket, open_customer
+from tickets import services, tasks
+from tickets.assistant.demo_articles import DEMO_ARTICLES
+from tickets.models import KnowledgeArticle, Message, Ticket
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+db = sync_to_async
+
+RESET_PASSWORD = "Reset your password"
+
+
+@pytest.fixture
+def knowledge_base() -> None:
+    KnowledgeArticle.objects.bulk_create(
+        KnowledgeArticle(
+            title=entry["title"],
+            body=entry["body"],
+            topic=entry["topic"],
+            language=entry["language"],
+            keywords=", ".join(entry["keywords"]),
+        )
+        for entry in DEMO_ARTICLES
+    )
+
+
+async def start_chat(**customer: Any) -> tuple[Ticket, Socket]:
+    ticket = await db(services.conversation_start)(**customer)
+    socket, connected, _ = await open_customer(ticket.token)
+    assert connected
+    assert (await socket.receive_type("status"))["status"] == "bot"
+    return ticket, socket
+
+
+async def say(
+    socket: Socket, body: str, client_id: str, *, escalates: bool = False
+) -> list[dict[str, Any]]:
+    """Send a message; return every frame up to the assistant's answer, and up to the
+    queued status when the answer is a handover."""
+    await socket.send({"type": "message", "client_id": client_id, "body": body})
+    frames = []
+    while True:
+        frame = await socket.receive(timeout=5)
+        frames.append(frame)
+        assert frame["type"] != "error", frame
+        if escalates and frame["type"] == "status":
+            return frames
+        if not escalates and frame["type"] == "message" and frame["sender"] == "bot":
+            return frames
+
+
+def bot_answers(frames: list[dict[str, Any]]) -> list[str]:
+    return [f["body"] for f in frames if f["type"] == "message" and f["sender"] == "bot"]
+
+
+def refreshed(ticket: Ticket) -> Ticket:
+    return Ticket.objects.get(pk=ticket.pk)
+
+
+# --- Answers -------------------------------------------------------------------------------
+
+
+async def test_a_routine_question_is_answered_from_the_article_it_names(knowledge_base):
+    ticket, socket = await start_chat(name="Sam Doe")
+
+    frames = await say(socket, "How do I reset my password? I forgot it", "c1")
+
+    ack = next(f for f in frames if f["type"] == "ack")
+    echo = next(f for f in frames if f["type"] == "message" and f["sender"] == "customer")
+    assert echo["seq"] == ack["seq"] == 2
+    [answer] = bot_answers(frames)
+    assert answer.endswith(f'(From: "{RESET_PASSWORD}")')
+    assert "Forgot password?" in answer
+    stored = await db(Message.objects.select_related("article").get)(
+        ticket=ticket, sender="bot", seq=3
+    )
+    assert stored.article.title == RESET_PASSWORD
+    ticket = await db(refreshed)(ticket)
+    assert (ticket.status, ticket.unsure_answers_in_a_row) == (Ticket.Status.BOT, 0)
+    await socket.close()
+
+
+async def test_a_card_number_is_masked_before_it_is_stored_or_answered(knowledge_base):
+    ticket, socket = await start_chat()
+
+    frames = await say(socket, "My card 4242 4242 4242 4242 was declined at checkout", "c1")
+
+    echo = next(f for f in frames if f["type"] == "message" and f["sender"] == "customer")
+    assert "4242 4242 4242 4242" not in echo["body"]
+    assert "•••• •••• •••• 4242" in echo["body"]
+    stored = await db(Message.objects.get)(ticket=ticket, seq=echo["seq"])
+    assert stored.body == echo["body"]
+    assert bot_answers(frames)[0].endswith('(From: "Card declined at checkout")')
+    await socket.close()
+
+
+async def test_one_unsure_answer_asks_to_rephrase_and_a_second_goes_to_a_person(knowledge_base):
+    ticket, socket = await start_chat()
+
+    first = await say(socket, "zorblax quibbit frumple", "c1")
+    assert "not sure I understood" in bot_answers(first)[0]
+    assert (await db(refreshed)(ticket)).unsure_answers_in_a_row == 1
+
+    second = await say(socket, "glorpnik wuzzle trombast", "c2", escalates=True)
+
+    status = second[-1]
+    assert (status["type"], status["status"], status["queue_position"]) == (
+        "status",
+        "queued",
+        1,
+    )
+    ticket = await db(refreshed)(ticket)
+    assert ticket.status == Ticket.Status.QUEUED
+    assert ticket.escalation_reason == Ticket.EscalationReason.LOW_CONFIDENCE
+    assert ticket.required_skills == ["general"]
+    assert "unsure 2 times in a row" in ticket.summary
+    await socket.close()
+
+
+# --- Escalation triggers -------------------------------------------------------------------
+
+TRIGGERS = [
+    pytest.param(
+        "I want to talk to a real person please",
+        {},
+        Ticket.EscalationReason.CUSTOMER_REQUEST,
+        Ticket.Priority.NORMAL,
+        ["general"],
+        id="asked-for-a-person",
+    ),
+    pytest.param(
+        "Someone used my card and I think it's fraud",
+        {},
+        Ticket.EscalationReason.SENSITIVE_TOPIC,
+        Ticket.Priority.URGENT,
+        ["fraud"],
+        id="fraud",
+    ),
+    pytest.param(
+        "This is useless, I'm fed up with this refund",
+        {},
+        Ticket.EscalationReason.FRUSTRATION,
+        Ticket.Priority.HIGH,
+        ["refunds"],
+        id="frustrated",
+    ),
+    pytest.param(
+        "How do I reset my password?",
+        {"is_vip": True},
+        Ticket.EscalationReason.VIP,
+        Ticket.Priority.HIGH,
+        ["accounts"],
+        id="vip",
+    ),
+]
+
+
+@pytest.mark.parametrize(("message", "customer", "reason", "priority", "skills"), TRIGGERS)
+async def test_an_escalation_trigger_queues_the_ticket_with_reason_summary_and_skills(
+    knowledge_base, message, customer, reason, priority, skills
+):
+    ticket, socket = await start_chat(name="Sam Doe", **customer)
+
+    frames = await say(socket, message, "c1", escalates=True)
+
+    assert "connecting you" in bot_answers(frames)[0]
+    status = frames[-1]
+    assert status["status"] == "queued"
+    assert status["queue_position"] == 1
+    assert status["eta_seconds"] > 0
+    ticket = await db(refreshed)(ticket)
+    assert ticket.status == Ticket.Status.QUEUED
+    assert ticket.escalation_reason == reason
+    assert ticket.priority == priority
+    assert ticket.required_skills == skills
+    assert f'"{message}"' in ticket.summary  # the agent reads what the customer said
+    assert ticket.escalated_at is not None
+    system = await db(Message.objects.filter(ticket=ticket, sender="system").last)()
+    assert system.body == "You're in the queue for a person."
+    await socket.close()
+
+
+async def test_talk_to_a_person_escalates_at_once_with_the_topic_of_the_conversation(
+    knowledge_base,
+):
+    ticket, socket = await start_chat()
+    await say(socket, "How do I reset my password?", "c1")
+
+    await socket.send({"type": "request_human"})
+    status = await socket.receive_type("status")
+
+    assert (status["status"], status["queue_position"]) == ("queued", 1)
+    ticket = await db(refreshed)(ticket)
+    assert ticket.escalation_reason == Ticket.EscalationReason.CUSTOMER_REQUEST
+    assert (ticket.topic, ticket.required_skills) == ("accounts", ["accounts"])
+    assert '"How do I reset my password?"' in ticket.summary
+    assert 'Assistant last answered: "To reset your password' in ticket.summary
+    await socket.close()
+
+
+async def test_once_queued_the_assistant_stays_quiet(knowledge_base):
+    ticket, socket = await start_chat()
+    await socket.send({"type": "request_human"})
+    await socket.receive_type("status")
+
+    await socket.send({"type": "message", "client_id": "c1", "body": "How do I reset it?"})
+    ack = await socket.receive_type("ack")
+    echo = await socket.receive_type("message")
+
+    assert (echo["seq"], echo["sender"]) == (ack["seq"], "customer")
+    assert await socket.nothing_more(timeout=0.5)
+    senders = await db(list)(
+        Message.objects.filter(ticket=ticket).order_by("seq").values_list("sender", flat=True)
+    )
+    assert senders == ["bot", "system", "customer"]
+    await socket.close()
+
+
+def test_a_redelivered_assistant_task_answers_once(knowledge_base):
+    ticket = services.conversation_start()
+    message, _ = services.message_post_customer(
+        token=ticket.token, client_id="c1", body="How do I reset my password?"
+    )
+
+    tasks.assistant_reply(ticket.pk, message.seq)  # the broker hands the task out again
+    tasks.assistant_reply(ticket.pk, message.seq)
+
+    assert Message.objects.filter(ticket=ticket, sender="bot").count() == 2  # greeting + one

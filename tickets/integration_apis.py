@@ -1,0 +1,119 @@
+"""The escalations API: a company's own assistant hands a conversation to our agents."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AnonymousUser
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import exceptions, status
+from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework.permissions import BasePermission
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from tickets import integrations
+from tickets.apis import websocket_url
+from tickets.integration_serializers import EscalationInput, EscalationOutput
+from tickets.models import Integration
+
+WEBHOOK_DOCUMENTATION = """
+Hand a conversation from your own assistant to Humanline's agents. Authenticate with the
+integration's API key (created and revoked in the Humanline admin): `Authorization: Bearer
+hl_…`. A missing or unknown key gets 401, a revoked key 403.
+
+The conversation goes straight to the human queue. Send the customer to `chat_url` to
+continue with a person.
+
+**Webhook.** When an agent resolves the conversation, Humanline POSTs JSON to the
+integration's webhook URL:
+
+```
+{"id": <delivery id>, "created_at": "…", "type": "ticket.resolved",
+ "conversation": {"id", "customer_reference", "status", "topic", "escalated_at",
+                  "resolved_at"}}
+```
+
+with headers `Humanline-Event: ticket.resolved`, `Humanline-Delivery: <delivery id>` and
+`Humanline-Signature: t=<unix time>,v1=<hex>`, where `v1` is HMAC-SHA256, keyed with the
+integration's webhook secret, of `"<t>.<raw body>"`. Check it with a constant-time
+comparison and refuse timestamps older than a few minutes. Any 2xx answer within 5 seconds
+is success; anything else is retried with exponential backoff (30 s doubling, at most hourly,
+10 attempts). Delivery is at least once: dedupe by `Humanline-Delivery`.
+"""
+
+
+class IntegrationKeyAuthentication(BaseAuthentication):
+    """``Authorization: Bearer <api key>``; the integration becomes ``request.auth``."""
+
+    keyword = b"bearer"
+
+    def authenticate(self, request):
+        header = get_authorization_header(request).split()
+        if not header:
+            return None
+        if header[0].lower() != self.keyword or len(header) != 2:
+            raise exceptions.AuthenticationFailed("Use the header: Authorization: Bearer <key>.")
+        try:
+            api_key = header[1].decode()
+        except UnicodeDecodeError:
+            raise exceptions.AuthenticationFailed("Invalid API key.") from None
+        integration = integrations.integration_for_api_key(api_key)
+        if integration is None:
+            raise exceptions.AuthenticationFailed("Invalid API key.")
+        # Authenticated even when revoked, so the permission answers 403, not 401: the
+        # caller held a real key and should learn it was switched off, not mistyped.
+        return AnonymousUser(), integration
+
+    def authenticate_header(self, request) -> str:
+        return 'Bearer realm="api"'
+
+
+class IsActiveIntegration(BasePermission):
+    message = "This API key was revoked."
+
+    def has_permission(self, request, view) -> bool:
+        return isinstance(request.auth, Integration) and not request.auth.is_revoked
+
+
+class IntegrationKeyScheme(OpenApiAuthenticationExtension):
+    target_class = "tickets.integration_apis.IntegrationKeyAuthentication"
+    name = "IntegrationKey"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "http", "scheme": "bearer", "description": "An integration's API key."}
+
+
+class EscalationCreateApi(APIView):
+    """Hand a conversation over from a company's assistant to the human queue."""
+
+    authentication_classes = [IntegrationKeyAuthentication]
+    permission_classes = [IsActiveIntegration]
+
+    @extend_schema(
+        operation_id="escalations_create",
+        description=WEBHOOK_DOCUMENTATION,
+        request=EscalationInput,
+        responses={
+            201: EscalationOutput,
+            400: OpenApiResponse(description="Invalid body: errors by field."),
+            401: OpenApiResponse(description="Missing or unknown API key."),
+            403: OpenApiResponse(description="Revoked API key."),
+        },
+    )
+    def post(self, request):
+        data = EscalationInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = data.validated_data
+        ticket = integrations.escalation_handover(
+            integration=request.auth,
+            transcript=[integrations.HandedOverTurn(**turn) for turn in fields.pop("transcript")],
+            **fields,
+        )
+        output = {
+            "id": ticket.pk,
+            "token": ticket.token,
+            "chat_url": request.build_absolute_uri(f"/chat/?c={ticket.token}"),
+            "ws_url": websocket_url(request, ticket.token),
+            "status": ticket.status,
+        }
+        return Response(EscalationOutput(output).data, status=status.HTTP_201_CREATED)

@@ -1,0 +1,103 @@
+"""The customer's pages: the live chat (also framed by the embed snippet) and the transcript
+download. The chat itself speaks the websocket protocol from static/tickets/chat.js."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.clickjacking import xframe_options_exempt
+from django.views.decorators.http import require_safe
+
+from tickets import selectors
+from tickets.models import Message, Ticket
+
+RATING_SCORES = range(1, 6)
+TRANSCRIPT_MAX_MESSAGES = 5000
+
+
+def _chat_page_policy(request: HttpRequest) -> str:
+    """The chat page's Content-Security-Policy.
+
+    Any site may frame the chat (``frame-ancestors *``): that is what the embed snippet is
+    for, and framing it is harmless, because the page carries no ambient authority. There
+    is no login and no cookie it acts with; a conversation's token lives in the framed
+    page's own (per-site, partitioned) storage, so a framing page can only ever reach the
+    conversation its own visitor starts. Everything else is locked to our origin: no inline
+    script, so a message that slipped past textContent could still not run.
+    """
+    host = request.get_host()
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "img-src 'self' data:",
+            f"connect-src 'self' ws://{host} wss://{host}",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "form-action 'self'",
+            "frame-ancestors *",
+        ]
+    )
+
+
+@require_safe
+@xframe_options_exempt
+def chat_page(request: HttpRequest) -> HttpResponse:
+    embed = request.GET.get("embed") == "1"
+    response = render(
+        request, "tickets/chat.html", {"embed": embed, "rating_scores": RATING_SCORES}
+    )
+    response["Content-Security-Policy"] = _chat_page_policy(request)
+    return response
+
+
+@require_safe
+def embed_example(request: HttpRequest) -> HttpResponse:
+    """A stand-in for a company's site, showing the one-line snippet at work."""
+    snippet_src = request.build_absolute_uri("/static/tickets/embed.js")
+    return render(request, "tickets/embed_example.html", {"snippet_src": snippet_src})
+
+
+def _sender_name(message: Message) -> str:
+    if message.sender == Message.Sender.CUSTOMER:
+        return "You"
+    if message.sender == Message.Sender.BOT:
+        return "Assistant"
+    if message.sender == Message.Sender.AGENT:
+        return message.agent.display_name if message.agent else "Agent"
+    return "Humanline"
+
+
+@require_safe
+def chat_transcript(request: HttpRequest, token: str) -> HttpResponse:
+    """The conversation as plain text, for the customer who holds its token."""
+    ticket = Ticket.objects.filter(token=token).only("id", "created_at").first()
+    if ticket is None:
+        raise Http404("No such conversation.")
+    messages = selectors.messages_after(
+        ticket_id=ticket.pk, after_seq=0, limit=TRANSCRIPT_MAX_MESSAGES
+    )
+    lines = [
+        f"Conversation {ticket.pk}, started {_utc(ticket.created_at)}",
+        f"Downloaded {_utc(timezone.now())}",
+        "",
+    ]
+    for message in messages:
+        lines.append(f"[{_utc(message.created_at)}] {_sender_name(message)}:")
+        lines.extend(f"  {line}" for line in message.body.splitlines() or [""])
+        lines.append("")
+    response = HttpResponse("\n".join(lines), content_type="text/plain; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="conversation-{ticket.pk}-transcript.txt"'
+    )
+    # The transcript is the customer's private conversation: keep it out of shared caches.
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
