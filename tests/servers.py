@@ -61,9 +61,15 @@ def collect_static_once() -> None:
     """Servers run with DEBUG off, as in production: static files come from the manifest."""
     global _static_collected
     if not _static_collected:
-        from django.core.management import call_command
-
-        call_command("collectstatic", "--noinput", verbosity=0)
+        # In a process of its own, with the servers' settings: the test process renders
+        # pages with plain storage (tests/conftest.py) and would write no manifest.
+        subprocess.run(
+            [sys.executable, "manage.py", "collectstatic", "--noinput", "--verbosity", "0"],
+            cwd=ROOT,
+            env=server_env(),
+            check=True,
+            timeout=120,
+        )
         _static_collected = True
 
 
