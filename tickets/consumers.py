@@ -60,7 +60,10 @@ class ProtocolConsumer(AsyncWebsocketConsumer):
         try:
             await handler(**data)
         except TicketError as error:
-            await self.send_error(error.code, error.detail)
+            event = {"type": "error", "code": error.code, "detail": error.detail}
+            if "ticket" in data:
+                event["ticket"] = data["ticket"]
+            await self.send_json(event)
 
     async def push(self, message: dict[str, Any]) -> None:
         await self.send_json(message["event"])

@@ -69,6 +69,9 @@ def message_for_customer(message: Message, *, agent_name: str | None = None) -> 
     }
     if message.sender == message.Sender.AGENT and agent_name:
         payload["agent_name"] = agent_name
+    if message.sender == message.Sender.CUSTOMER and message.client_id:
+        # The sender's own id back, so a client can match the echo to what it showed.
+        payload["client_id"] = message.client_id
     return payload
 
 
@@ -77,7 +80,7 @@ def message_for_agent(message: Message) -> dict[str, Any]:
     if message.sender == message.Sender.CUSTOMER:
         # Whatever contact details a customer types stay between the customer and us.
         body = mask_contact_details(body)
-    return {
+    payload = {
         "type": "message",
         "ticket": message.ticket_id,
         "seq": message.seq,
@@ -85,6 +88,9 @@ def message_for_agent(message: Message) -> dict[str, Any]:
         "body": body,
         "created_at": message.created_at.isoformat(),
     }
+    if message.sender == message.Sender.AGENT and message.client_id:
+        payload["client_id"] = message.client_id
+    return payload
 
 
 def push(group: str, event: dict[str, Any]) -> None:

@@ -1,0 +1,550 @@
+// The agent portal: speaks the agent socket protocol of docs/protocol.md.
+// Everything a customer wrote is rendered with textContent, never as HTML.
+(() => {
+  "use strict";
+
+  const config = JSON.parse(document.getElementById("portal-config").textContent);
+  const $ = (id) => document.getElementById(id);
+  const els = {
+    connection: $("connection"),
+    online: $("online-switch"),
+    notify: $("notify-switch"),
+    queue: $("queue"),
+    queueCount: $("queue-count"),
+    queueEmpty: $("queue-empty"),
+    tabs: $("chat-tabs"),
+    panels: $("chat-panels"),
+    chatCount: $("chat-count"),
+    chatsEmpty: $("chats-empty"),
+    toast: $("toast"),
+    queueTemplate: $("queue-item"),
+    chatTemplate: $("chat-panel"),
+  };
+
+  const PRIORITY = { 1: "low", 2: "normal", 3: "high", 4: "urgent" };
+  const REASON = {
+    customer_request: "Asked for a person",
+    low_confidence: "Assistant unsure",
+    frustration: "Customer frustrated",
+    sensitive_topic: "Sensitive topic",
+    vip: "VIP customer",
+    handoff: "Handed over by the company's assistant",
+  };
+  const CLAIM_FAILED = {
+    taken: "Another agent was faster.",
+    capacity: "You are at your chat limit.",
+    not_eligible: "This ticket needs a language or skill you don't have.",
+    not_found: "This ticket no longer exists.",
+  };
+
+  const state = {
+    socket: null,
+    wantOnline: sessionStorage.getItem("portal-online") === "1",
+    retries: 0,
+    reconnectTimer: null,
+    queue: new Map(), // ticket id -> {summary, receivedAt}
+    chats: new Map(), // ticket id -> chat
+    activeChat: null,
+  };
+
+  // --- Socket -------------------------------------------------------------------------
+
+  function send(frame) {
+    if (state.socket && state.socket.readyState === WebSocket.OPEN) {
+      state.socket.send(JSON.stringify(frame));
+      return true;
+    }
+    return false;
+  }
+
+  function setConnection(text, online) {
+    els.connection.textContent = text;
+    els.connection.classList.toggle("is-online", Boolean(online));
+  }
+
+  function connect() {
+    clearTimeout(state.reconnectTimer);
+    const scheme = location.protocol === "https:" ? "wss" : "ws";
+    const socket = new WebSocket(`${scheme}://${location.host}${config.wsPath}`);
+    state.socket = socket;
+    setConnection("Connecting…");
+    socket.addEventListener("open", () => {
+      state.retries = 0;
+      setConnection("Online — customers can reach you", true);
+      for (const chat of state.chats.values()) {
+        if (!chat.closed) {
+          send({ type: "resume", ticket: chat.id, after_seq: chat.lastSeq });
+          flushOutbox(chat);
+        }
+      }
+    });
+    socket.addEventListener("message", (event) => {
+      let frame;
+      try {
+        frame = JSON.parse(event.data);
+      } catch {
+        return;
+      }
+      const handler = handlers[frame.type];
+      if (handler) handler(frame);
+    });
+    socket.addEventListener("close", (event) => {
+      if (state.socket !== socket) return;
+      state.socket = null;
+      if (event.code === 4403) {
+        goOffline("Your account can't take conversations right now.");
+        return;
+      }
+      if (!state.wantOnline) {
+        setConnection("Offline");
+        return;
+      }
+      // Back off up to 10 s; held tickets stay ours for the grace period meanwhile.
+      const delay = Math.min(10000, 500 * 2 ** state.retries++);
+      setConnection(`Connection lost — reconnecting in ${Math.round(delay / 1000) || 1} s…`);
+      state.reconnectTimer = setTimeout(connect, delay);
+    });
+  }
+
+  function goOnline() {
+    state.wantOnline = true;
+    sessionStorage.setItem("portal-online", "1");
+    els.online.checked = true;
+    els.queueEmpty.textContent = "Nobody is waiting right now.";
+    connect();
+  }
+
+  function goOffline(message) {
+    state.wantOnline = false;
+    sessionStorage.removeItem("portal-online");
+    els.online.checked = false;
+    clearTimeout(state.reconnectTimer);
+    if (state.socket) state.socket.close(1000);
+    state.socket = null;
+    state.queue.clear();
+    renderQueue();
+    els.queueEmpty.textContent = "Go online to see the customers waiting.";
+    setConnection(message || "Offline");
+  }
+
+  // --- Queue --------------------------------------------------------------------------
+
+  function upsertQueued(summary) {
+    state.queue.set(summary.id, { summary, receivedAt: Date.now() });
+  }
+
+  function waitingSeconds(entry) {
+    return entry.summary.waiting_seconds + Math.floor((Date.now() - entry.receivedAt) / 1000);
+  }
+
+  function formatWait(seconds) {
+    if (seconds < 60) return `${seconds} s`;
+    const minutes = Math.floor(seconds / 60);
+    return `${minutes} min ${seconds % 60} s`;
+  }
+
+  function renderQueue() {
+    const entries = [...state.queue.values()].sort(
+      (a, b) => b.summary.priority - a.summary.priority || waitingSeconds(b) - waitingSeconds(a),
+    );
+    const items = entries.map((entry) => queueItem(entry));
+    els.queue.replaceChildren(...items);
+    els.queueCount.textContent = String(entries.length);
+    els.queueEmpty.hidden = entries.length > 0;
+  }
+
+  function queueItem(entry) {
+    const { summary } = entry;
+    const item = els.queueTemplate.content.firstElementChild.cloneNode(true);
+    item.dataset.ticket = summary.id;
+    item.querySelector(".topic").textContent =
+      `${summary.topic || "Conversation"}${summary.customer_first_name ? ` — ${summary.customer_first_name}` : ""}`;
+    const priority = item.querySelector(".priority");
+    priority.textContent = PRIORITY[summary.priority] || summary.priority;
+    priority.dataset.priority = summary.priority;
+    item.querySelector(".language").textContent = summary.language;
+    item.querySelector(".reason").textContent =
+      REASON[summary.escalation_reason] || summary.escalation_reason || "";
+    item.querySelector(".summary").textContent = summary.summary || "";
+    item.querySelector(".waiting").textContent = `Waiting ${formatWait(waitingSeconds(entry))}`;
+    const claim = item.querySelector(".claim");
+    claim.setAttribute("aria-label", `Claim ${summary.topic || "conversation"} #${summary.id}`);
+    claim.addEventListener("click", () => {
+      claim.disabled = true;
+      claim.textContent = "Claiming…";
+      if (!send({ type: "claim", ticket: summary.id })) {
+        claim.disabled = false;
+        claim.textContent = "Claim";
+        showToast("You're offline: reconnecting first.");
+      }
+    });
+    return item;
+  }
+
+  function markClaimFailed(ticketId, reason) {
+    const item = els.queue.querySelector(`[data-ticket="${ticketId}"]`);
+    const text = CLAIM_FAILED[reason] || "Could not claim this ticket.";
+    showToast(text);
+    if (!item) return;
+    item.querySelector(".claim-result").textContent = text;
+    const claim = item.querySelector(".claim");
+    claim.textContent = "Claim";
+    claim.disabled = reason === "taken" || reason === "not_found";
+  }
+
+  // --- Chats --------------------------------------------------------------------------
+
+  function ensureChat(summary) {
+    let chat = state.chats.get(summary.id);
+    if (chat) {
+      chat.summary = summary;
+      return chat;
+    }
+    const panel = els.chatTemplate.content.firstElementChild.cloneNode(true);
+    const tab = document.createElement("button");
+    tab.type = "button";
+    tab.setAttribute("role", "tab");
+    tab.className = "chat-tab";
+    chat = {
+      id: summary.id,
+      summary,
+      lastSeq: 0,
+      seen: new Set(),
+      pending: new Map(), // client_id -> {frame, element}
+      closed: false,
+      panel,
+      tab,
+      transcript: panel.querySelector(".transcript"),
+      typingTimer: null,
+      lastTypingSent: 0,
+    };
+    panel.id = `chat-${summary.id}`;
+    tab.id = `tab-${summary.id}`;
+    tab.setAttribute("aria-controls", panel.id);
+    panel.setAttribute("aria-labelledby", tab.id);
+    tab.textContent = `${summary.customer_first_name || "Customer"} · ${summary.topic || "chat"}`;
+    tab.addEventListener("click", () => activate(chat.id));
+    panel.querySelector(".chat-title").textContent =
+      `${summary.customer_first_name || "Customer"} — ${summary.topic || "conversation"}`;
+    panel.querySelector(".chat-meta").textContent =
+      `#${summary.id} · ${summary.language} · ${REASON[summary.escalation_reason] || ""}`;
+    panel.querySelector(".summary-text").textContent = summary.summary || "No summary.";
+    wireChat(chat);
+    els.tabs.append(tab);
+    els.panels.append(panel);
+    state.chats.set(chat.id, chat);
+    activate(chat.id);
+    updateChatCount();
+    return chat;
+  }
+
+  function wireChat(chat) {
+    const { panel } = chat;
+    const body = panel.querySelector(".body");
+    const canned = panel.querySelector(".canned");
+    for (const reply of config.canned) {
+      const option = document.createElement("option");
+      option.value = reply.body;
+      option.textContent = reply.title;
+      canned.append(option);
+    }
+    canned.addEventListener("change", () => {
+      if (canned.value) {
+        body.value = body.value ? `${body.value} ${canned.value}` : canned.value;
+        canned.value = "";
+        body.focus();
+      }
+    });
+    body.addEventListener("input", () => {
+      if (Date.now() - chat.lastTypingSent > 2000) {
+        chat.lastTypingSent = Date.now();
+        send({ type: "typing", ticket: chat.id });
+      }
+    });
+    body.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" && !event.shiftKey) {
+        event.preventDefault();
+        panel.querySelector(".composer").requestSubmit();
+      }
+    });
+    panel.querySelector(".composer").addEventListener("submit", (event) => {
+      event.preventDefault();
+      const text = body.value;
+      if (!text.trim() || chat.closed) return;
+      sendMessage(chat, text);
+      body.value = "";
+      body.focus();
+    });
+    panel.querySelector(".resolve").addEventListener("click", () => {
+      if (!send({ type: "resolve", ticket: chat.id })) showToast("You're offline.");
+    });
+    panel.querySelector(".release").addEventListener("click", () => {
+      const reason = window.prompt("Why are you handing this conversation back to the queue?");
+      if (reason === null) return;
+      if (!send({ type: "release", ticket: chat.id, reason: reason || "released by agent" })) {
+        showToast("You're offline.");
+      }
+    });
+  }
+
+  function activate(ticketId) {
+    state.activeChat = ticketId;
+    for (const chat of state.chats.values()) {
+      const active = chat.id === ticketId;
+      chat.panel.hidden = !active;
+      chat.tab.setAttribute("aria-selected", String(active));
+      chat.tab.classList.toggle("is-active", active);
+      if (active) chat.tab.classList.remove("has-news");
+    }
+  }
+
+  function updateChatCount() {
+    const open = [...state.chats.values()].filter((chat) => !chat.closed).length;
+    els.chatCount.textContent = String(open);
+    els.chatsEmpty.hidden = state.chats.size > 0;
+  }
+
+  function sendMessage(chat, text) {
+    const clientId = crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random()}`;
+    const frame = { type: "message", ticket: chat.id, client_id: clientId, body: text };
+    const element = messageElement({ sender: "agent", body: text });
+    element.classList.add("is-pending");
+    element.querySelector(".meta").textContent = "Sending…";
+    chat.transcript.append(element);
+    scrollToEnd(chat);
+    chat.pending.set(clientId, { frame, element });
+    send(frame); // if offline, the outbox is flushed on reconnect; the server dedupes
+  }
+
+  function flushOutbox(chat) {
+    for (const { frame } of chat.pending.values()) send(frame);
+  }
+
+  function messageElement(message) {
+    const item = document.createElement("li");
+    item.className = `message from-${message.sender}`;
+    const who = document.createElement("span");
+    who.className = "who";
+    who.textContent = { customer: "Customer", bot: "Assistant", agent: "You", system: "" }[
+      message.sender
+    ];
+    const body = document.createElement("p");
+    body.className = "text";
+    body.textContent = message.body; // never innerHTML: customers' words are text
+    const meta = document.createElement("span");
+    meta.className = "meta";
+    if (message.created_at) {
+      meta.textContent = new Date(message.created_at).toLocaleTimeString([], {
+        hour: "2-digit",
+        minute: "2-digit",
+      });
+    }
+    item.append(who, body, meta);
+    return item;
+  }
+
+  function addMessage(chat, message) {
+    if (chat.seen.has(message.seq)) return;
+    const pending = message.client_id && chat.pending.get(message.client_id);
+    if (pending) {
+      // Our own message, pushed back with its seq: settle the bubble already shown.
+      settlePending(chat, message.client_id, message.seq, message.created_at);
+    } else {
+      const element = messageElement(message);
+      element.dataset.seq = message.seq;
+      insertInOrder(chat, element, message.seq);
+    }
+    chat.seen.add(message.seq);
+    chat.lastSeq = Math.max(chat.lastSeq, message.seq);
+    if (message.sender === "customer") {
+      chat.panel.querySelector(".typing").hidden = true;
+      if (state.activeChat !== chat.id) chat.tab.classList.add("has-news");
+    }
+    scrollToEnd(chat);
+  }
+
+  function settlePending(chat, clientId, seq, createdAt) {
+    const pending = chat.pending.get(clientId);
+    if (!pending) return;
+    chat.pending.delete(clientId);
+    pending.element.classList.remove("is-pending");
+    pending.element.dataset.seq = seq;
+    pending.element.querySelector(".meta").textContent = createdAt
+      ? new Date(createdAt).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })
+      : "Sent";
+    chat.seen.add(seq);
+    chat.lastSeq = Math.max(chat.lastSeq, seq);
+  }
+
+  function insertInOrder(chat, element, seq) {
+    const later = [...chat.transcript.children].find(
+      (child) => child.dataset.seq && Number(child.dataset.seq) > seq,
+    );
+    chat.transcript.insertBefore(element, later || null);
+  }
+
+  function scrollToEnd(chat) {
+    chat.transcript.scrollTop = chat.transcript.scrollHeight;
+  }
+
+  function closeChat(ticketId, status) {
+    const chat = state.chats.get(ticketId);
+    if (!chat || chat.closed) return;
+    chat.closed = true;
+    const note = chat.panel.querySelector(".closed-note");
+    note.hidden = false;
+    note.textContent =
+      status === "resolved"
+        ? "Resolved. Thank you!"
+        : "This conversation went back to the queue; you no longer hold it.";
+    for (const control of chat.panel.querySelectorAll("textarea, button, select")) {
+      control.disabled = true;
+    }
+    const dismiss = document.createElement("button");
+    dismiss.type = "button";
+    dismiss.className = "dismiss";
+    dismiss.textContent = "Close tab";
+    dismiss.addEventListener("click", () => {
+      chat.panel.remove();
+      chat.tab.remove();
+      state.chats.delete(ticketId);
+      const next = state.chats.keys().next();
+      if (!next.done) activate(next.value);
+      updateChatCount();
+    });
+    note.append(" ", dismiss);
+    chat.tab.classList.add("is-closed");
+    updateChatCount();
+  }
+
+  // --- Notifications ------------------------------------------------------------------
+
+  function notifyNewTicket(summary) {
+    if (!els.notify.checked || !document.hidden) return;
+    if ("Notification" in window && Notification.permission === "granted") {
+      new Notification("A customer is waiting", {
+        body: `${summary.topic || "Conversation"} · ${summary.language}`,
+        tag: `ticket-${summary.id}`,
+      });
+    }
+    chime();
+  }
+
+  function chime() {
+    try {
+      const audio = new AudioContext();
+      const tone = audio.createOscillator();
+      const gain = audio.createGain();
+      tone.frequency.value = 880;
+      gain.gain.setValueAtTime(0.15, audio.currentTime);
+      gain.gain.exponentialRampToValueAtTime(0.001, audio.currentTime + 0.4);
+      tone.connect(gain).connect(audio.destination);
+      tone.start();
+      tone.stop(audio.currentTime + 0.4);
+    } catch {
+      // Sound is a nicety; a browser that blocks it still shows the notification.
+    }
+  }
+
+  function showToast(text) {
+    els.toast.textContent = text;
+    els.toast.hidden = false;
+    clearTimeout(showToast.timer);
+    showToast.timer = setTimeout(() => {
+      els.toast.hidden = true;
+    }, 4000);
+  }
+
+  // --- Events from the server -----------------------------------------------------------
+
+  const handlers = {
+    queue(frame) {
+      // The database's view, resent every few seconds: it replaces ours, healing lost pushes.
+      state.queue.clear();
+      for (const summary of frame.tickets) upsertQueued(summary);
+      renderQueue();
+    },
+    assigned(frame) {
+      for (const summary of frame.tickets) {
+        const chat = ensureChat(summary);
+        send({ type: "resume", ticket: chat.id, after_seq: chat.lastSeq });
+      }
+    },
+    "ticket.new"(frame) {
+      upsertQueued(frame.ticket);
+      renderQueue();
+      notifyNewTicket(frame.ticket);
+    },
+    "ticket.updated"(frame) {
+      upsertQueued(frame.ticket);
+      renderQueue();
+    },
+    "ticket.taken"(frame) {
+      state.queue.delete(frame.ticket);
+      renderQueue();
+    },
+    "claim.ok"(frame) {
+      state.queue.delete(frame.ticket.id);
+      renderQueue();
+      const chat = ensureChat(frame.ticket);
+      for (const message of frame.ticket.transcript || []) addMessage(chat, message);
+      chat.panel.querySelector(".body").focus();
+    },
+    "claim.failed"(frame) {
+      markClaimFailed(frame.ticket, frame.reason);
+    },
+    "ticket.assigned"(frame) {
+      const chat = ensureChat(frame.ticket);
+      send({ type: "resume", ticket: chat.id, after_seq: chat.lastSeq });
+    },
+    "ticket.closed"(frame) {
+      closeChat(frame.ticket, frame.status);
+    },
+    message(frame) {
+      const chat = state.chats.get(frame.ticket);
+      if (chat) addMessage(chat, frame);
+    },
+    ack(frame) {
+      const chat = state.chats.get(frame.ticket);
+      if (chat) settlePending(chat, frame.client_id, frame.seq);
+    },
+    typing(frame) {
+      const chat = state.chats.get(frame.ticket);
+      if (!chat) return;
+      const indicator = chat.panel.querySelector(".typing");
+      indicator.hidden = false;
+      clearTimeout(chat.typingTimer);
+      chat.typingTimer = setTimeout(() => {
+        indicator.hidden = true;
+      }, 4000);
+    },
+    "resolve.ok"(frame) {
+      closeChat(frame.ticket, "resolved");
+    },
+    "release.ok"(frame) {
+      closeChat(frame.ticket, "queued");
+    },
+    error(frame) {
+      if (frame.code === "forbidden" && frame.ticket) closeChat(frame.ticket, "queued");
+      showToast(frame.detail || "Something went wrong.");
+    },
+  };
+
+  // --- Start --------------------------------------------------------------------------
+
+  els.online.addEventListener("change", () => {
+    if (els.online.checked) goOnline();
+    else goOffline();
+  });
+  els.notify.checked = localStorage.getItem("portal-notify") === "1";
+  els.notify.addEventListener("change", async () => {
+    if (els.notify.checked && "Notification" in window && Notification.permission === "default") {
+      await Notification.requestPermission();
+    }
+    localStorage.setItem("portal-notify", els.notify.checked ? "1" : "0");
+  });
+  setInterval(() => {
+    if (state.queue.size) renderQueue();
+  }, 5000);
+  if (state.wantOnline) goOnline();
+})();
