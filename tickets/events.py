@@ -94,15 +94,11 @@ def message_for_agent(message: Message) -> dict[str, Any]:
 
 
 def push(group: str, event: dict[str, Any]) -> None:
-    """Send one event to a group; a failed push is logged, never raised (the DB is the truth)."""
-    layer = get_channel_layer()
-    try:
-        async_to_sync(layer.group_send)(group, {"type": "push", "event": event})
-    except Exception:
-        logger.exception("push to %s failed", group)
+    push_many([(group, event)])
 
 
 def push_many(pushes: list[tuple[str, dict[str, Any]]]) -> None:
+    """Send events to groups; a failed push is logged, never raised (the DB is the truth)."""
     if not pushes:
         return
     layer = get_channel_layer()
