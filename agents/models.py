@@ -183,6 +183,39 @@ class ShiftSlot(models.Model):
         return self.headcount_required
 
 
+class SurgePeriod(models.Model):
+    """A stretch of time when the live queue's wait exceeded its target for a language.
+
+    Tickets claimed while a period is open (``ended_at`` null) or within it are paid with the
+    rate card's surge multiplier. Periods are recorded, never edited after they end.
+    """
+
+    language = models.CharField(max_length=8)
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    trigger_wait_seconds = models.PositiveIntegerField(
+        default=0, help_text="The oldest queued ticket's wait when the surge began."
+    )
+
+    class Meta:
+        ordering = ["-started_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ended_at__isnull=True) | Q(ended_at__gte=models.F("started_at")),
+                name="surge_ends_after_start",
+            ),
+            # At most one open surge per language; a second "start" is a no-op, not a twin.
+            models.UniqueConstraint(
+                fields=["language"],
+                condition=Q(ended_at__isnull=True),
+                name="surge_one_open_per_language",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"surge {self.language} from {self.started_at:%Y-%m-%d %H:%M}"
+
+
 # --- Onboarding: training, the quiz, the review queue -------------------------------------
 
 

@@ -1,4 +1,4 @@
-from django.urls import include, path
+from django.urls import path
 
 from agents import onboarding_views as views
 
@@ -19,8 +19,4 @@ urlpatterns = [
     path("agents/payouts/start/", views.payouts_start, name="agent-payouts-start"),
     path("agents/payouts/return/", views.payouts_return, name="agent-payouts-return"),
     path("agents/payouts/refresh/", views.payouts_refresh, name="agent-payouts-refresh"),
-    # The Stripe webhook belongs to payouts, which has no include at the site root yet; this
-    # is the one root-included URL module onboarding owns. Move it to marketplace/urls.py
-    # when that file next changes.
-    path("", include("payouts.urls")),
 ]
