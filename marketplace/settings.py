@@ -125,13 +125,25 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "agents.User"
 
 # --- Channels, cache, Celery ------------------------------------------------------------
+# The two channels_redis layers by short name (a dotted path works too). The default is the
+# one docs/performance.md measured faster on the relay and the fan-out.
+_CHANNEL_LAYER_BACKENDS = {
+    "redis": "channels_redis.core.RedisChannelLayer",
+    "pubsub": "channels_redis.pubsub.RedisPubSubChannelLayer",
+}
 if REDIS_URL:
+    _layer = env.str("CHANNEL_LAYER_BACKEND", default="redis")
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": env.str(
-                "CHANNEL_LAYER_BACKEND", default="channels_redis.core.RedisChannelLayer"
-            ),
-            "CONFIG": {"hosts": [REDIS_URL], "capacity": 1500, "expiry": 30},
+            "BACKEND": _CHANNEL_LAYER_BACKENDS.get(_layer, _layer),
+            # The prefix keeps two deployments (or a benchmark) on one Redis apart: pub/sub
+            # channel names are global to the server, not per database number.
+            "CONFIG": {
+                "hosts": [REDIS_URL],
+                "capacity": 1500,
+                "expiry": 30,
+                "prefix": env.str("CHANNEL_LAYER_PREFIX", default="asgi"),
+            },
         }
     }
     CACHES = {
@@ -194,8 +206,14 @@ STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
 STRIPE_PUBLISHABLE_KEY = env.str("STRIPE_PUBLISHABLE_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="https://api.stripe.com")
+# The library's own retries of connection errors and 5xx, under the same idempotency key.
+STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
 PAYOUT_HOLD_HOURS = env.int("PAYOUT_HOLD_HOURS", default=24)
 PAYOUT_MINIMUM_CENTS = env.int("PAYOUT_MINIMUM_CENTS", default=1000)
+if PAYOUT_HOLD_HOURS < 0 or PAYOUT_MINIMUM_CENTS < 1:
+    raise ImproperlyConfigured(
+        "PAYOUT_HOLD_HOURS must be 0 or more, and PAYOUT_MINIMUM_CENTS 1 or more."
+    )
 PAYOUT_CURRENCY = env.str("PAYOUT_CURRENCY", default="usd")
 
 # --- Email ----------------------------------------------------------------------------
@@ -292,4 +310,73 @@ AGENT_EMAIL_VERIFY_RESEND_SECONDS = env.int("AGENT_EMAIL_VERIFY_RESEND_SECONDS",
 CELERY_BEAT_SCHEDULE["deliver-due-webhooks"] = {
     "task": "tickets.tasks.deliver_due_webhooks",
     "schedule": timedelta(seconds=15),
+}
+
+# --- Payouts (issue 7; docs/payouts.md) ---------------------------------------------------
+# Pending payouts are the outbox: run_payouts gathers payable lines into them, drain_payouts
+# sends the due ones (with their stored backoff), release_held_earnings ends holds on time.
+PAYOUT_RUN_SECONDS = env.int("PAYOUT_RUN_SECONDS", default=15 * 60)
+CELERY_BEAT_SCHEDULE["run-payouts"] = {
+    "task": "payouts.tasks.run_payouts",
+    "schedule": timedelta(seconds=PAYOUT_RUN_SECONDS),
+}
+CELERY_BEAT_SCHEDULE["drain-payouts"] = {
+    "task": "payouts.tasks.drain_payouts",
+    "schedule": timedelta(seconds=60),
+}
+CELERY_BEAT_SCHEDULE["release-held-earnings"] = {
+    "task": "payouts.tasks.release_held_earnings",
+    "schedule": timedelta(seconds=60),
+}
+
+# --- Shifts, staffing and surge (issue 8; docs/shifts.md) ------------------------------
+# Service level the staffing aims for: this share of escalations claimed within this wait.
+SHIFT_TARGET_SHARE_PCT = env.int("SHIFT_TARGET_SHARE_PCT", default=80)
+if not 1 <= SHIFT_TARGET_SHARE_PCT <= 99:
+    raise ImproperlyConfigured("SHIFT_TARGET_SHARE_PCT must be from 1 to 99.")
+SHIFT_TARGET_WAIT_SECONDS = env.int("SHIFT_TARGET_WAIT_SECONDS", default=60)
+# Weeks of ticket history the forecast averages over.
+SHIFT_FORECAST_WEEKS = env.int("SHIFT_FORECAST_WEEKS", default=4)
+# Shifts are blocks of this many hours on a fixed UTC grid (00:00, 04:00, …): long enough
+# to be worth logging in for, and what keeps the matcher from scattering lone half hours.
+SHIFT_BLOCK_HOURS = env.int("SHIFT_BLOCK_HOURS", default=4)
+if SHIFT_BLOCK_HOURS not in (1, 2, 3, 4, 6, 8, 12):
+    raise ImproperlyConfigured("SHIFT_BLOCK_HOURS must divide a day (1, 2, 3, 4, 6, 8, 12).")
+SHIFT_MAX_HOURS_PER_DAY = env.int("SHIFT_MAX_HOURS_PER_DAY", default=8)
+SHIFT_MIN_REST_HOURS = env.int("SHIFT_MIN_REST_HOURS", default=8)
+# How long an agent has to accept an offer (never past the shift's start).
+SHIFT_OFFER_HOURS = env.int("SHIFT_OFFER_HOURS", default=24)
+# Matching leaves alone slots starting sooner than this: nobody could accept in time.
+SHIFT_MATCH_LEAD_MINUTES = env.int("SHIFT_MATCH_LEAD_MINUTES", default=60)
+# Not online this long after a shift's start: a no-show.
+SHIFT_NO_SHOW_MINUTES = env.int("SHIFT_NO_SHOW_MINUTES", default=10)
+# A replacement offer for a running shift must be answered this fast.
+SHIFT_REPLACEMENT_OFFER_MINUTES = env.int("SHIFT_REPLACEMENT_OFFER_MINUTES", default=10)
+# A surge starts when a language's oldest queued ticket has waited longer than the target,
+# and ends when it is back under the end threshold (lower, so it does not flap).
+SURGE_WAIT_TARGET_SECONDS = env.int("SURGE_WAIT_TARGET_SECONDS", default=60)
+SURGE_END_WAIT_SECONDS = env.int("SURGE_END_WAIT_SECONDS", default=30)
+if SURGE_END_WAIT_SECONDS > SURGE_WAIT_TARGET_SECONDS:
+    raise ImproperlyConfigured("SURGE_END_WAIT_SECONDS must not exceed SURGE_WAIT_TARGET_SECONDS.")
+CELERY_BEAT_SCHEDULE |= {
+    "plan-and-match-shifts": {
+        "task": "agents.tasks.plan_and_match_shifts",
+        "schedule": timedelta(hours=1),
+    },
+    "expire-shift-offers": {
+        "task": "agents.tasks.expire_shift_offers",
+        "schedule": timedelta(minutes=1),
+    },
+    "sweep-shift-no-shows": {
+        "task": "agents.tasks.sweep_shift_no_shows",
+        "schedule": timedelta(minutes=1),
+    },
+    "complete-ended-shifts": {
+        "task": "agents.tasks.complete_ended_shifts",
+        "schedule": timedelta(minutes=5),
+    },
+    "check-surge": {
+        "task": "agents.tasks.check_surge",
+        "schedule": timedelta(seconds=10),
+    },
 }

@@ -1,5 +1,6 @@
+from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 
 class RateCard(models.Model):
@@ -14,6 +15,9 @@ class RateCard(models.Model):
     # Surge pay as a percentage of the base: 150 means 1.5×, kept integral so no float
     # ever touches an amount.
     surge_multiplier_pct = models.PositiveSmallIntegerField(default=150)
+    # Instant cash-out: a fee in basis points of the amount (150 = 1.5 %), at least the minimum.
+    instant_payout_fee_bps = models.PositiveSmallIntegerField(default=150)
+    instant_payout_fee_min_cents = models.PositiveIntegerField(default=50)
 
     class Meta:
         ordering = ["-effective_from"]
@@ -45,6 +49,197 @@ class RateCardEntry(models.Model):
 
     def __str__(self) -> str:
         return f"P{self.priority} {self.skill or 'any'}: {self.amount_cents}"
+
+
+class Payout(models.Model):
+    """One transfer of money to an agent's connected account, and the lines it pays.
+
+    A pending payout is the intent to pay, written in the same transaction that takes its
+    lines off the payable balance: it is the outbox row that ``payouts_drain`` sends. Its
+    idempotency key and transfer group are derived from its id, so every attempt, by any
+    worker, asks Stripe for the same transfer.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        PAID = "paid", "Paid"
+        FAILED = "failed", "Failed"
+
+    class Kind(models.TextChoices):
+        SCHEDULED = "scheduled", "Scheduled"
+        INSTANT = "instant", "Instant cash-out"
+
+    agent = models.ForeignKey("agents.Agent", on_delete=models.PROTECT, related_name="payouts")
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.SCHEDULED)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    amount_cents = models.BigIntegerField(help_text="What is transferred, after any fee.")
+    currency = models.CharField(max_length=3)
+    destination = models.CharField(max_length=64, help_text="The connected account paid.")
+    requested_on = models.DateField(
+        help_text="The UTC day it was created; instant cash-outs are limited to one a day."
+    )
+
+    attempts = models.PositiveSmallIntegerField(default=0)
+    first_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # A worker sending it holds it until then; a worker lost mid-send lets it go by itself.
+    lease_until = models.DateTimeField(null=True, blank=True)
+
+    stripe_transfer_id = models.CharField(max_length=64, blank=True)
+    amount_reversed_cents = models.BigIntegerField(default=0)
+    failure_code = models.CharField(max_length=64, blank=True)
+    failure_reason = models.TextField(blank=True, help_text="What to do about it, in words.")
+    retried_as = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="retry_of"
+    )
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_cents__gt=0), name="payout_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(amount_reversed_cents__gte=0)
+                & Q(amount_reversed_cents__lte=F("amount_cents")),
+                name="payout_reversal_within_amount",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="paid") | ~Q(stripe_transfer_id=""),
+                name="payout_paid_has_transfer",
+            ),
+            models.UniqueConstraint(
+                fields=["stripe_transfer_id"],
+                condition=~Q(stripe_transfer_id=""),
+                name="payout_transfer_unique",
+            ),
+            # At most one instant cash-out a day; a failed one does not use the day up.
+            models.UniqueConstraint(
+                fields=["agent", "requested_on"],
+                condition=Q(kind="instant") & ~Q(status="failed"),
+                name="payout_one_instant_per_day",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="payout_outbox_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Payout #{self.pk} to {self.agent_id}: {self.amount_cents} {self.currency}"
+
+    @property
+    def idempotency_key(self) -> str:
+        return f"humanline-payout-{self.pk}"
+
+    @property
+    def transfer_group(self) -> str:
+        return f"payout-{self.pk}"
+
+
+class EarningLine(models.Model):
+    """One entry of an agent's earnings ledger, in minor units of ``currency``.
+
+    A line is pending during the hold, then payable, then in a payout, then paid. A paid
+    line is never edited: a correction is a new line. ``source_key`` names what earned it,
+    so a retried job that creates a line creates it once.
+    """
+
+    class Kind(models.TextChoices):
+        TICKET = "ticket", "Resolved ticket"
+        TOP_RATING_BONUS = "top_rating_bonus", "Top rating bonus"
+        SHIFT_BONUS = "shift_bonus", "Completed shift bonus"
+        ADJUSTMENT = "adjustment", "Adjustment"
+        INSTANT_FEE = "instant_fee", "Instant cash-out fee"
+        REVERSAL = "reversal", "Transfer reversed"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        PAYABLE = "payable", "Payable"
+        IN_PAYOUT = "in_payout", "Being paid"
+        PAID = "paid", "Paid"
+
+    agent = models.ForeignKey(
+        "agents.Agent", on_delete=models.PROTECT, related_name="earning_lines"
+    )
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    amount_cents = models.BigIntegerField(help_text="Minor units; negative for deductions.")
+    currency = models.CharField(max_length=3)
+    description = models.CharField(max_length=200)
+    source_key = models.CharField(max_length=100, unique=True)
+
+    ticket = models.ForeignKey(
+        "tickets.Ticket",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="earning_lines",
+    )
+    rate_card = models.ForeignKey(RateCard, null=True, blank=True, on_delete=models.PROTECT)
+    surge_applied = models.BooleanField(default=False)
+    payout = models.ForeignKey(
+        Payout, null=True, blank=True, on_delete=models.PROTECT, related_name="lines"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+
+    earned_at = models.DateTimeField()
+    available_at = models.DateTimeField(help_text="When the hold ends and it becomes payable.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-earned_at", "-id"]
+        constraints = [
+            # One pay line per resolved ticket, whatever retries or races happen above.
+            models.UniqueConstraint(
+                fields=["ticket"], condition=Q(kind="ticket"), name="earning_one_line_per_ticket"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["in_payout", "paid"], payout__isnull=False)
+                | Q(status__in=["pending", "payable"], payout__isnull=True),
+                name="earning_payout_matches_status",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="ticket") | Q(ticket__isnull=False),
+                name="earning_ticket_line_has_ticket",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["agent", "status"], name="earning_agent_status_idx"),
+            models.Index(fields=["status", "available_at"], name="earning_hold_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.amount_cents} {self.currency} ({self.status})"
+
+
+class BankPayout(models.Model):
+    """A payout from an agent's Stripe balance to their bank, as Stripe last told us.
+
+    Stripe makes these on the connected account; we only mirror them, so an agent can see
+    when money reached (or bounced from) their bank.
+    """
+
+    stripe_payout_id = models.CharField(max_length=64, unique=True)
+    agent = models.ForeignKey("agents.Agent", on_delete=models.PROTECT, related_name="bank_payouts")
+    amount_cents = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    status = models.CharField(max_length=16)
+    arrival_date = models.DateTimeField(null=True, blank=True)
+    failure_code = models.CharField(max_length=64, blank=True)
+    failure_message = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-arrival_date", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.stripe_payout_id} {self.status}"
 
 
 class StripeEvent(models.Model):

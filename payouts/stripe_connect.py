@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import stripe
@@ -38,7 +39,7 @@ def stripe_client() -> stripe.StripeClient:
         settings.STRIPE_SECRET_KEY,
         base_addresses={"api": settings.STRIPE_API_BASE},
         # The library retries connection errors and 5xx itself, reusing the idempotency key.
-        max_network_retries=2,
+        max_network_retries=settings.STRIPE_MAX_NETWORK_RETRIES,
     )
 
 
@@ -138,9 +139,67 @@ def _on_account_updated(event: StripeEvent) -> None:
     payout_account_sync(agent_id=agent_id)
 
 
-# The payouts work adds transfer.* handlers here.
+def _event_object_id(event: StripeEvent) -> str:
+    object_id = ((event.payload.get("data") or {}).get("object") or {}).get("id")
+    if not isinstance(object_id, str) or not object_id:
+        raise EventIgnored("the event names no object")
+    return object_id
+
+
+def _on_transfer_event(event: StripeEvent) -> None:
+    """transfer.created/updated/reversed: record what Stripe's current copy of the transfer
+    says: that it pays one of our payouts, and how much of it was reversed."""
+    from payouts import services
+
+    transfer = stripe_client().v1.transfers.retrieve(_event_object_id(event))
+    payout = services.payout_confirm_from_transfer(transfer=transfer)
+    if payout is None:
+        raise EventIgnored(f"transfer {transfer.id} pays no payout of ours")
+    services.payout_apply_reversal(transfer=transfer)
+
+
+def _on_connected_payout_event(event: StripeEvent) -> None:
+    """payout.*: a connected account's payout to its bank; mirrored from Stripe's current
+    copy, so a late "created" cannot undo a "paid" that came first."""
+    from payouts.models import BankPayout
+
+    if not event.account:
+        raise EventIgnored("a payout of the platform's own account, not an agent's")
+    agent_id = (
+        Agent.objects.filter(stripe_account_id=event.account).values_list("pk", flat=True).first()
+    )
+    if agent_id is None:
+        raise EventIgnored(f"no agent has account {event.account}")
+    payout = stripe_client().v1.payouts.retrieve(
+        _event_object_id(event), options={"stripe_account": event.account}
+    )
+    arrival = payout.arrival_date
+    BankPayout.objects.update_or_create(
+        stripe_payout_id=payout.id,
+        defaults={
+            "agent_id": agent_id,
+            "amount_cents": payout.amount,
+            "currency": payout.currency,
+            "status": payout.status,
+            "arrival_date": (
+                datetime.fromtimestamp(arrival, tz=UTC) if isinstance(arrival, int) else None
+            ),
+            "failure_code": payout.failure_code or "",
+            "failure_message": payout.failure_message or "",
+        },
+    )
+
+
 EVENT_HANDLERS: dict[str, Callable[[StripeEvent], None]] = {
     "account.updated": _on_account_updated,
+    "transfer.created": _on_transfer_event,
+    "transfer.updated": _on_transfer_event,
+    "transfer.reversed": _on_transfer_event,
+    "payout.created": _on_connected_payout_event,
+    "payout.updated": _on_connected_payout_event,
+    "payout.paid": _on_connected_payout_event,
+    "payout.failed": _on_connected_payout_event,
+    "payout.canceled": _on_connected_payout_event,
 }
 
 

@@ -1,7 +1,9 @@
+from datetime import timedelta
+
 import factory
 from django.utils import timezone
 
-from agents.models import Agent, User
+from agents.models import Agent, ShiftAssignment, ShiftSlot, User
 from tickets.models import KnowledgeArticle, Ticket
 
 PASSWORD = "correct horse battery staple"  # noqa: S105
@@ -67,3 +69,92 @@ class KnowledgeArticleFactory(factory.django.DjangoModelFactory):
     topic = "accounts"
     language = "en"
     keywords = "password, reset, login"
+
+
+# --- Payouts --------------------------------------------------------------------------------
+
+
+class RateCardFactory(factory.django.DjangoModelFactory):
+    """A card in effect since 2020 paying 200/300/500/800 cents by priority, any skill."""
+
+    class Meta:
+        model = "payouts.RateCard"
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"Rates {n}")
+    effective_from = factory.LazyFunction(lambda: timezone.now().replace(year=2020, month=1, day=1))
+    currency = "usd"
+    top_rating_bonus_cents = 50
+    shift_completion_bonus_cents = 300
+    surge_multiplier_pct = 150
+    instant_payout_fee_bps = 150
+    instant_payout_fee_min_cents = 50
+
+    @factory.post_generation
+    def entries(obj, create, extracted, **kwargs):
+        if not create:
+            return
+        from payouts.models import RateCardEntry
+
+        amounts = (
+            extracted
+            if extracted is not None
+            else {(1, ""): 200, (2, ""): 300, (3, ""): 500, (4, ""): 800}
+        )
+        RateCardEntry.objects.bulk_create(
+            RateCardEntry(rate_card=obj, priority=priority, skill=skill, amount_cents=cents)
+            for (priority, skill), cents in amounts.items()
+        )
+
+
+class PayableAgentFactory(AgentFactory):
+    """An active agent whose Stripe account can receive payouts (pass the fake's account)."""
+
+    stripe_account_id = factory.Sequence(lambda n: f"acct_test{n:08d}")
+    payouts_enabled = True
+
+
+class EarningLineFactory(factory.django.DjangoModelFactory):
+    """A payable line of one adjustment, earned yesterday."""
+
+    class Meta:
+        model = "payouts.EarningLine"
+
+    agent = factory.SubFactory(PayableAgentFactory)
+    kind = "adjustment"
+    status = "payable"
+    amount_cents = 1500
+    currency = "usd"
+    description = "Test earnings"
+    source_key = factory.Sequence(lambda n: f"test-line:{n}")
+    earned_at = factory.LazyFunction(lambda: timezone.now() - timedelta(days=1))
+    available_at = factory.LazyAttribute(lambda line: line.earned_at)
+
+
+class ShiftSlotFactory(factory.django.DjangoModelFactory):
+    """A four-hour English general shift starting tomorrow, for two agents."""
+
+    class Meta:
+        model = ShiftSlot
+
+    starts_at = factory.Sequence(
+        lambda n: timezone.now().replace(minute=0, second=0, microsecond=0)
+        + timedelta(days=1, hours=4 * n)
+    )
+    ends_at = factory.LazyAttribute(lambda slot: slot.starts_at + timedelta(hours=4))
+    language = "en"
+    skill = "general"
+    headcount_required = 2
+
+
+class ShiftAssignmentFactory(factory.django.DjangoModelFactory):
+    """An open offer of a slot to an agent, answerable for a day."""
+
+    class Meta:
+        model = ShiftAssignment
+
+    slot = factory.SubFactory(ShiftSlotFactory)
+    agent = factory.SubFactory(AgentFactory)
+    state = ShiftAssignment.State.OFFERED
+    source = ShiftAssignment.Source.MATCHED
+    offer_expires_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=1))

@@ -332,7 +332,11 @@ class FakeStripe:
             ("GET", re.compile(r"/v1/transfers"), self._list_transfers),
             ("GET", re.compile(r"/v1/transfers/([^/]+)"), self._retrieve_transfer),
             ("GET", re.compile(r"/v1/balance"), self._retrieve_balance),
+            ("GET", re.compile(r"/v1/payouts/([^/]+)"), self._retrieve_connected_payout),
         ]
+        # Payouts of connected accounts to their banks, by (account id, payout id).
+        self._connected_payouts: dict[tuple[str, str], dict[str, Any]] = {}
+        self._request_scope = ""
 
     # --- lifecycle ------------------------------------------------------------------------------
 
@@ -465,6 +469,61 @@ class FakeStripe:
         with self._lock:
             self._drops.append(_Fault(path_prefix, _upper(method), times))
 
+    def reverse_transfer(self, transfer_id: str, amount: int | None = None) -> dict[str, Any]:
+        """Reverse some (or all) of a transfer, as the platform can from its dashboard.
+
+        Returns the updated transfer; send the matching `transfer.reversed` event yourself.
+        """
+        with self._lock:
+            transfer = next(t for t in self._transfers if t["id"] == transfer_id)
+            remaining = transfer["amount"] - transfer["amount_reversed"]
+            amount = remaining if amount is None else amount
+            if not 0 < amount <= remaining:
+                raise ValueError(f"can reverse 1..{remaining}, not {amount}")
+            transfer["amount_reversed"] += amount
+            transfer["reversed"] = transfer["amount_reversed"] == transfer["amount"]
+            self._balance[transfer["currency"]] = (
+                self._balance.get(transfer["currency"], 0) + amount
+            )
+            reversal = {"id": _new_id("trr"), "object": "transfer_reversal", "amount": amount}
+            transfer["reversals"]["data"].insert(0, reversal)
+            transfer["reversals"]["total_count"] += 1
+            return copy.deepcopy(transfer)
+
+    def set_connected_payout(
+        self,
+        account_id: str,
+        payout_id: str | None = None,
+        *,
+        amount: int = 1000,
+        currency: str = "usd",
+        status: str = "pending",
+        failure_code: str | None = None,
+        failure_message: str | None = None,
+    ) -> dict[str, Any]:
+        """Create or update a connected account's payout to its bank (made by Stripe on its
+        schedule, never by the platform's API calls here). Returns it."""
+        with self._lock:
+            if account_id not in self._accounts:
+                raise KeyError(account_id)
+            payout_id = payout_id or _new_id("po")
+            payout = self._connected_payouts.setdefault(
+                (account_id, payout_id),
+                {
+                    "id": payout_id,
+                    "object": "payout",
+                    "amount": amount,
+                    "arrival_date": _now() + 2 * 86400,
+                    "created": _now(),
+                    "currency": currency,
+                    "livemode": False,
+                    "method": "standard",
+                    "type": "bank_account",
+                },
+            )
+            payout.update(status=status, failure_code=failure_code, failure_message=failure_message)
+            return copy.deepcopy(payout)
+
     def expire_idempotency_keys(self) -> None:
         """Forget saved idempotency results, as Stripe does after about 24 hours."""
         with self._lock:
@@ -525,6 +584,7 @@ class FakeStripe:
             except _StripeError as exc:
                 return _json_reply(exc.status, exc.body())
 
+            self._request_scope = scope
             # Stripe ignores idempotency keys on GET and DELETE.
             saved_key = (scope, idempotency_key) if method == "POST" and idempotency_key else None
             saved = self._saved_results.get(saved_key) if saved_key else None
@@ -903,6 +963,15 @@ class FakeStripe:
         else:
             page, has_more = newest_first[:limit], len(newest_first) > limit
         return 200, {"object": "list", "data": page, "has_more": has_more, "url": "/v1/transfers"}
+
+    def _retrieve_connected_payout(
+        self, params: dict[str, Any], payout_id: str
+    ) -> tuple[int, dict]:
+        _check_known(params, {"expand"})
+        payout = self._connected_payouts.get((self._request_scope, payout_id))
+        if payout is None:
+            raise _no_such("payout", payout_id, status=404, param="id")
+        return 200, payout
 
     # --- balance --------------------------------------------------------------------------------
 

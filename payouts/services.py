@@ -1,0 +1,711 @@
+"""The earnings ledger and payouts: what an agent earned, and paying it exactly once.
+
+The ledger is a list of ``EarningLine`` rows. A line is created in the same transaction as
+the event that earned it (a resolve, a rating, a completed shift), so there is never a
+resolved ticket without its line; ``source_key`` and a partial unique constraint make a
+second line for the same thing impossible. Lines wait out the hold (``PAYOUT_HOLD_HOURS``)
+as pending, then become payable.
+
+Paying is in two steps with a commit between them:
+
+1. ``payouts_assemble`` (and ``instant_payout_request``) move payable lines into a new
+   ``Payout`` in one transaction. A pending payout is the intent to pay: the outbox row.
+2. ``payout_send`` sends one pending payout to Stripe as a transfer whose idempotency key and
+   transfer group are derived from the payout's id, then records the transfer. A crash
+   between Stripe's answer and our commit leaves the payout pending; the next attempt sends
+   the same key and Stripe answers with the same transfer. Stripe forgets keys after about
+   24 hours, so an attempt on a payout first tried longer ago than that looks the transfer
+   up by its group first.
+
+Everything that moves lines out of the payable balance takes the ledger lock (a PostgreSQL
+advisory lock; SQLite's write transactions are serialised already), so two payout runs, or a
+run and a cash-out, cannot take the same line. No Stripe call is made inside a transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import stripe
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from agents.models import Agent
+from agents.surge import surge_active_at
+from payouts.models import EarningLine, Payout, RateCard, RateCardEntry
+from payouts.stripe_connect import stripe_client
+from tickets.models import Ticket
+
+logger = logging.getLogger(__name__)
+
+Kind = EarningLine.Kind
+LineStatus = EarningLine.Status
+
+# Stripe keeps idempotency keys for "at least 24 hours"; look a transfer up before trusting a
+# key this old. An hour's margin, because "at least" is not "exactly".
+IDEMPOTENCY_KEY_TRUST = timedelta(hours=23)
+# How long one worker may hold a payout while it talks to Stripe.
+SEND_LEASE = timedelta(minutes=5)
+RETRY_BACKOFF_BASE = timedelta(seconds=30)
+RETRY_BACKOFF_MAX = timedelta(hours=1)
+# Arbitrary but fixed: the key of the PostgreSQL advisory lock that guards the payable balance.
+LEDGER_LOCK_ID = 7_291_604_113
+
+
+class PayoutError(Exception):
+    """A payout request the caller must be told about; the message is written for people."""
+
+    def __init__(self, message: str, *, code: str):
+        super().__init__(message)
+        self.code = code
+
+
+class TransientPayoutError(Exception):
+    """Stripe could not be reached or asked us to slow down; the payout is tried again."""
+
+
+def _ledger_lock() -> None:
+    """Serialise the transactions that take lines out of the payable balance."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LEDGER_LOCK_ID])
+
+
+def _hold_ends(earned_at: datetime) -> datetime:
+    return earned_at + timedelta(hours=settings.PAYOUT_HOLD_HOURS)
+
+
+# --- Earning --------------------------------------------------------------------------------
+
+
+def rate_card_at(at: datetime) -> RateCard | None:
+    return RateCard.objects.filter(effective_from__lte=at).order_by("-effective_from").first()
+
+
+def _surge_scaled(amount_cents: int, multiplier_pct: int) -> int:
+    # Integer arithmetic, rounding half up to the minor unit.
+    return (amount_cents * multiplier_pct + 50) // 100
+
+
+def ticket_base_amount(card: RateCard, ticket: Ticket) -> int | None:
+    """The card's amount for the ticket's priority: the best entry for one of its skills,
+    else the entry for any skill; None when the card has neither."""
+    entries = RateCardEntry.objects.filter(rate_card=card, priority=ticket.priority).filter(
+        Q(skill="") | Q(skill__in=ticket.required_skills or [])
+    )
+    by_skill = {entry.skill: entry.amount_cents for entry in entries}
+    skilled = [amount for skill, amount in by_skill.items() if skill]
+    if skilled:
+        return max(skilled)
+    return by_skill.get("")
+
+
+def ticket_pay_line_create(*, ticket: Ticket) -> EarningLine:
+    """The pay line of a ticket its agent just resolved (call inside the resolve transaction).
+
+    A ticket whose card has no amount for it gets a line of zero, described as such, so the
+    gap is visible to the agent and to admins (who correct it with an adjustment) instead of
+    being a ticket that silently earned nothing.
+    """
+    earned_at = ticket.resolved_at or timezone.now()
+    card = rate_card_at(earned_at)
+    amount = ticket_base_amount(card, ticket) if card else None
+    surge = bool(
+        ticket.claimed_at and surge_active_at(language=ticket.language, at=ticket.claimed_at)
+    )
+    if amount is None:
+        logger.warning("no rate for ticket %s (priority %s)", ticket.pk, ticket.priority)
+        description = f"Ticket #{ticket.pk}: no rate set for this priority, an admin will review"
+        amount, surge = 0, False
+    else:
+        description = f"Ticket #{ticket.pk} ({ticket.get_priority_display().lower()} priority)"
+        if surge:
+            amount = _surge_scaled(amount, card.surge_multiplier_pct)
+            description += f", surge ×{card.surge_multiplier_pct / 100:g}"
+    line, _ = EarningLine.objects.get_or_create(
+        source_key=f"ticket:{ticket.pk}",
+        defaults={
+            "agent_id": ticket.agent_id,
+            "kind": Kind.TICKET,
+            "ticket": ticket,
+            "rate_card": card,
+            "surge_applied": surge,
+            "amount_cents": amount,
+            "currency": card.currency if card else settings.PAYOUT_CURRENCY,
+            "description": description,
+            "earned_at": earned_at,
+            "available_at": _hold_ends(earned_at),
+        },
+    )
+    return line
+
+
+def top_rating_bonus_line_create(*, ticket: Ticket) -> EarningLine | None:
+    """The bonus for a top (5 of 5) rating, if the card pays one (inside the rating's
+    transaction). Its own hold starts when the rating arrives."""
+    if ticket.rating != 5 or ticket.agent_id is None:
+        return None
+    card = rate_card_at(ticket.resolved_at or timezone.now())
+    if card is None or card.top_rating_bonus_cents == 0:
+        return None
+    earned_at = timezone.now()
+    line, _ = EarningLine.objects.get_or_create(
+        source_key=f"rating-bonus:{ticket.pk}",
+        defaults={
+            "agent_id": ticket.agent_id,
+            "kind": Kind.TOP_RATING_BONUS,
+            "ticket": ticket,
+            "rate_card": card,
+            "amount_cents": card.top_rating_bonus_cents,
+            "currency": card.currency,
+            "description": f"Top rating on ticket #{ticket.pk}",
+            "earned_at": earned_at,
+            "available_at": _hold_ends(earned_at),
+        },
+    )
+    return line
+
+
+def shift_bonus_line_create(
+    *, agent_id: int, assignment_id: int, earned_at: datetime
+) -> EarningLine | None:
+    """The bonus for a completed shift (inside the transaction that marks it completed)."""
+    card = rate_card_at(earned_at)
+    if card is None or card.shift_completion_bonus_cents == 0:
+        return None
+    line, _ = EarningLine.objects.get_or_create(
+        source_key=f"shift:{assignment_id}",
+        defaults={
+            "agent_id": agent_id,
+            "kind": Kind.SHIFT_BONUS,
+            "rate_card": card,
+            "amount_cents": card.shift_completion_bonus_cents,
+            "currency": card.currency,
+            "description": f"Completed shift #{assignment_id}",
+            "earned_at": earned_at,
+            "available_at": _hold_ends(earned_at),
+        },
+    )
+    return line
+
+
+@transaction.atomic
+def adjustment_line_create(
+    *, agent_id: int, amount_cents: int, description: str, created_by=None, currency: str = ""
+) -> EarningLine:
+    """An admin's correction: a new line, positive or negative, never an edit of a paid one.
+
+    It waits out the hold like any other line, so a mistaken correction can be corrected
+    before it is paid.
+    """
+    if amount_cents == 0:
+        raise PayoutError("An adjustment must be a non-zero amount.", code="zero_adjustment")
+    description = description.strip()
+    if not description:
+        raise PayoutError("Say why the adjustment is made.", code="no_description")
+    now = timezone.now()
+    return EarningLine.objects.create(
+        agent_id=agent_id,
+        kind=Kind.ADJUSTMENT,
+        amount_cents=amount_cents,
+        currency=(currency or settings.PAYOUT_CURRENCY).lower(),
+        description=description[:200],
+        source_key=f"adjustment:{uuid.uuid4().hex}",
+        created_by=created_by,
+        earned_at=now,
+        available_at=_hold_ends(now),
+    )
+
+
+# --- Hold, and gathering lines into payouts -------------------------------------------------
+
+
+def _release_held(now: datetime, **filters) -> int:
+    return EarningLine.objects.filter(
+        status=LineStatus.PENDING, available_at__lte=now, **filters
+    ).update(status=LineStatus.PAYABLE)
+
+
+def earning_lines_release_held(*, now: datetime | None = None) -> int:
+    """Make every pending line whose hold has ended payable. Returns how many."""
+    with transaction.atomic():
+        _ledger_lock()
+        return _release_held(now or timezone.now())
+
+
+def payouts_assemble(*, now: datetime | None = None) -> list[int]:
+    """Gather each payout-ready agent's payable lines, if they reach ``PAYOUT_MINIMUM_CENTS``,
+    into one pending payout per agent and currency. Returns the new payouts' ids.
+
+    Set-based, so its cost does not grow with the number of agents in queries: one aggregate,
+    one insert, one update of the lines and one of the payouts' amounts. Agents without a
+    payout-ready account are left out and keep accruing.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        _ledger_lock()
+        _release_held(now)
+        totals = list(
+            EarningLine.objects.filter(
+                status=LineStatus.PAYABLE,
+                agent__payouts_enabled=True,
+                agent__stripe_account_id__gt="",
+            )
+            .values("agent_id", "currency", "agent__stripe_account_id")
+            .annotate(total=Sum("amount_cents"))
+            .filter(total__gte=max(settings.PAYOUT_MINIMUM_CENTS, 1))
+            .order_by("agent_id", "currency")
+        )
+        if not totals:
+            return []
+        payouts = Payout.objects.bulk_create(
+            [
+                Payout(
+                    agent_id=row["agent_id"],
+                    kind=Payout.Kind.SCHEDULED,
+                    amount_cents=row["total"],
+                    currency=row["currency"],
+                    destination=row["agent__stripe_account_id"],
+                    requested_on=now.date(),
+                    next_attempt_at=now,
+                )
+                for row in totals
+            ]
+        )
+        batch_ids = [payout.pk for payout in payouts]
+        first_id, last_id = min(batch_ids), max(batch_ids)
+        batch_payout = Payout.objects.filter(
+            pk__gte=first_id,
+            pk__lte=last_id,
+            agent_id=OuterRef("agent_id"),
+            currency=OuterRef("currency"),
+        )
+        EarningLine.objects.filter(
+            Exists(batch_payout),
+            status=LineStatus.PAYABLE,
+            agent_id__in={row["agent_id"] for row in totals},
+        ).update(payout_id=Subquery(batch_payout.values("pk")[:1]), status=LineStatus.IN_PAYOUT)
+        # A payout's amount is the sum of its lines, whatever moved since the aggregate.
+        Payout.objects.filter(pk__gte=first_id, pk__lte=last_id).update(
+            amount_cents=Subquery(
+                EarningLine.objects.filter(payout_id=OuterRef("pk"))
+                .values("payout_id")
+                .annotate(total=Sum("amount_cents"))
+                .values("total")
+            )
+        )
+    logger.info("assembled %d payouts", len(batch_ids))
+    return batch_ids
+
+
+@dataclass(frozen=True)
+class InstantPayoutQuote:
+    payable_cents: int
+    fee_cents: int
+    net_cents: int
+    currency: str
+    available: bool
+    reason: str  # why not, when not available
+
+
+def instant_payout_fee(payable_cents: int, card: RateCard | None) -> int:
+    if card is None:
+        return 0
+    proportional = -(-payable_cents * card.instant_payout_fee_bps // 10_000)  # rounded up
+    return max(proportional, card.instant_payout_fee_min_cents)
+
+
+def instant_payout_quote(*, agent: Agent, now: datetime | None = None) -> InstantPayoutQuote:
+    """What an instant cash-out would pay the agent now, and the fee, before they confirm."""
+    now = now or timezone.now()
+    currency = settings.PAYOUT_CURRENCY
+    payable = (
+        EarningLine.objects.filter(
+            Q(status=LineStatus.PAYABLE) | Q(status=LineStatus.PENDING, available_at__lte=now),
+            agent=agent,
+            currency=currency,
+        ).aggregate(total=Sum("amount_cents"))["total"]
+        or 0
+    )
+    fee = instant_payout_fee(payable, rate_card_at(now))
+    net = payable - fee
+    reason = ""
+    if not (agent.payouts_enabled and agent.stripe_account_id):
+        reason = "Connect a payout account first."
+    elif (
+        Payout.objects.filter(agent=agent, kind=Payout.Kind.INSTANT, requested_on=now.date())
+        .exclude(status=Payout.Status.FAILED)
+        .exists()
+    ):
+        reason = "You have already cashed out today. You can again tomorrow (UTC)."
+    elif net <= 0:
+        reason = "Your payable balance does not cover the fee yet."
+    return InstantPayoutQuote(payable, fee, net, currency, available=not reason, reason=reason)
+
+
+def instant_payout_request(
+    *, agent_id: int, expected_net_cents: int, now: datetime | None = None
+) -> Payout:
+    """Pay the agent's payable balance now, less the fee they were shown.
+
+    ``expected_net_cents`` is the amount on the page they confirmed; if the balance moved
+    since, nothing happens and they are asked to look again. At most once a UTC day (a
+    constraint holds that under any race).
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        _ledger_lock()
+        agent = Agent.objects.select_for_update().get(pk=agent_id)
+        _release_held(now, agent=agent)
+        quote = instant_payout_quote(agent=agent, now=now)
+        if not quote.available:
+            raise PayoutError(quote.reason, code="instant_unavailable")
+        if quote.net_cents != expected_net_cents:
+            raise PayoutError(
+                "Your balance changed since you looked. Check the new amount and confirm again.",
+                code="balance_changed",
+            )
+        payout = Payout.objects.create(
+            agent=agent,
+            kind=Payout.Kind.INSTANT,
+            amount_cents=quote.net_cents,
+            currency=quote.currency,
+            destination=agent.stripe_account_id,
+            requested_on=now.date(),
+            next_attempt_at=now,
+        )
+        EarningLine.objects.filter(
+            agent=agent, status=LineStatus.PAYABLE, currency=quote.currency
+        ).update(payout=payout, status=LineStatus.IN_PAYOUT)
+        if quote.fee_cents:
+            EarningLine.objects.create(
+                agent=agent,
+                kind=Kind.INSTANT_FEE,
+                status=LineStatus.IN_PAYOUT,
+                payout=payout,
+                amount_cents=-quote.fee_cents,
+                currency=quote.currency,
+                description=f"Instant cash-out fee (payout #{payout.pk})",
+                source_key=f"instant-fee:{payout.pk}",
+                earned_at=now,
+                available_at=now,
+            )
+        from payouts.tasks import send_payout
+
+        payout_id = payout.pk
+        transaction.on_commit(lambda: send_payout.delay(payout_id), robust=True)
+    return payout
+
+
+# --- Sending --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Refusal:
+    code: str
+    reason: str
+
+
+# Stripe's refusals in words an admin and the agent can act on. Keyed by Stripe's error code.
+REFUSAL_REASONS = {
+    "insufficient_capabilities_for_transfer": (
+        "The agent's Stripe account cannot receive transfers yet: its transfers capability "
+        "is not active. The agent needs to finish or update their Stripe details."
+    ),
+    "balance_insufficient": (
+        "Humanline's Stripe balance is too low to make this transfer. An admin needs to add "
+        "funds, then retry the payout."
+    ),
+    "account_invalid": (
+        "The agent's Stripe account is no longer connected to Humanline. The agent needs to "
+        "connect a payout account again."
+    ),
+    "resource_missing": (
+        "Stripe does not know the agent's payout account. The agent needs to connect a "
+        "payout account again."
+    ),
+    "transfers_not_allowed": (
+        "Stripe does not allow transfers to this agent's account (for example because of its "
+        "country). Contact Stripe support."
+    ),
+    "amount_too_small": "The amount is below Stripe's minimum transfer.",
+}
+
+
+def stripe_refusal(error: stripe.StripeError) -> Refusal | None:
+    """The reason for a permanent refusal, or None when the error is worth retrying."""
+    if isinstance(error, stripe.APIConnectionError | stripe.RateLimitError):
+        return None
+    if isinstance(error, stripe.AuthenticationError):
+        return None  # Our key is wrong: an operator fixes it; the payouts stay due.
+    status = error.http_status or 0
+    if status >= 500 or status == 409 or isinstance(error, stripe.APIError):
+        return None
+    code = error.code or type(error).__name__
+    reason = REFUSAL_REASONS.get(code) or f"Stripe refused the transfer: {error.user_message}"
+    return Refusal(code=code, reason=reason)
+
+
+def _retry_delay(attempts: int) -> timedelta:
+    return min(RETRY_BACKOFF_BASE * (2 ** max(attempts - 1, 0)), RETRY_BACKOFF_MAX)
+
+
+def _transfer_params(payout: Payout) -> dict:
+    return {
+        "amount": payout.amount_cents,
+        "currency": payout.currency,
+        "destination": payout.destination,
+        "transfer_group": payout.transfer_group,
+        "description": f"Humanline payout #{payout.pk}",
+        "metadata": {"payout_id": str(payout.pk), "agent_id": str(payout.agent_id)},
+    }
+
+
+def _transfer_metadata(transfer) -> dict:
+    return transfer.metadata.to_dict() if transfer.metadata else {}
+
+
+def _transfer_already_made(client: stripe.StripeClient, payout: Payout):
+    """The transfer an earlier attempt made for this payout, if Stripe has one."""
+    transfers = client.v1.transfers.list(
+        params={"transfer_group": payout.transfer_group, "limit": 100}
+    )
+    for transfer in transfers.data:
+        if _transfer_metadata(transfer).get("payout_id") == str(payout.pk):
+            return transfer
+    return None
+
+
+def payout_send(*, payout_id: int, now: datetime | None = None) -> Payout:
+    """Send one pending payout to Stripe and record the result. Safe to call any number of
+    times, from any number of workers: only one holds the payout at a time, and every
+    attempt asks Stripe for the same transfer.
+
+    Raises ``TransientPayoutError`` when Stripe could not be reached; the payout stays
+    pending with its next attempt scheduled.
+    """
+    now = now or timezone.now()
+    leased = (
+        Payout.objects.filter(pk=payout_id, status=Payout.Status.PENDING)
+        .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+        .update(
+            lease_until=now + SEND_LEASE,
+            attempts=F("attempts") + 1,
+            last_attempt_at=now,
+            first_attempt_at=Coalesce(F("first_attempt_at"), Value(now)),
+        )
+    )
+    payout = Payout.objects.get(pk=payout_id)
+    if not leased:
+        return payout
+    client = stripe_client()
+    try:
+        transfer = None
+        if payout.first_attempt_at < now - IDEMPOTENCY_KEY_TRUST:
+            transfer = _transfer_already_made(client, payout)
+        if transfer is None:
+            transfer = client.v1.transfers.create(
+                params=_transfer_params(payout),
+                options={"idempotency_key": payout.idempotency_key},
+            )
+    except stripe.StripeError as error:
+        refusal = stripe_refusal(error)
+        if refusal is None:
+            Payout.objects.filter(pk=payout_id, status=Payout.Status.PENDING).update(
+                lease_until=None,
+                next_attempt_at=now + _retry_delay(payout.attempts),
+                failure_code=error.code or type(error).__name__,
+                failure_reason=f"Retrying: {error.user_message or error}",
+            )
+            raise TransientPayoutError(str(error)) from error
+        return payout_fail(payout_id=payout_id, code=refusal.code, reason=refusal.reason)
+    return payout_record_transfer(payout_id=payout_id, transfer_id=transfer.id, now=now)
+
+
+@transaction.atomic
+def payout_record_transfer(*, payout_id: int, transfer_id: str, now=None) -> Payout:
+    """Mark a pending payout paid by this transfer, and its lines paid. Idempotent."""
+    now = now or timezone.now()
+    recorded = Payout.objects.filter(pk=payout_id, status=Payout.Status.PENDING).update(
+        status=Payout.Status.PAID,
+        stripe_transfer_id=transfer_id,
+        paid_at=now,
+        lease_until=None,
+        next_attempt_at=None,
+        failure_code="",
+        failure_reason="",
+    )
+    if recorded:
+        EarningLine.objects.filter(payout_id=payout_id, status=LineStatus.IN_PAYOUT).update(
+            status=LineStatus.PAID, paid_at=now
+        )
+        logger.info("payout %s paid by %s", payout_id, transfer_id)
+    return Payout.objects.get(pk=payout_id)
+
+
+@transaction.atomic
+def payout_fail(*, payout_id: int, code: str, reason: str) -> Payout:
+    """Stripe refused: mark the payout failed with the reason and return its lines to the
+    payable balance (an instant cash-out's fee is refunded by a line of its own)."""
+    now = timezone.now()
+    failed = Payout.objects.filter(pk=payout_id, status=Payout.Status.PENDING).update(
+        status=Payout.Status.FAILED,
+        failure_code=code,
+        failure_reason=reason,
+        failed_at=now,
+        lease_until=None,
+        next_attempt_at=None,
+    )
+    if failed:
+        payout = Payout.objects.get(pk=payout_id)
+        fee = EarningLine.objects.filter(payout_id=payout_id, kind=Kind.INSTANT_FEE).first()
+        EarningLine.objects.filter(payout_id=payout_id, status=LineStatus.IN_PAYOUT).update(
+            status=LineStatus.PAYABLE, payout=None
+        )
+        if fee is not None:
+            EarningLine.objects.create(
+                agent_id=payout.agent_id,
+                kind=Kind.INSTANT_FEE,
+                status=LineStatus.PAYABLE,
+                amount_cents=-fee.amount_cents,
+                currency=fee.currency,
+                description=f"Fee refunded: cash-out #{payout_id} failed",
+                source_key=f"instant-fee-refund:{payout_id}",
+                earned_at=now,
+                available_at=now,
+            )
+        logger.warning("payout %s failed: %s", payout_id, code)
+    return Payout.objects.get(pk=payout_id)
+
+
+def payouts_due(*, now: datetime | None = None) -> list[int]:
+    """Pending payouts whose next attempt is due and that no worker holds: the outbox."""
+    now = now or timezone.now()
+    return list(
+        Payout.objects.filter(status=Payout.Status.PENDING, next_attempt_at__lte=now)
+        .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+        .order_by("next_attempt_at", "pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def payout_retry(*, payout_id: int) -> Payout | None:
+    """An admin's retry of a failed payout, once its cause is fixed: a new payout of the
+    agent's payable lines (which include the failed one's), under a new key, since Stripe
+    would replay the old key's refusal. None when nothing is payable."""
+    with transaction.atomic():
+        _ledger_lock()
+        failed = Payout.objects.select_for_update().get(pk=payout_id)
+        if failed.status != Payout.Status.FAILED or failed.retried_as_id is not None:
+            raise PayoutError("Only a failed payout can be retried, once.", code="not_retryable")
+        agent = Agent.objects.get(pk=failed.agent_id)
+        if not (agent.payouts_enabled and agent.stripe_account_id):
+            raise PayoutError(
+                "The agent has no payout-ready Stripe account.", code="account_not_ready"
+            )
+        now = timezone.now()
+        total = (
+            EarningLine.objects.filter(
+                agent=agent, status=LineStatus.PAYABLE, currency=failed.currency
+            ).aggregate(total=Sum("amount_cents"))["total"]
+            or 0
+        )
+        if total <= 0:
+            return None
+        retry = Payout.objects.create(
+            agent=agent,
+            kind=Payout.Kind.SCHEDULED,
+            amount_cents=total,
+            currency=failed.currency,
+            destination=agent.stripe_account_id,
+            requested_on=now.date(),
+            next_attempt_at=now,
+        )
+        EarningLine.objects.filter(
+            agent=agent, status=LineStatus.PAYABLE, currency=failed.currency
+        ).update(payout=retry, status=LineStatus.IN_PAYOUT)
+        Payout.objects.filter(pk=failed.pk).update(retried_as=retry)
+        from payouts.tasks import send_payout
+
+        transaction.on_commit(lambda: send_payout.delay(retry.pk), robust=True)
+    return retry
+
+
+# --- What Stripe tells us afterwards (webhooks) ---------------------------------------------
+
+
+def payout_apply_reversal(*, transfer) -> int:
+    """Record a transfer's reversals, from Stripe's current copy of the transfer.
+
+    The ledger gains a paid line of minus the newly reversed amount in the payout, so the
+    payout's lines still add up to what the agent kept. Returns the amount newly recorded;
+    zero for a replayed or out-of-date event.
+    """
+    with transaction.atomic():
+        payout = Payout.objects.select_for_update().filter(stripe_transfer_id=transfer.id).first()
+        if payout is None:
+            return 0
+        newly_reversed = int(transfer.amount_reversed or 0) - payout.amount_reversed_cents
+        if newly_reversed <= 0:
+            return 0
+        total = payout.amount_reversed_cents + newly_reversed
+        now = timezone.now()
+        EarningLine.objects.create(
+            agent_id=payout.agent_id,
+            kind=Kind.REVERSAL,
+            status=LineStatus.PAID,
+            payout=payout,
+            amount_cents=-newly_reversed,
+            currency=payout.currency,
+            description=f"Transfer for payout #{payout.pk} reversed by Humanline",
+            source_key=f"reversal:{transfer.id}:{total}",
+            earned_at=now,
+            available_at=now,
+            paid_at=now,
+        )
+        Payout.objects.filter(pk=payout.pk).update(amount_reversed_cents=total)
+    return newly_reversed
+
+
+def payout_confirm_from_transfer(*, transfer) -> Payout | None:
+    """A transfer Stripe reports for one of our payouts, seen before our own record of it
+    (a worker lost after Stripe answered): record it now."""
+    payout_id = _transfer_metadata(transfer).get("payout_id")
+    if not (payout_id and str(payout_id).isdigit()):
+        return None
+    payout = Payout.objects.filter(pk=int(payout_id)).first()
+    if payout is None or payout.destination != transfer.destination:
+        return None
+    if payout.status == Payout.Status.PENDING and payout.amount_cents == transfer.amount:
+        return payout_record_transfer(payout_id=payout.pk, transfer_id=transfer.id)
+    return payout
+
+
+def ledger_totals(*, agent_id: int | None = None) -> dict[str, int]:
+    """Sums for the ledger's balance check: lines against where their money is."""
+    lines = EarningLine.objects.all()
+    payouts = Payout.objects.all()
+    if agent_id is not None:
+        lines, payouts = lines.filter(agent_id=agent_id), payouts.filter(agent_id=agent_id)
+    by_status = dict(
+        lines.values("status").annotate(total=Sum("amount_cents")).values_list("status", "total")
+    )
+    paid = payouts.filter(status=Payout.Status.PAID).aggregate(
+        total=Sum(F("amount_cents") - F("amount_reversed_cents")), count=Count("pk")
+    )
+    in_flight = payouts.filter(status=Payout.Status.PENDING).aggregate(total=Sum("amount_cents"))
+    return {
+        "lines": sum(by_status.values()),
+        "pending": by_status.get(LineStatus.PENDING, 0),
+        "payable": by_status.get(LineStatus.PAYABLE, 0),
+        "in_payout": by_status.get(LineStatus.IN_PAYOUT, 0),
+        "paid_lines": by_status.get(LineStatus.PAID, 0),
+        "paid_payouts": paid["total"] or 0,
+        "pending_payouts": in_flight["total"] or 0,
+    }

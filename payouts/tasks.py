@@ -1,0 +1,45 @@
+"""Celery tasks of payouts: ids in, a service call. Every one is safe to run twice.
+
+Delivery is at least once (``acks_late`` with ``reject_on_worker_lost``): a worker lost in
+the middle of ``send_payout`` leaves its payout pending, and the next run asks Stripe for the
+same transfer under the same idempotency key. Retries of transient Stripe errors are not
+Celery's: the payout stores its next attempt (with backoff) and ``drain_payouts`` picks it up,
+so the backoff survives restarts and works alike in the embedded profile, where tasks run
+eagerly.
+"""
+
+from celery import shared_task
+
+from payouts import services
+
+_AT_LEAST_ONCE = {"acks_late": True, "reject_on_worker_lost": True}
+
+
+@shared_task(**_AT_LEAST_ONCE)
+def send_payout(payout_id: int) -> str:
+    try:
+        payout = services.payout_send(payout_id=payout_id)
+    except services.TransientPayoutError:
+        return "retry scheduled"
+    return payout.status
+
+
+@shared_task(**_AT_LEAST_ONCE)
+def drain_payouts() -> int:
+    """Send every pending payout that is due: the outbox drain."""
+    due = services.payouts_due()
+    for payout_id in due:
+        send_payout.delay(payout_id)
+    return len(due)
+
+
+@shared_task(**_AT_LEAST_ONCE)
+def release_held_earnings() -> int:
+    return services.earning_lines_release_held()
+
+
+@shared_task(**_AT_LEAST_ONCE)
+def run_payouts() -> int:
+    """The periodic payout run: gather payable lines into payouts, then send what is due."""
+    services.payouts_assemble()
+    return drain_payouts()
