@@ -324,6 +324,7 @@ class FakeStripe:
         self._onboarding_urls: dict[str, dict[str, str]] = {}
         self._failures: list[_Fault] = []
         self._drops: list[_Fault] = []
+        self._pauses: list[tuple[_Fault, threading.Event, threading.Event]] = []
         self._routes: list[tuple[str, re.Pattern[str], _Endpoint]] = [
             ("POST", re.compile(r"/v1/accounts"), self._create_account),
             ("GET", re.compile(r"/v1/accounts/([^/]+)"), self._retrieve_account),
@@ -524,6 +525,20 @@ class FakeStripe:
             payout.update(status=status, failure_code=failure_code, failure_message=failure_message)
             return copy.deepcopy(payout)
 
+    def pause_after_commit(
+        self, path_prefix: str, *, method: str | None = None
+    ) -> tuple[threading.Event, threading.Event]:
+        """Process the next matching request fully, then hold the reply back.
+
+        Returns ``(reached, release)``: ``reached`` is set once the object exists at this
+        server; the reply waits for ``release`` (or 60 s) and is then never sent. For killing a
+        client at the worst moment: after Stripe acted, before the client heard.
+        """
+        reached, release = threading.Event(), threading.Event()
+        with self._lock:
+            self._pauses.append((_Fault(path_prefix, _upper(method), 1), reached, release))
+        return reached, release
+
     def expire_idempotency_keys(self) -> None:
         """Forget saved idempotency results, as Stripe does after about 24 hours."""
         with self._lock:
@@ -656,6 +671,17 @@ class FakeStripe:
                 ("Original-Request", saved.request_id),
             ],
         )
+
+    def _take_pause(
+        self, method: str, raw_path: str
+    ) -> tuple[threading.Event, threading.Event] | None:
+        path = urlsplit(raw_path).path
+        with self._lock:
+            for index, (fault, reached, release) in enumerate(self._pauses):
+                if fault.matches(method, path):
+                    del self._pauses[index]
+                    return reached, release
+        return None
 
     def _authenticate(self, authorization: str | None) -> None:
         if not authorization:
@@ -1065,6 +1091,11 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         fake: FakeStripe = self.server.fake  # type: ignore[attr-defined]
         reply = fake._handle(method, self.path, body, self.headers)
+        if reply is not None and (pause := fake._take_pause(method, self.path)) is not None:
+            reached, release = pause
+            reached.set()
+            release.wait(timeout=60)
+            reply = None
         if reply is None:
             self.close_connection = True
             return
