@@ -146,12 +146,26 @@ def _event_object_id(event: StripeEvent) -> str:
     return object_id
 
 
+def _retrieve_current(retrieve: Callable[[], Any], object_id: str) -> Any:
+    """Stripe's current copy of the event's object; an object Stripe does not have (for
+    example from another platform's test) is nothing for us to act on."""
+    try:
+        return retrieve()
+    except stripe.InvalidRequestError as error:
+        if error.http_status == 404:
+            raise EventIgnored(f"Stripe has no {object_id}") from error
+        raise
+
+
 def _on_transfer_event(event: StripeEvent) -> None:
     """transfer.created/updated/reversed: record what Stripe's current copy of the transfer
     says: that it pays one of our payouts, and how much of it was reversed."""
     from payouts import services
 
-    transfer = stripe_client().v1.transfers.retrieve(_event_object_id(event))
+    transfer_id = _event_object_id(event)
+    transfer = _retrieve_current(
+        lambda: stripe_client().v1.transfers.retrieve(transfer_id), transfer_id
+    )
     payout = services.payout_confirm_from_transfer(transfer=transfer)
     if payout is None:
         raise EventIgnored(f"transfer {transfer.id} pays no payout of ours")
@@ -170,8 +184,12 @@ def _on_connected_payout_event(event: StripeEvent) -> None:
     )
     if agent_id is None:
         raise EventIgnored(f"no agent has account {event.account}")
-    payout = stripe_client().v1.payouts.retrieve(
-        _event_object_id(event), options={"stripe_account": event.account}
+    payout_id = _event_object_id(event)
+    payout = _retrieve_current(
+        lambda: stripe_client().v1.payouts.retrieve(
+            payout_id, options={"stripe_account": event.account}
+        ),
+        payout_id,
     )
     arrival = payout.arrival_date
     BankPayout.objects.update_or_create(
