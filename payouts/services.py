@@ -39,7 +39,7 @@ from django.utils import timezone
 from agents.models import Agent
 from agents.surge import surge_active_at
 from payouts.models import EarningLine, Payout, RateCard, RateCardEntry
-from payouts.stripe_connect import stripe_client
+from payouts.stripe_connect import PayoutSetupError, stripe_client
 from tickets.models import Ticket
 
 logger = logging.getLogger(__name__)
@@ -504,7 +504,11 @@ def payout_send(*, payout_id: int, now: datetime | None = None) -> Payout:
     payout = Payout.objects.get(pk=payout_id)
     if not leased:
         return payout
-    client = stripe_client()
+    try:
+        client = stripe_client()
+    except PayoutSetupError as error:
+        _retry_later(payout, now=now, code="not_configured", detail=str(error))
+        raise TransientPayoutError(str(error)) from error
     try:
         transfer = None
         if payout.first_attempt_at < now - IDEMPOTENCY_KEY_TRUST:
@@ -517,15 +521,21 @@ def payout_send(*, payout_id: int, now: datetime | None = None) -> Payout:
     except stripe.StripeError as error:
         refusal = stripe_refusal(error)
         if refusal is None:
-            Payout.objects.filter(pk=payout_id, status=Payout.Status.PENDING).update(
-                lease_until=None,
-                next_attempt_at=now + _retry_delay(payout.attempts),
-                failure_code=error.code or type(error).__name__,
-                failure_reason=f"Retrying: {error.user_message or error}",
-            )
+            code = error.code or type(error).__name__
+            _retry_later(payout, now=now, code=code, detail=str(error.user_message or error))
             raise TransientPayoutError(str(error)) from error
         return payout_fail(payout_id=payout_id, code=refusal.code, reason=refusal.reason)
     return payout_record_transfer(payout_id=payout_id, transfer_id=transfer.id, now=now)
+
+
+def _retry_later(payout: Payout, *, now: datetime, code: str, detail: str) -> None:
+    logger.warning("payout %s not sent (%s); retrying later", payout.pk, code)
+    Payout.objects.filter(pk=payout.pk, status=Payout.Status.PENDING).update(
+        lease_until=None,
+        next_attempt_at=now + _retry_delay(payout.attempts),
+        failure_code=code,
+        failure_reason=f"Retrying: {detail}",
+    )
 
 
 @transaction.atomic

@@ -341,3 +341,17 @@ def test_a_payout_can_be_retried_only_once_and_only_when_failed(fake):
 
     with pytest.raises(services.PayoutError):
         services.payout_retry(payout_id=payout_id)
+
+
+def test_without_stripe_configured_payouts_wait_pending_instead_of_failing(fake, settings):
+    settings.STRIPE_SECRET_KEY = ""
+    agent = payable_agent(fake)
+    EarningLineFactory(agent=agent, amount_cents=1200)
+    [payout_id] = services.payouts_assemble()
+
+    with pytest.raises(services.TransientPayoutError):
+        services.payout_send(payout_id=payout_id)
+
+    payout = Payout.objects.get(pk=payout_id)
+    assert (payout.status, payout.failure_code) == ("pending", "not_configured")
+    assert fake.transfers == []
