@@ -1,6 +1,13 @@
 from django.contrib import admin
 
-from tickets.models import CannedReply, KnowledgeArticle, Message, Ticket, TicketEvent
+from tickets.models import (
+    CannedReply,
+    KnowledgeArticle,
+    Message,
+    Ticket,
+    TicketEvent,
+    TicketNote,
+)
 
 
 class MessageInline(admin.TabularInline):
@@ -12,6 +19,26 @@ class MessageInline(admin.TabularInline):
     ordering = ["seq"]
 
     def has_add_permission(self, request, obj=None):
+        return False
+
+
+class TicketNoteInline(admin.TabularInline):
+    """Agents' private notes, for the record: written on the agent socket, read here."""
+
+    model = TicketNote
+    extra = 0
+    can_delete = False
+    fields = ["created_at", "agent", "body"]
+    readonly_fields = fields
+    verbose_name_plural = "private notes (never shown to the customer)"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("agent__user")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False
 
 
@@ -59,7 +86,7 @@ class TicketAdmin(admin.ModelAdmin):
         "rating_comment",
         "unsure_answers_in_a_row",
     ]
-    inlines = [TicketEventInline, MessageInline]
+    inlines = [TicketEventInline, MessageInline, TicketNoteInline]
 
 
 @admin.register(TicketEvent)

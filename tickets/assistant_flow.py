@@ -36,14 +36,24 @@ def _history(ticket_id: int, *, before_seq: int | None = None) -> list[Turn]:
     ]
 
 
+ASSISTANT_FALLBACK = (
+    "Sorry, I can't answer that right now. Ask again in a moment, or press "
+    "“Talk to a person” and someone from our team will help you."
+)
+
+
+def _answered_since(ticket_id: int, customer_seq: int) -> bool:
+    return Message.objects.filter(
+        ticket_id=ticket_id, sender=Message.Sender.BOT, seq__gt=customer_seq
+    ).exists()
+
+
 def conversation_assistant_reply(*, ticket_id: int, customer_seq: int) -> None:
     """Answer the customer's message ``customer_seq``; safe to run twice."""
     ticket = Ticket.objects.filter(pk=ticket_id).first()
     if ticket is None or ticket.status != Ticket.Status.BOT:
         return
-    if Message.objects.filter(
-        ticket_id=ticket_id, sender=Message.Sender.BOT, seq__gt=customer_seq
-    ).exists():
+    if _answered_since(ticket_id, customer_seq):
         return  # answered already: this is a redelivery
     message = Message.objects.filter(ticket_id=ticket_id, seq=customer_seq).first()
     if message is None:
@@ -79,6 +89,16 @@ def conversation_assistant_reply(*, ticket_id: int, customer_seq: int) -> None:
                 required_skills=list(decision.required_skills),
                 summary=decision.summary,
             )
+
+
+def conversation_assistant_failed(*, ticket_id: int, customer_seq: int) -> None:
+    """The assistant could not answer ``customer_seq``: offer the customer a person instead.
+
+    Safe to run twice, and silent once the conversation has left the assistant.
+    """
+    if _answered_since(ticket_id, customer_seq):
+        return
+    services.message_post_bot(ticket_id=ticket_id, body=ASSISTANT_FALLBACK)
 
 
 def conversation_request_human(*, ticket_id: int) -> Ticket:

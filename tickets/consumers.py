@@ -90,10 +90,15 @@ class CustomerChatConsumer(ProtocolConsumer):
         await self.leave_all()
 
     async def on_message(self, *, client_id: str, body: str) -> None:
-        message, _ = await database_sync_to_async(services.message_post_customer)(
-            token=self.token, client_id=client_id, body=body
+        message, created = await database_sync_to_async(services.message_post_customer)(
+            token=self.token, client_id=client_id, body=body, ask_assistant=False
         )
         await self.send_json({"type": "ack", "client_id": client_id, "seq": message.seq})
+        if created:
+            # After the ack: in the embedded profile the assistant's task runs in this call.
+            await database_sync_to_async(services.assistant_reply_request)(
+                ticket_id=self.ticket_id, customer_seq=message.seq
+            )
 
     async def on_request_human(self) -> None:
         await database_sync_to_async(assistant_flow.conversation_request_human)(
@@ -209,6 +214,12 @@ class AgentConsumer(ProtocolConsumer):
             ticket_id=ticket, agent_id=self.agent.pk
         )
         await self.send_json({"type": "resolve.ok", "ticket": ticket})
+
+    async def on_note(self, *, ticket: int, client_id: str, body: str) -> None:
+        note = await database_sync_to_async(protocol.agent_note_add)(
+            ticket_id=ticket, agent_id=self.agent.pk, client_id=client_id, body=body
+        )
+        await self.send_json({**note, "type": "note.ok"})
 
     async def on_release(self, *, ticket: int, reason: str) -> None:
         await database_sync_to_async(services.ticket_release)(

@@ -24,7 +24,7 @@ from django.utils import timezone
 from tickets.masking import mask_contact_details
 
 if TYPE_CHECKING:
-    from tickets.models import Message, Ticket
+    from tickets.models import Message, Ticket, TicketNote
 
 logger = logging.getLogger(__name__)
 
@@ -91,6 +91,22 @@ def message_for_agent(message: Message) -> dict[str, Any]:
     if message.sender == message.Sender.AGENT and message.client_id:
         payload["client_id"] = message.client_id
     return payload
+
+
+def note_for_agent(note: TicketNote) -> dict[str, Any]:
+    """An agent's private note: for the agents holding the ticket, never for the customer.
+
+    Needs ``note.agent.user`` loaded (select_related) for the author's name.
+    """
+    return {
+        "type": "note",
+        "ticket": note.ticket_id,
+        "id": note.pk,
+        "client_id": note.client_id,
+        "body": note.body,
+        "agent_name": note.agent.display_name,
+        "created_at": note.created_at.isoformat(),
+    }
 
 
 def push(group: str, event: dict[str, Any]) -> None:

@@ -14,6 +14,8 @@ from typing import Any
 from django.conf import settings
 from rest_framework import serializers
 
+from tickets.models import NOTE_MAX_BODY_CHARS
+
 
 class FrameError(Exception):
     def __init__(self, code: str, detail: str):
@@ -31,9 +33,9 @@ class ClientId(serializers.CharField):
 
 
 class Body(serializers.CharField):
-    def __init__(self, **kwargs):
+    def __init__(self, *, max_length: int | None = None, **kwargs):
         super().__init__(
-            max_length=settings.CHAT_MAX_BODY_CHARS,
+            max_length=max_length or settings.CHAT_MAX_BODY_CHARS,
             allow_blank=False,
             trim_whitespace=False,
             **kwargs,
@@ -75,6 +77,11 @@ class AgentMessage(TicketRef):
     body = Body()
 
 
+class Note(TicketRef):
+    client_id = ClientId()
+    body = Body(max_length=NOTE_MAX_BODY_CHARS)
+
+
 class Release(TicketRef):
     reason = serializers.CharField(max_length=500, allow_blank=True, required=False, default="")
 
@@ -97,6 +104,7 @@ AGENT_FRAMES: dict[str, type[serializers.Serializer]] = {
     "message": AgentMessage,
     "typing": TicketRef,
     "resolve": TicketRef,
+    "note": Note,
     "release": Release,
     "resume": AgentResume,
     "heartbeat": Empty,

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 from django.contrib.auth.models import AnonymousUser
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import exceptions, status
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import exceptions, serializers, status
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
@@ -20,6 +22,12 @@ WEBHOOK_DOCUMENTATION = """
 Hand a conversation from your own assistant to Humanline's agents. Authenticate with the
 integration's API key (created and revoked in the Humanline admin): `Authorization: Bearer
 hl_…`. A missing or unknown key gets 401, a revoked key 403.
+
+**Retries.** Send an `Idempotency-Key` header (any string of up to 255 printable ASCII
+characters, e.g. a UUID, fresh per conversation) to make a POST safe to retry: a repeat with
+the same key and the same body gets the same ticket (`201`, with `Idempotent-Replayed:
+true`) instead of a second one. Keys belong to your integration and are kept; reusing one
+with a different body is refused with `422` and changes nothing.
 
 The conversation goes straight to the human queue. Send the customer to `chat_url` to
 continue with a person.
@@ -83,6 +91,31 @@ class IntegrationKeyScheme(OpenApiAuthenticationExtension):
         return {"type": "http", "scheme": "bearer", "description": "An integration's API key."}
 
 
+IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
+IDEMPOTENCY_KEY_MAX_CHARS = 255
+_PRINTABLE_ASCII = re.compile(r"^[\x20-\x7e]+$")
+
+
+class IdempotencyKeyConflict(exceptions.APIException):
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_code = "idempotency_key_reused"
+
+
+def _idempotency_key(request) -> str | None:
+    key = request.headers.get(IDEMPOTENCY_KEY_HEADER)
+    if key is None:
+        return None
+    if not (0 < len(key) <= IDEMPOTENCY_KEY_MAX_CHARS) or not _PRINTABLE_ASCII.match(key):
+        raise serializers.ValidationError(
+            {
+                IDEMPOTENCY_KEY_HEADER: [
+                    f"Up to {IDEMPOTENCY_KEY_MAX_CHARS} printable ASCII characters."
+                ]
+            }
+        )
+    return key
+
+
 class EscalationCreateApi(APIView):
     """Hand a conversation over from a company's assistant to the human queue."""
 
@@ -93,22 +126,47 @@ class EscalationCreateApi(APIView):
         operation_id="escalations_create",
         description=WEBHOOK_DOCUMENTATION,
         request=EscalationInput,
+        parameters=[
+            OpenApiParameter(
+                IDEMPOTENCY_KEY_HEADER,
+                str,
+                OpenApiParameter.HEADER,
+                required=False,
+                description="Makes retries safe: one ticket per key (see above).",
+            )
+        ],
         responses={
             201: EscalationOutput,
-            400: OpenApiResponse(description="Invalid body: errors by field."),
+            400: OpenApiResponse(description="Invalid body or Idempotency-Key: errors by field."),
             401: OpenApiResponse(description="Missing or unknown API key."),
             403: OpenApiResponse(description="Revoked API key."),
+            422: OpenApiResponse(description="Idempotency-Key reused with a different body."),
         },
     )
     def post(self, request):
         data = EscalationInput(data=request.data)
         data.is_valid(raise_exception=True)
-        fields = data.validated_data
-        ticket = integrations.escalation_handover(
-            integration=request.auth,
-            transcript=[integrations.HandedOverTurn(**turn) for turn in fields.pop("transcript")],
-            **fields,
-        )
+        key = _idempotency_key(request)
+        fields = dict(data.validated_data)
+        transcript = [integrations.HandedOverTurn(**turn) for turn in fields["transcript"]]
+        handover = {name: value for name, value in fields.items() if name != "transcript"}
+        replayed = False
+        if key is None:
+            ticket = integrations.escalation_handover(
+                integration=request.auth, transcript=transcript, **handover
+            )
+        else:
+            try:
+                ticket, created = integrations.escalation_handover_once(
+                    integration=request.auth,
+                    idempotency_key=key,
+                    body_sha256=integrations.request_body_sha256(fields),
+                    transcript=transcript,
+                    **handover,
+                )
+            except integrations.IdempotencyKeyReused as error:
+                raise IdempotencyKeyConflict(str(error)) from None
+            replayed = not created
         output = {
             "id": ticket.pk,
             "token": ticket.token,
@@ -116,4 +174,7 @@ class EscalationCreateApi(APIView):
             "ws_url": websocket_url(request, ticket.token),
             "status": ticket.status,
         }
-        return Response(EscalationOutput(output).data, status=status.HTTP_201_CREATED)
+        response = Response(EscalationOutput(output).data, status=status.HTTP_201_CREATED)
+        if replayed:
+            response["Idempotent-Replayed"] = "true"
+        return response

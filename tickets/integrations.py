@@ -38,7 +38,7 @@ from tickets.assistant import Turn, summarize_handover
 from tickets.assistant.handover import handover_summary
 from tickets.assistant.topics import GENERAL_TOPIC, skills_for_topic
 from tickets.masking import mask_secrets
-from tickets.models import Integration, Ticket, WebhookDelivery
+from tickets.models import EscalationIdempotencyKey, Integration, Ticket, WebhookDelivery
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +70,10 @@ HANDOVER_PRIORITIES = {
 
 class IntegrationError(Exception):
     pass
+
+
+class IdempotencyKeyReused(IntegrationError):
+    """An Idempotency-Key already used for a request with a different body."""
 
 
 # --- API keys ----------------------------------------------------------------------------
@@ -194,6 +198,60 @@ def escalation_handover(
             topic=topic, why=why, message=None, history=turns, related_article=None
         ),
     )
+
+
+def request_body_sha256(fields: dict[str, Any]) -> str:
+    """A fingerprint of a request's validated fields, whatever their key order."""
+    canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def escalation_handover_once(
+    *,
+    integration: Integration,
+    idempotency_key: str,
+    body_sha256: str,
+    transcript: Sequence[HandedOverTurn],
+    **handover: Any,
+) -> tuple[Ticket, bool]:
+    """``escalation_handover`` at most once per (integration, idempotency key).
+
+    Returns (ticket, created). A key used before with the same body returns that call's
+    ticket; with another body it raises ``IdempotencyKeyReused`` and stores nothing. Of two
+    concurrent calls with one key, the unique constraint lets one insert its key; the other
+    rolls back its whole handover (no ticket, no announcement: those wait for commit) and
+    returns the winner's ticket.
+    """
+
+    def earlier_ticket() -> Ticket | None:
+        used = (
+            EscalationIdempotencyKey.objects.select_related("ticket")
+            .filter(integration=integration, key=idempotency_key)
+            .first()
+        )
+        if used is None:
+            return None
+        if used.body_sha256 != body_sha256:
+            raise IdempotencyKeyReused(
+                "This Idempotency-Key was already used with a different request body."
+            )
+        return used.ticket
+
+    earlier = earlier_ticket()
+    if earlier is not None:
+        return earlier, False
+    try:
+        with transaction.atomic():
+            ticket = escalation_handover(integration=integration, transcript=transcript, **handover)
+            EscalationIdempotencyKey.objects.create(
+                integration=integration, key=idempotency_key, body_sha256=body_sha256, ticket=ticket
+            )
+    except IntegrityError:
+        earlier = earlier_ticket()
+        if earlier is None:
+            raise
+        return earlier, False
+    return ticket, True
 
 
 # --- Webhooks ----------------------------------------------------------------------------

@@ -4,6 +4,8 @@ from django.conf import settings
 from django.core.validators import URLValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Length, Trim
+from django.db.models.lookups import GreaterThan, LessThanOrEqual
 
 
 def new_conversation_token() -> str:
@@ -191,6 +193,44 @@ class Message(models.Model):
         return f"{self.ticket_id}#{self.seq} {self.sender}"
 
 
+# A note is a line or two for the record, not a second transcript.
+NOTE_MAX_BODY_CHARS = 2000
+
+
+class TicketNote(models.Model):
+    """An agent's private note on a ticket, for the record: never shown to the customer.
+
+    Written only by the ticket's holder (tickets.services.ticket_note_add); any later holder
+    of the same ticket sees the notes of those before it, which is what a handover needs.
+    """
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="notes")
+    agent = models.ForeignKey("agents.Agent", on_delete=models.PROTECT, related_name="+")
+    body = models.TextField(max_length=NOTE_MAX_BODY_CHARS)
+    # As on Message: a resend with the same id is stored once; NULL never collides.
+    client_id = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        # A ticket's notes in the order written; the ticket FK's index finds them.
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ticket", "client_id"],
+                condition=Q(client_id__isnull=False),
+                name="ticket_note_client_id_unique_per_ticket",
+            ),
+            models.CheckConstraint(
+                condition=LessThanOrEqual(Length("body"), NOTE_MAX_BODY_CHARS)
+                & GreaterThan(Length(Trim("body")), 0),
+                name="ticket_note_body_not_blank_nor_too_long",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Note on {self.ticket_id} by {self.agent_id}"
+
+
 class KnowledgeArticle(models.Model):
     """What the assistant answers from; edited by admins."""
 
@@ -253,6 +293,32 @@ class Integration(models.Model):
     @property
     def is_revoked(self) -> bool:
         return self.revoked_at is not None
+
+
+class EscalationIdempotencyKey(models.Model):
+    """An ``Idempotency-Key`` a company sent with ``POST /api/v1/escalations/``: a retry with
+    the same key gets the ticket the first call made, never a second one.
+
+    Keys are scoped per integration (two companies may pick the same key) and kept with a
+    SHA-256 of the request's body, so reusing a key for a different request is caught.
+    """
+
+    integration = models.ForeignKey(Integration, on_delete=models.PROTECT, related_name="+")
+    key = models.CharField(max_length=255)
+    body_sha256 = models.CharField(max_length=64)
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            # Also the index of the lookup every keyed call starts with.
+            models.UniqueConstraint(
+                fields=["integration", "key"], name="escalation_idempotency_key_per_integration"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} → ticket {self.ticket_id}"
 
 
 class WebhookDelivery(models.Model):

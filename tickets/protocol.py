@@ -77,6 +77,7 @@ def agent_snapshot(*, agent: Agent) -> AgentSnapshot:
     now = timezone.now()
     queue = selectors.queue_for_agent(agent=agent)
     held = selectors.tickets_held_by(agent_id=agent.pk)
+    notes = selectors.notes_by_ticket(ticket_ids=[ticket.pk for ticket in held])
     return AgentSnapshot(
         agent=agent,
         queue_event={
@@ -85,7 +86,13 @@ def agent_snapshot(*, agent: Agent) -> AgentSnapshot:
         },
         assigned_event={
             "type": "assigned",
-            "tickets": [events.ticket_summary(ticket, now=now) for ticket in held],
+            "tickets": [
+                {
+                    **events.ticket_summary(ticket, now=now),
+                    "notes": [events.note_for_agent(note) for note in notes[ticket.pk]],
+                }
+                for ticket in held
+            ],
         },
     )
 
@@ -114,6 +121,11 @@ def agent_claim(*, agent_id: int, ticket_id: int) -> dict[str, Any]:
         events.message_for_agent(message)
         for message in selectors.messages_after(ticket_id=ticket.pk, after_seq=0)
     ]
+    # Notes the ticket's earlier holders left before handing it back to the queue.
+    card["notes"] = [
+        events.note_for_agent(note)
+        for note in selectors.notes_by_ticket(ticket_ids=[ticket.pk])[ticket.pk]
+    ]
     return {"type": "claim.ok", "ticket": card}
 
 
@@ -131,6 +143,13 @@ def transcript_for_agent(*, ticket_id: int, agent_id: int, after_seq: int) -> li
         events.message_for_agent(message)
         for message in selectors.messages_after(ticket_id=ticket_id, after_seq=after_seq)
     ]
+
+
+def agent_note_add(*, ticket_id: int, agent_id: int, client_id: str, body: str) -> dict[str, Any]:
+    note, _ = services.ticket_note_add(
+        ticket_id=ticket_id, agent_id=agent_id, client_id=client_id, body=body
+    )
+    return events.note_for_agent(note)
 
 
 def agent_typing(*, ticket_id: int, agent_id: int) -> None:

@@ -9,7 +9,7 @@ from django.core.cache import cache
 from django.db.models import Q
 
 from agents.models import Agent
-from tickets.models import Message, Ticket
+from tickets.models import Message, Ticket, TicketNote
 
 QUEUE_SNAPSHOT_LIMIT = 200
 DEFAULT_HANDLE_SECONDS = 300
@@ -63,6 +63,20 @@ def messages_after(*, ticket_id: int, after_seq: int, limit: int = 1000) -> list
         .select_related("agent__user")
         .order_by("seq")[:limit]
     )
+
+
+def notes_by_ticket(*, ticket_ids: list[int]) -> dict[int, list[TicketNote]]:
+    """The private notes of some tickets, oldest first, in one query (none for no ids)."""
+    notes: dict[int, list[TicketNote]] = {ticket_id: [] for ticket_id in ticket_ids}
+    if not ticket_ids:
+        return notes
+    for note in (
+        TicketNote.objects.filter(ticket_id__in=ticket_ids)
+        .select_related("agent__user")
+        .order_by("created_at", "id")
+    ):
+        notes[note.ticket_id].append(note)
+    return notes
 
 
 def queue_positions(*, language: str) -> list[tuple[int, int]]:

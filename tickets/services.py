@@ -18,9 +18,10 @@ from django.db.models import F
 from django.utils import timezone
 
 from agents.models import Agent
+from payouts import services as payouts
 from tickets import events, selectors
 from tickets.masking import mask_secrets
-from tickets.models import Message, Ticket, TicketEvent
+from tickets.models import NOTE_MAX_BODY_CHARS, Message, Ticket, TicketEvent, TicketNote
 
 logger = logging.getLogger(__name__)
 
@@ -255,6 +256,8 @@ def ticket_resolve(*, ticket_id: int, agent_id: int) -> Ticket:
         agent=agent,
         reason="resolved",
     )
+    # The pay line is written with the resolve: no resolved ticket is ever without one.
+    payouts.ticket_pay_line_create(ticket=ticket)
     _append_message(
         ticket,
         sender=Message.Sender.SYSTEM,
@@ -340,7 +343,9 @@ def ticket_rate(*, token: str, score: int, comment: str = "") -> Ticket:
         if ticket.rating is not None:
             raise TicketError("This conversation was already rated.", code="already_rated")
         raise TicketError("A conversation can be rated once it is resolved.", code="not_resolved")
-    return Ticket.objects.get(token=token)
+    ticket = Ticket.objects.get(token=token)
+    payouts.top_rating_bonus_line_create(ticket=ticket)
+    return ticket
 
 
 def tickets_abandon_stale(*, now=None) -> list[int]:
@@ -369,13 +374,13 @@ def customer_seen(*, ticket_id: int) -> None:
 # --- Messages ------------------------------------------------------------------------------
 
 
-def _validate_body(body: str) -> str:
+def _validate_body(body: str, *, what: str = "message", max_chars: int | None = None) -> str:
+    max_chars = max_chars or settings.CHAT_MAX_BODY_CHARS
     if not isinstance(body, str) or not body.strip():
-        raise InvalidMessage("A message needs a body.", code="empty_body")
-    if len(body) > settings.CHAT_MAX_BODY_CHARS:
+        raise InvalidMessage(f"A {what} needs a body.", code="empty_body")
+    if len(body) > max_chars:
         raise InvalidMessage(
-            f"A message may be at most {settings.CHAT_MAX_BODY_CHARS} characters.",
-            code="body_too_long",
+            f"A {what} may be at most {max_chars} characters.", code="body_too_long"
         )
     return body
 
@@ -416,8 +421,16 @@ def _existing_by_client_id(ticket_id: int, client_id: str | None) -> Message | N
     return Message.objects.filter(ticket_id=ticket_id, client_id=client_id).first()
 
 
-def message_post_customer(*, token: str, client_id: str, body: str) -> tuple[Message, bool]:
-    """Store a customer's message once per client_id; returns (message, created)."""
+def message_post_customer(
+    *, token: str, client_id: str, body: str, ask_assistant: bool = True
+) -> tuple[Message, bool]:
+    """Store a customer's message once per client_id; returns (message, created).
+
+    While the assistant has the conversation, its answer is asked for after commit. A caller
+    that must reply to its client first (the customer socket: in the embedded profile the
+    assistant runs in-process, inside that call) passes ``ask_assistant=False`` and calls
+    ``assistant_reply_request`` itself once it has replied.
+    """
     body = mask_secrets(_validate_body(body))
     try:
         with transaction.atomic():
@@ -434,9 +447,11 @@ def message_post_customer(*, token: str, client_id: str, body: str) -> tuple[Mes
             )
             ticket.last_customer_activity_at = timezone.now()
             ticket.save(update_fields=["last_customer_activity_at"])
-            if ticket.status == Status.BOT:
+            if ask_assistant and ticket.status == Status.BOT:
                 ticket_id, seq = ticket.pk, message.seq
-                transaction.on_commit(lambda: _enqueue_assistant_reply(ticket_id, seq))
+                transaction.on_commit(
+                    lambda: assistant_reply_request(ticket_id=ticket_id, customer_seq=seq)
+                )
     except IntegrityError:
         # Only reachable if the lock were bypassed; the constraint still keeps one copy.
         existing = Message.objects.get(ticket__token=token, client_id=client_id)
@@ -472,13 +487,70 @@ def message_post_bot(*, ticket_id: int, body: str, article_id: int | None = None
         return _append_message(ticket, sender=Message.Sender.BOT, body=body, article_id=article_id)
 
 
+# --- Private notes ---------------------------------------------------------------------------
+
+
+def ticket_note_add(
+    *, ticket_id: int, agent_id: int, body: str, client_id: str | None = None
+) -> tuple[TicketNote, bool]:
+    """Store the holder's private note on a ticket, once per client_id; (note, created).
+
+    Preconditions: the ticket is assigned to ``agent_id`` (else ``Forbidden``) and the body
+    is not blank and at most NOTE_MAX_BODY_CHARS (else ``InvalidMessage``). A resend of a
+    note already stored returns it, even once the ticket is closed, so a client retrying
+    after a lost reply gets its answer. Notes go to the holder's sockets only: never to the
+    customer, whose socket and transcript carry messages alone.
+    """
+    body = mask_secrets(_validate_body(body, what="note", max_chars=NOTE_MAX_BODY_CHARS))
+    with transaction.atomic():
+        # The row lock orders this against a release or resolve of the same ticket, so the
+        # holder checked here is the holder when the note is committed.
+        ticket = _locked_ticket(ticket_id)
+        existing = (
+            TicketNote.objects.filter(ticket_id=ticket.pk, client_id=client_id)
+            .select_related("agent__user")
+            .first()
+            if client_id
+            else None
+        )
+        if existing is not None and existing.agent_id == agent_id:
+            return existing, False
+        if ticket.status != Status.ASSIGNED or ticket.agent_id != agent_id:
+            raise Forbidden("You do not hold this ticket.")
+        if existing is not None:
+            raise TicketError(
+                "That client_id is already used on this ticket.", code="invalid_field"
+            )
+        agent = Agent.objects.select_related("user").get(pk=agent_id)
+        note = TicketNote.objects.create(ticket=ticket, agent=agent, body=body, client_id=client_id)
+        payload = events.note_for_agent(note)
+        group = events.agent_group(agent_id)
+        # To every socket of the holder (its other tabs); the chat group never hears of it.
+        transaction.on_commit(lambda: events.push(group, payload))
+    return note, True
+
+
 # --- After commit: who is told what ------------------------------------------------------
 
 
-def _enqueue_assistant_reply(ticket_id: int, seq: int) -> None:
+def assistant_reply_request(*, ticket_id: int, customer_seq: int) -> None:
+    """Have the assistant answer a stored customer message, if it still has the conversation.
+
+    Call it after commit. In the embedded profile the task runs right here; it never raises
+    to the caller, whose customer's message is stored whatever the assistant does: the task
+    turns its own failures into a fallback answer (tickets.tasks.assistant_reply), and a
+    failed enqueue is logged.
+    """
     from tickets.tasks import assistant_reply
 
-    assistant_reply.delay(ticket_id, seq)
+    if not Ticket.objects.filter(pk=ticket_id, status=Status.BOT).exists():
+        return
+    try:
+        assistant_reply.delay(ticket_id, customer_seq)
+    except Exception:
+        logger.exception(
+            "asking the assistant failed for ticket %s seq %s", ticket_id, customer_seq
+        )
 
 
 def _after_commit_deliver(message: Message, *, ticket: Ticket, agent: Agent | None) -> None:

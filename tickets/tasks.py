@@ -4,16 +4,36 @@ Every task may run twice (acks_late, at-least-once delivery), so each one checks
 already done before doing it.
 """
 
+import logging
+
 from celery import shared_task
 
 from agents import services as agent_services
 from tickets import assistant_flow, services
 from tickets.models import Ticket
 
+logger = logging.getLogger(__name__)
 
-@shared_task(acks_late=True, autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5)
-def assistant_reply(ticket_id: int, seq: int) -> None:
-    assistant_flow.conversation_assistant_reply(ticket_id=ticket_id, customer_seq=seq)
+
+@shared_task(bind=True, acks_late=True, max_retries=5)
+def assistant_reply(self, ticket_id: int, seq: int) -> None:
+    """The assistant's answer to message ``seq``; a customer is never left without one.
+
+    A lost connection to the assistant's backend is retried on a worker, with backoff; any
+    other failure, or the last retry's, is logged and answered with a fallback that offers a
+    person. Run eagerly (embedded profile) there is no retry: the task runs inside the
+    customer's socket call, and a retry there would hammer the backend with no backoff.
+    """
+    try:
+        assistant_flow.conversation_assistant_reply(ticket_id=ticket_id, customer_seq=seq)
+    except ConnectionError as error:
+        if not self.request.is_eager and self.request.retries < self.max_retries:
+            raise self.retry(exc=error, countdown=2 ** (self.request.retries + 1)) from error
+        logger.exception("the assistant is unreachable: ticket %s seq %s", ticket_id, seq)
+        assistant_flow.conversation_assistant_failed(ticket_id=ticket_id, customer_seq=seq)
+    except Exception:
+        logger.exception("the assistant failed: ticket %s seq %s", ticket_id, seq)
+        assistant_flow.conversation_assistant_failed(ticket_id=ticket_id, customer_seq=seq)
 
 
 @shared_task(acks_late=True)

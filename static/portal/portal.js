@@ -75,6 +75,7 @@
         if (!chat.closed) {
           send({ type: "resume", ticket: chat.id, after_seq: chat.lastSeq });
           flushOutbox(chat);
+          flushNotes(chat);
         }
       }
     });
@@ -211,14 +212,18 @@
       lastSeq: 0,
       seen: new Set(),
       pending: new Map(), // client_id -> {frame, element}
+      noteIds: new Set(),
+      pendingNotes: new Map(), // client_id -> {frame, element}
       closed: false,
       panel,
       tab,
       transcript: panel.querySelector(".transcript"),
+      noteList: panel.querySelector(".note-list"),
       typingTimer: null,
       lastTypingSent: 0,
     };
     panel.id = `chat-${summary.id}`;
+    panel.dataset.ticket = summary.id;
     tab.id = `tab-${summary.id}`;
     tab.setAttribute("aria-controls", panel.id);
     panel.setAttribute("aria-labelledby", tab.id);
@@ -274,6 +279,14 @@
       sendMessage(chat, text);
       body.value = "";
       body.focus();
+    });
+    const noteBody = panel.querySelector(".note-body");
+    panel.querySelector(".note-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      const text = noteBody.value;
+      if (!text.trim() || chat.closed) return;
+      sendNote(chat, text);
+      noteBody.value = "";
     });
     panel.querySelector(".resolve").addEventListener("click", () => {
       if (!send({ type: "resolve", ticket: chat.id })) showToast("You're offline.");
@@ -376,6 +389,63 @@
     chat.lastSeq = Math.max(chat.lastSeq, seq);
   }
 
+  // --- Private notes: the agents' record, never sent to the customer -------------------
+
+  function newClientId() {
+    return crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random()}`;
+  }
+
+  function sendNote(chat, text) {
+    const clientId = newClientId();
+    const frame = { type: "note", ticket: chat.id, client_id: clientId, body: text };
+    const element = noteElement({ body: text, agent_name: config.agentName });
+    element.classList.add("is-pending");
+    element.querySelector(".meta").textContent = "Saving…";
+    chat.noteList.append(element);
+    chat.pendingNotes.set(clientId, { frame, element });
+    send(frame); // if offline, resent on reconnect; the server stores it once per client_id
+  }
+
+  function flushNotes(chat) {
+    for (const { frame } of chat.pendingNotes.values()) send(frame);
+  }
+
+  function noteElement(note) {
+    const item = document.createElement("li");
+    item.className = "note";
+    const who = document.createElement("span");
+    who.className = "who";
+    who.textContent = note.agent_name ? `Note by ${note.agent_name}` : "Note";
+    const body = document.createElement("p");
+    body.className = "text";
+    body.textContent = note.body; // never innerHTML
+    const meta = document.createElement("span");
+    meta.className = "meta";
+    if (note.created_at) meta.textContent = formatTime(note.created_at);
+    item.append(who, body, meta);
+    return item;
+  }
+
+  function addNote(chat, note) {
+    if (chat.noteIds.has(note.id)) return;
+    chat.noteIds.add(note.id);
+    const pending = note.client_id && chat.pendingNotes.get(note.client_id);
+    if (pending) {
+      chat.pendingNotes.delete(note.client_id);
+      pending.element.classList.remove("is-pending");
+      pending.element.dataset.note = note.id;
+      pending.element.querySelector(".meta").textContent = formatTime(note.created_at);
+      return;
+    }
+    const element = noteElement(note);
+    element.dataset.note = note.id;
+    chat.noteList.append(element);
+  }
+
+  function formatTime(iso) {
+    return new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  }
+
   function insertInOrder(chat, element, seq) {
     const later = [...chat.transcript.children].find(
       (child) => child.dataset.seq && Number(child.dataset.seq) > seq,
@@ -467,6 +537,7 @@
     assigned(frame) {
       for (const summary of frame.tickets) {
         const chat = ensureChat(summary);
+        for (const note of summary.notes || []) addNote(chat, note);
         send({ type: "resume", ticket: chat.id, after_seq: chat.lastSeq });
       }
     },
@@ -488,6 +559,7 @@
       renderQueue();
       const chat = ensureChat(frame.ticket);
       for (const message of frame.ticket.transcript || []) addMessage(chat, message);
+      for (const note of frame.ticket.notes || []) addNote(chat, note);
       chat.panel.querySelector(".body").focus();
     },
     "claim.failed"(frame) {
@@ -517,6 +589,14 @@
       chat.typingTimer = setTimeout(() => {
         indicator.hidden = true;
       }, 4000);
+    },
+    note(frame) {
+      const chat = state.chats.get(frame.ticket);
+      if (chat) addNote(chat, frame);
+    },
+    "note.ok"(frame) {
+      const chat = state.chats.get(frame.ticket);
+      if (chat) addNote(chat, frame);
     },
     "resolve.ok"(frame) {
       closeChat(frame.ticket, "resolved");

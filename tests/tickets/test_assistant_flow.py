@@ -4,13 +4,15 @@ its handover pushed back to the customer."""
 
 from __future__ import annotations
 
+import logging
+import threading
 from typing import Any
 
 import pytest
 from asgiref.sync import sync_to_async
 
 from tests.tickets.wsclient import Socket, open_customer
-from tickets import services, tasks
+from tickets import assistant_flow, services, tasks
 from tickets.assistant.demo_articles import DEMO_ARTICLES
 from tickets.models import KnowledgeArticle, Message, Ticket
 
@@ -237,3 +239,89 @@ def test_a_redelivered_assistant_task_answers_once(knowledge_base):
     tasks.assistant_reply(ticket.pk, message.seq)
 
     assert Message.objects.filter(ticket=ticket, sender="bot").count() == 2  # greeting + one
+
+
+# --- When the assistant is slow or fails (embedded profile: it runs in the socket's call) ---
+
+
+async def test_the_customer_gets_the_ack_before_a_slow_assistant_answers(
+    knowledge_base, monkeypatch
+):
+    may_answer = threading.Event()
+    real_respond = assistant_flow.respond
+
+    def slow_respond(**kwargs):
+        assert may_answer.wait(timeout=10), "the test never let the assistant answer"
+        return real_respond(**kwargs)
+
+    monkeypatch.setattr(assistant_flow, "respond", slow_respond)
+    ticket, socket = await start_chat()
+
+    await socket.send({"type": "message", "client_id": "c1", "body": "How do I reset my password?"})
+    ack = await socket.receive_type("ack")  # while the assistant is still thinking
+    may_answer.set()
+    answer = await socket.receive_type("message", timeout=5)
+    while answer["sender"] != "bot":
+        answer = await socket.receive_type("message", timeout=5)
+
+    assert ack == {"type": "ack", "client_id": "c1", "seq": 2}
+    assert answer["seq"] == 3
+    await socket.close()
+
+
+async def test_an_assistant_failure_is_logged_and_the_customer_is_offered_a_person(
+    knowledge_base, monkeypatch, caplog
+):
+    def broken_respond(**kwargs):
+        raise RuntimeError("the model is down")
+
+    monkeypatch.setattr(assistant_flow, "respond", broken_respond)
+    ticket, socket = await start_chat()
+
+    with caplog.at_level(logging.ERROR, logger="tickets.tasks"):
+        frames = await say(socket, "How do I reset my password?", "c1")
+
+    assert next(f for f in frames if f["type"] == "ack")["seq"] == 2
+    assert bot_answers(frames) == [assistant_flow.ASSISTANT_FALLBACK]
+    assert "the assistant failed" in caplog.text
+    assert "the model is down" in caplog.text
+    await socket.send({"type": "heartbeat"})  # the socket survived
+    assert (await socket.receive_type("heartbeat.ok"))["type"] == "heartbeat.ok"
+    assert (await db(refreshed)(ticket)).status == Ticket.Status.BOT
+    await socket.close()
+
+
+def test_an_unreachable_assistant_run_in_process_falls_back_at_once(knowledge_base, monkeypatch):
+    calls = []
+
+    def unreachable(**kwargs):
+        calls.append(kwargs)
+        raise ConnectionError("no route to the model")
+
+    monkeypatch.setattr(assistant_flow, "respond", unreachable)
+    ticket = services.conversation_start()
+    message, _ = services.message_post_customer(
+        token=ticket.token, client_id="c1", body="How do I reset my password?"
+    )
+
+    assert len(calls) == 1  # no retry storm inside the customer's call
+    bot = Message.objects.filter(ticket=ticket, sender="bot").order_by("seq")
+    assert bot.last().body == assistant_flow.ASSISTANT_FALLBACK
+    assert bot.last().seq == message.seq + 1
+
+
+def test_a_redelivered_failed_assistant_task_offers_a_person_once(knowledge_base, monkeypatch):
+    ticket = services.conversation_start()
+    message, _ = services.message_post_customer(
+        token=ticket.token, client_id="c1", body="How do I reset my password?", ask_assistant=False
+    )
+    monkeypatch.setattr(
+        assistant_flow, "respond", lambda **kwargs: (_ for _ in ()).throw(RuntimeError("down"))
+    )
+
+    tasks.assistant_reply(ticket.pk, message.seq)
+    tasks.assistant_reply(ticket.pk, message.seq)
+
+    assert (
+        Message.objects.filter(ticket=ticket, body=assistant_flow.ASSISTANT_FALLBACK).count() == 1
+    )

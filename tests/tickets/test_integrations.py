@@ -113,8 +113,17 @@ def handover_body(**overrides) -> dict:
     return body
 
 
-def post_handover(client, api_key: str | None, body, *, authorization: str | None = None):
+def post_handover(
+    client,
+    api_key: str | None,
+    body,
+    *,
+    authorization: str | None = None,
+    idempotency_key: str | None = None,
+):
     headers = {}
+    if idempotency_key is not None:
+        headers["HTTP_IDEMPOTENCY_KEY"] = idempotency_key
     if authorization is not None:
         headers["HTTP_AUTHORIZATION"] = authorization
     elif api_key is not None:
@@ -336,6 +345,102 @@ def test_the_openapi_schema_documents_the_escalations_api_and_its_webhook(client
     assert "IntegrationKey" in schema
     assert "scheme: bearer" in schema
     assert "Humanline-Signature" in schema
+
+
+# --- Idempotency-Key: safe retries -----------------------------------------------------------
+
+
+def test_a_retried_handover_with_the_same_idempotency_key_returns_the_same_ticket(client):
+    issued = integrations.integration_create(name="Acme Bot")
+    first = post_handover(client, issued.api_key, handover_body(), idempotency_key="conv-77")
+
+    retry = post_handover(client, issued.api_key, handover_body(), idempotency_key="conv-77")
+
+    assert (first.status_code, retry.status_code) == (201, 201)
+    assert retry.json() == first.json()
+    assert retry["Idempotent-Replayed"] == "true"
+    assert not first.has_header("Idempotent-Replayed")
+    assert Ticket.objects.count() == 1
+    assert Message.objects.filter(sender="customer").count() == 2  # the transcript, once
+
+
+def test_an_idempotency_key_reused_with_a_different_body_is_refused_with_422(client):
+    issued = integrations.integration_create(name="Acme Bot")
+    post_handover(client, issued.api_key, handover_body(), idempotency_key="conv-77")
+    stored = (Ticket.objects.count(), Message.objects.count())
+
+    response = post_handover(
+        client, issued.api_key, handover_body(reason="Something else"), idempotency_key="conv-77"
+    )
+
+    assert response.status_code == 422
+    assert response.json()["detail"].startswith("This Idempotency-Key was already used")
+    assert (Ticket.objects.count(), Message.objects.count()) == stored
+
+
+def test_idempotency_keys_are_scoped_to_the_integration(client):
+    acme = integrations.integration_create(name="Acme Bot")
+    globex = integrations.integration_create(name="Globex Bot")
+
+    first = post_handover(client, acme.api_key, handover_body(), idempotency_key="1")
+    second = post_handover(client, globex.api_key, handover_body(), idempotency_key="1")
+
+    assert (first.status_code, second.status_code) == (201, 201)
+    assert first.json()["id"] != second.json()["id"]
+    assert not second.has_header("Idempotent-Replayed")
+
+
+def test_handovers_without_an_idempotency_key_are_never_deduplicated(client):
+    issued = integrations.integration_create(name="Acme Bot")
+
+    post_handover(client, issued.api_key, handover_body())
+    post_handover(client, issued.api_key, handover_body())
+
+    assert Ticket.objects.count() == 2
+
+
+@pytest.mark.parametrize("key", ["", "k" * 256, "caf\u00e9"])
+def test_a_malformed_idempotency_key_is_refused_with_400_and_stores_nothing(client, key):
+    issued = integrations.integration_create(name="Acme Bot")
+
+    response = post_handover(client, issued.api_key, handover_body(), idempotency_key=key)
+
+    assert response.status_code == 400
+    assert "Idempotency-Key" in response.json()
+    assert nothing_stored()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_handovers_with_one_idempotency_key_make_one_ticket():
+    integration = integrations.integration_create(name="Acme Bot").integration
+    body = handover_body()
+    start = threading.Barrier(4)
+    tickets = []
+
+    def hand_over():
+        try:
+            start.wait()
+            ticket, _ = integrations.escalation_handover_once(
+                integration=integration,
+                idempotency_key="conv-77",
+                body_sha256=integrations.request_body_sha256(body),
+                transcript=[integrations.HandedOverTurn(**turn) for turn in body["transcript"]],
+                reason=body["reason"],
+            )
+            tickets.append(ticket.pk)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=hand_over) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert len(tickets) == 4
+    assert len(set(tickets)) == 1
+    assert Ticket.objects.count() == 1
 
 
 # --- The resolve webhook -------------------------------------------------------------------

@@ -59,3 +59,52 @@ def test_sending_a_message_costs_the_same_for_any_transcript_length(
         )
 
     assert count <= 8
+
+
+@pytest.mark.parametrize("held_tickets", [1, 3])
+def test_the_snapshot_of_held_tickets_with_notes_costs_the_same_for_any_number(held_tickets):
+    agent = AgentFactory(capacity=3)
+    for ticket in QueuedTicketFactory.create_batch(held_tickets):
+        services.ticket_claim(ticket_id=ticket.pk, agent_id=agent.pk)
+        for n in range(2):
+            services.ticket_note_add(
+                ticket_id=ticket.pk, agent_id=agent.pk, client_id=f"n{n}", body="noted"
+            )
+
+    count = queries_for(lambda: protocol.agent_snapshot(agent=agent))
+
+    assert count == 3  # the queue, the held tickets, their notes with authors
+
+
+@pytest.mark.parametrize("earlier_notes", [0, 20])
+def test_a_claim_reply_costs_the_same_for_any_number_of_earlier_notes(
+    earlier_notes, django_capture_on_commit_callbacks
+):
+    earlier, agent = AgentFactory(), AgentFactory()
+    ticket = QueuedTicketFactory()
+    services.ticket_claim(ticket_id=ticket.pk, agent_id=earlier.pk)
+    for n in range(earlier_notes):
+        services.ticket_note_add(
+            ticket_id=ticket.pk, agent_id=earlier.pk, client_id=f"n{n}", body="noted"
+        )
+    services.ticket_release(ticket_id=ticket.pk, agent_id=earlier.pk, reason="handover")
+
+    with django_capture_on_commit_callbacks(execute=False):
+        count = queries_for(lambda: protocol.agent_claim(agent_id=agent.pk, ticket_id=ticket.pk))
+
+    assert count <= 14  # the claim's own, the transcript, the notes with their authors
+
+
+def test_adding_a_note_costs_a_fixed_number_of_queries(django_capture_on_commit_callbacks):
+    agent = AgentFactory()
+    ticket = QueuedTicketFactory()
+    services.ticket_claim(ticket_id=ticket.pk, agent_id=agent.pk)
+
+    with django_capture_on_commit_callbacks(execute=False):
+        count = queries_for(
+            lambda: services.ticket_note_add(
+                ticket_id=ticket.pk, agent_id=agent.pk, client_id="n", body="noted"
+            )
+        )
+
+    assert count <= 6
