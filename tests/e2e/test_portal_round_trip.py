@@ -16,7 +16,7 @@ import pytest
 from django.conf import global_settings
 from playwright.sync_api import BrowserContext, Page, expect
 
-from tests.factories import PASSWORD, AgentFactory, UserFactory
+from tests.factories import PASSWORD, AgentFactory, RateCardFactory, UserFactory
 from tests.servers import running_server
 from tickets.models import Ticket, TicketNote
 
@@ -58,6 +58,7 @@ def test_a_ticket_goes_from_the_customer_through_two_agents_portals_to_a_pay_lin
     portal_server, new_context
 ):
     base = portal_server
+    RateCardFactory(entries={(Ticket.Priority.NORMAL, ""): 300})
     AgentFactory(user__email="ana@example.com", user__first_name="Ana")
     AgentFactory(user__email="ben@example.com", user__first_name="Ben")
     ana = log_in(new_context(), base, "ana@example.com")
@@ -130,6 +131,7 @@ def test_a_ticket_goes_from_the_customer_through_two_agents_portals_to_a_pay_lin
     line = ana.locator(f'tr[data-line-kind="ticket"][data-ticket="{ticket.pk}"]')
     expect(line).to_have_count(1)
     expect(line).to_contain_text(re.compile(r"\b(Pending|Payable|Paid)\b"))
+    expect(line.locator(".amount")).to_have_text("$3.00")
 
 
 def test_the_portal_turns_away_anyone_who_is_not_a_working_agent(portal_server, new_context):
