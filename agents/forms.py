@@ -220,3 +220,48 @@ class ReviewReasonForm(forms.Form):
         help_text="Recorded in the audit trail and sent to the agent by email.",
         error_messages={"required": "Give a reason; it is recorded and sent to the agent."},
     )
+
+
+# --- Shifts (agents/shifts.py holds the rules) ------------------------------------------------
+
+
+class ShiftPreferencesForm(forms.Form):
+    """Weekly availability, hour cap and surge opt-in; ``shifts.agent_shift_preferences_update``
+    checks them again and names any bad value."""
+
+    AVAILABILITY_FIELDS = [
+        f"avail_{day}" for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    ]
+
+    avail_mon = AvailabilityField(label="Monday", required=False)
+    avail_tue = AvailabilityField(label="Tuesday", required=False)
+    avail_wed = AvailabilityField(label="Wednesday", required=False)
+    avail_thu = AvailabilityField(label="Thursday", required=False)
+    avail_fri = AvailabilityField(label="Friday", required=False)
+    avail_sat = AvailabilityField(label="Saturday", required=False)
+    avail_sun = AvailabilityField(label="Sunday", required=False)
+    weekly_hour_cap = forms.IntegerField(
+        label="Most hours a week", min_value=0, max_value=60, help_text="From 0 to 60."
+    )
+    surge_opt_in = forms.BooleanField(
+        label="Tell me when customers are waiting and pay is boosted (surge)", required=False
+    )
+
+    @classmethod
+    def initial_for(cls, agent: Agent) -> dict:
+        initial = {
+            f"avail_{day}": ", ".join(f"{start}-{end}" for start, end in ranges)
+            for day, ranges in (agent.weekly_availability or {}).items()
+        }
+        initial["weekly_hour_cap"] = agent.shift_weekly_hour_cap
+        initial["surge_opt_in"] = agent.surge_opt_in
+        return initial
+
+    def availability_fields(self):
+        return [self[name] for name in self.AVAILABILITY_FIELDS]
+
+    def weekly_availability(self) -> dict[str, list[list[str]]]:
+        return {
+            name.removeprefix("avail_"): self.cleaned_data.get(name) or []
+            for name in self.AVAILABILITY_FIELDS
+        }

@@ -87,6 +87,10 @@ class Agent(models.Model):
         default=100, help_text="Share of booked shifts turned up to, in percent."
     )
     surge_opt_in = models.BooleanField(default=False)
+    # The most shift hours the matcher may give the agent in one week (agents/shifts.py).
+    shift_weekly_hour_cap = models.PositiveSmallIntegerField(
+        default=20, help_text="Most shift hours a week the agent wants."
+    )
 
     stripe_account_id = models.CharField(max_length=64, blank=True)
     payouts_enabled = models.BooleanField(default=False)
@@ -106,6 +110,9 @@ class Agent(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(reliability_pct__lte=100), name="agent_reliability_is_a_percent"
+            ),
+            models.CheckConstraint(
+                condition=Q(shift_weekly_hour_cap__lte=168), name="agent_shift_cap_within_a_week"
             ),
             models.UniqueConstraint(
                 fields=["stripe_account_id"],
@@ -181,6 +188,106 @@ class ShiftSlot(models.Model):
         if self.headcount_override is not None:
             return self.headcount_override
         return self.headcount_required
+
+
+class HalfHourDemand(models.Model):
+    """The forecast for one half hour of one language and skill, and the agents it needs.
+
+    Written by agents.forecast.week_demand_plan; shift slots take the peak of their half
+    hours, and the admin's week view compares these with the staffed headcount.
+    """
+
+    starts_at = models.DateTimeField()
+    language = models.CharField(max_length=8)
+    skill = models.CharField(max_length=16)
+    # Mean escalations expected in the half hour: a forecast, not money, so a float is fine.
+    arrivals = models.FloatField()
+    handle_time_seconds = models.PositiveIntegerField()
+    concurrency = models.PositiveSmallIntegerField()
+    agents_required = models.PositiveSmallIntegerField()
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["starts_at", "language", "skill"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["starts_at", "language", "skill"], name="demand_unique_per_half_hour"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.starts_at:%a %H:%M} {self.language}/{self.skill}: {self.agents_required}"
+
+
+class ShiftAssignment(models.Model):
+    """One agent on one shift slot. Every state change goes through agents.shifts."""
+
+    class State(models.TextChoices):
+        OFFERED = "offered", "Offered"
+        ACCEPTED = "accepted", "Accepted"
+        DECLINED = "declined", "Declined"
+        EXPIRED = "expired", "Offer expired"
+        BOOKED = "booked", "Booked"
+        NO_SHOW = "no_show", "No-show"
+        COMPLETED = "completed", "Completed"
+
+    class Source(models.TextChoices):
+        MATCHED = "matched", "Offered by matching"
+        REPLACEMENT = "replacement", "Offered as a replacement"
+        BOOKED = "booked", "Booked by the agent"
+
+    slot = models.ForeignKey(ShiftSlot, on_delete=models.PROTECT, related_name="assignments")
+    agent = models.ForeignKey(Agent, on_delete=models.PROTECT, related_name="shift_assignments")
+    state = models.CharField(max_length=12, choices=State.choices)
+    source = models.CharField(max_length=12, choices=Source.choices)
+    offer_expires_at = models.DateTimeField(null=True, blank=True)
+    # First time the no-show sweep saw the agent online during the shift.
+    checked_in_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["slot__starts_at", "id"]
+        constraints = [
+            # One row per agent and slot: a declined or expired offer is not made again, and
+            # the agent books the same row rather than a twin.
+            models.UniqueConstraint(
+                fields=["slot", "agent"], name="shift_one_assignment_per_agent"
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="offered") | Q(offer_expires_at__isnull=False),
+                name="shift_offer_has_deadline",
+            ),
+        ]
+        indexes = [
+            # The expiry sweep: offered rows past their deadline.
+            models.Index(fields=["state", "offer_expires_at"], name="shift_offer_deadline_idx"),
+            # Headcount counts per slot and an agent's upcoming shifts.
+            models.Index(fields=["slot", "state"], name="shift_slot_state_idx"),
+            models.Index(fields=["agent", "state"], name="shift_agent_state_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agent} on {self.slot} ({self.state})"
+
+
+class ShiftAssignmentEvent(models.Model):
+    """Audit trail of a shift assignment: who moved it, when and why."""
+
+    assignment = models.ForeignKey(ShiftAssignment, on_delete=models.CASCADE, related_name="events")
+    from_state = models.CharField(max_length=12, blank=True)
+    to_state = models.CharField(max_length=12, choices=ShiftAssignment.State.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    reason = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.assignment_id}: {self.from_state or '∅'} → {self.to_state}"
 
 
 class SurgePeriod(models.Model):

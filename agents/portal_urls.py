@@ -1,8 +1,21 @@
 from django.urls import path
 
-from agents import portal_views
+from agents import portal_views, shift_views
 
 urlpatterns = [
     path("", portal_views.portal, name="portal"),
     path("profile/", portal_views.profile, name="portal-profile"),
+    path("shifts/", shift_views.shifts_page, name="portal-shifts"),
+    path("shifts/preferences/", shift_views.preferences, name="portal-shift-preferences"),
+    path(
+        "shifts/offers/<int:assignment_id>/accept/",
+        shift_views.offer_accept,
+        name="portal-shift-accept",
+    ),
+    path(
+        "shifts/offers/<int:assignment_id>/decline/",
+        shift_views.offer_decline,
+        name="portal-shift-decline",
+    ),
+    path("shifts/slots/<int:slot_id>/book/", shift_views.slot_book, name="portal-shift-book"),
 ]

@@ -6,9 +6,10 @@ from django.shortcuts import redirect, render
 
 from agents import onboarding
 from agents.models import Agent
+from agents.surge import surges_open_for
 
 
-def _portal_agent(request) -> tuple[Agent | None, object | None]:
+def portal_agent_or_refusal(request) -> tuple[Agent | None, object | None]:
     """The agent behind the request, or the response that sends everyone else away."""
     agent = Agent.objects.select_related("user").filter(user_id=request.user.pk).first()
     if agent is None:
@@ -25,7 +26,7 @@ def _portal_agent(request) -> tuple[Agent | None, object | None]:
 
 @login_required
 def portal(request):
-    agent, refusal = _portal_agent(request)
+    agent, refusal = portal_agent_or_refusal(request)
     if refusal is not None:
         return refusal
     from tickets.models import CannedReply
@@ -49,13 +50,14 @@ def portal(request):
             "agent": agent,
             "config": config,
             "payout_setup_url": onboarding.payout_setup_url(agent),
+            "surges": surges_open_for(agent=agent),
         },
     )
 
 
 @login_required
 def profile(request):
-    agent, refusal = _portal_agent(request)
+    agent, refusal = portal_agent_or_refusal(request)
     if refusal is not None:
         return refusal
     from agents.selectors import agent_performance

@@ -107,6 +107,9 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": SQLITE_PATH,
+            # As for PostgreSQL: 0 opens a connection per websocket frame (Channels closes
+            # old connections around every database_sync_to_async); docs/performance.md.
+            "CONN_MAX_AGE": env.int("DB_CONN_MAX_AGE", default=0),
             "OPTIONS": {
                 # Writers queue up instead of failing: BEGIN IMMEDIATE takes the write lock
                 # at the start of every transaction, so a claim's conditional UPDATE never
@@ -172,6 +175,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 2}
 CELERY_TIMEZONE = "UTC"
+# Tests that start a real worker give it (and what it enqueues) a queue of their own, so a
+# shared Redis never hands one test run's tasks to another's worker.
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 CELERY_BEAT_SCHEDULE = {
     "return-tickets-of-departed-agents": {
         "task": "tickets.tasks.requeue_tickets_of_departed_agents",

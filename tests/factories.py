@@ -138,8 +138,10 @@ class ShiftSlotFactory(factory.django.DjangoModelFactory):
         model = ShiftSlot
 
     starts_at = factory.Sequence(
-        lambda n: timezone.now().replace(minute=0, second=0, microsecond=0)
-        + timedelta(days=1, hours=4 * n)
+        lambda n: (
+            timezone.now().replace(minute=0, second=0, microsecond=0)
+            + timedelta(days=1, hours=4 * n)
+        )
     )
     ends_at = factory.LazyAttribute(lambda slot: slot.starts_at + timedelta(hours=4))
     language = "en"

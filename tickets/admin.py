@@ -132,7 +132,7 @@ from django.template.response import TemplateResponse  # noqa: E402
 from django.utils.cache import add_never_cache_headers  # noqa: E402
 
 from tickets import integrations  # noqa: E402
-from tickets.models import Integration, WebhookDelivery  # noqa: E402
+from tickets.models import EscalationIdempotencyKey, Integration, WebhookDelivery  # noqa: E402
 
 # Which company handed a ticket over is a fact of its history, not something to edit.
 TicketAdmin.readonly_fields = [*TicketAdmin.readonly_fields, "integration"]
@@ -237,3 +237,32 @@ class CannedReplyAdmin(admin.ModelAdmin):
     list_display = ["title", "language", "is_active"]
     list_filter = ["language", "is_active"]
     search_fields = ["title", "body"]
+
+
+class RecordOnlyAdmin(admin.ModelAdmin):
+    """Rows the product writes as a record: seen in the admin, never changed there."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(TicketNote)
+class TicketNoteAdmin(RecordOnlyAdmin):
+    list_display = ["id", "ticket", "agent", "created_at"]
+    list_select_related = ["ticket", "agent__user"]
+    search_fields = ["ticket__id", "body", "agent__user__email"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(EscalationIdempotencyKey)
+class EscalationIdempotencyKeyAdmin(RecordOnlyAdmin):
+    list_display = ["key", "integration", "ticket", "created_at"]
+    list_filter = ["integration"]
+    list_select_related = ["integration", "ticket"]
+    search_fields = ["key", "ticket__id"]

@@ -1,8 +1,13 @@
-"""Benchmark: match 2,000 agents to a week of half-hour slots, optimiser against greedy.
+"""Benchmark: match 2,000 agents to a week of shift slots, optimiser against greedy.
 
 Run from the project root:
 
     .venv/bin/python tests/perf/bench_matching.py [--agents 2000] [--seed 7] [--time-limit 60]
+        [--block-hours 4] [--min-rest-hours 8]
+
+The defaults are production's (agents/shifts.py): four-hour blocks on a UTC grid, each
+staffed for its busiest half hour, and 8 hours' rest between shifts, enforced lazily.
+`--block-hours 0.5 --min-rest-hours -1` gives the old half-hour model without the rest rule.
 
 Not collected by pytest (the file name does not start with test_, and tests/perf is ignored
 in pyproject's addopts). The generated week is deliberately lopsided, as real supply is: most
@@ -55,18 +60,24 @@ def daily_curve(hour_utc: float) -> float:
     return 0.35
 
 
-def generate_slots() -> list[Slot]:
+def generate_slots(*, block_hours: float = 0.5) -> list[Slot]:
+    """Blocks of `block_hours` over the week, each staffed for its busiest half hour."""
     slots = []
     slot_id = 1
-    for k in range(7 * 48):
+    per_block = max(1, round(block_hours * 2))
+    for k in range(0, 7 * 48, per_block):
         starts_at = WEEK_START + k * HALF_HOUR
-        curve = daily_curve(starts_at.hour + starts_at.minute / 60)
+        ends_at = starts_at + per_block * HALF_HOUR
+        curve = max(
+            daily_curve((starts_at + j * HALF_HOUR).hour + (starts_at + j * HALF_HOUR).minute / 60)
+            for j in range(per_block)
+        )
         for (language, skill), peak in DEMAND.items():
             slots.append(
                 Slot(
                     id=slot_id,
                     starts_at=starts_at,
-                    ends_at=starts_at + HALF_HOUR,
+                    ends_at=ends_at,
                     language=language,
                     skill=skill,
                     headcount=max(1, round(peak * curve)),
@@ -141,16 +152,17 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--time-limit", type=float, default=60.0)
     parser.add_argument("--fairness-step-hours", type=float, default=4.0)
+    parser.add_argument("--block-hours", type=float, default=4.0, help="shift length")
     parser.add_argument(
-        "--min-rest-hours", type=float, default=None, help="also enforce rest between shifts"
+        "--min-rest-hours", type=float, default=8.0, help="rest between shifts (< 0: none)"
     )
     args = parser.parse_args()
 
     rng = random.Random(args.seed)
-    slots = generate_slots()
+    slots = generate_slots(block_hours=args.block_hours)
     agents = generate_agents(count=args.agents, rng=rng)
     required = sum(slot.headcount for slot in slots)
-    rest = None if args.min_rest_hours is None else timedelta(hours=args.min_rest_hours)
+    rest = None if args.min_rest_hours < 0 else timedelta(hours=args.min_rest_hours)
     print(f"{len(agents)} agents, {len(slots)} slots, {required} headcount required")
 
     started = time.perf_counter()

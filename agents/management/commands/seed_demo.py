@@ -184,22 +184,43 @@ class Command(BaseCommand):
         return created
 
     def _shift_slots(self) -> int:
-        """Half-hour slots for the working hours of the coming week, English and Spanish."""
-        start = timezone.now().replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
-        created = 0
-        for half_hour in range(7 * 48):
-            starts_at = start + timedelta(minutes=30 * half_hour)
-            if not 8 <= starts_at.hour < 20:
+        """Shift slots for this week and the next, planned like production: a forecast from
+        ticket history (two weeks of demo escalations when there is none), Erlang C
+        staffing, four-hour blocks. Matching is left to the periodic task (or match_shifts)."""
+        from agents import forecast, shifts
+
+        now = timezone.now()
+        if not Ticket.objects.filter(escalated_at__isnull=False).exists():
+            self._demo_ticket_history(now)
+        before = ShiftSlot.objects.count()
+        for week_start in (shifts.week_start_of(now), shifts.next_week_start(now)):
+            forecast.week_demand_plan(week_start=week_start, now=now)
+            shifts.shift_slots_plan(week_start=week_start)
+        return ShiftSlot.objects.count() - before
+
+    def _demo_ticket_history(self, now) -> None:
+        # Resolved escalations over the last two weeks, busy 08:00-20:00 UTC: English general
+        # and billing, some Spanish. Deterministic, so every demo forecasts the same week.
+        queues = [("en", "general", 3), ("en", "billing", 1), ("es", "general", 1)]
+        start = (now - timedelta(days=14)).replace(minute=0, second=0, microsecond=0)
+        tickets = []
+        for half_hour in range(14 * 48):
+            at = start + timedelta(minutes=30 * half_hour)
+            if not 8 <= at.hour < 20 or at >= now:
                 continue
-            for language, skill, headcount in [("en", "general", 2), ("es", "general", 1)]:
-                _, was_created = ShiftSlot.objects.get_or_create(
-                    starts_at=starts_at,
-                    language=language,
-                    skill=skill,
-                    defaults={
-                        "ends_at": starts_at + timedelta(minutes=30),
-                        "headcount_required": headcount,
-                    },
-                )
-                created += was_created
-        return created
+            for language, skill, per_half_hour in queues:
+                for k in range(per_half_hour):
+                    escalated = at + timedelta(minutes=7 * k + 3)
+                    tickets.append(
+                        Ticket(
+                            status=Ticket.Status.RESOLVED,
+                            customer_name="Demo customer",
+                            language=language,
+                            topic=skill,
+                            required_skills=[skill],
+                            escalated_at=escalated,
+                            claimed_at=escalated + timedelta(seconds=40),
+                            resolved_at=escalated + timedelta(minutes=9, seconds=40),
+                        )
+                    )
+        Ticket.objects.bulk_create(tickets, batch_size=500)
