@@ -371,18 +371,9 @@ def instant_payout_request(
                 "Your balance changed since you looked. Check the new amount and confirm again.",
                 code="balance_changed",
             )
-        payout = Payout.objects.create(
-            agent=agent,
-            kind=Payout.Kind.INSTANT,
-            amount_cents=quote.net_cents,
-            currency=quote.currency,
-            destination=agent.stripe_account_id,
-            requested_on=now.date(),
-            next_attempt_at=now,
+        payout = _payout_of_payable_lines(
+            agent, Payout.Kind.INSTANT, quote.currency, amount_cents=quote.net_cents, now=now
         )
-        EarningLine.objects.filter(
-            agent=agent, status=LineStatus.PAYABLE, currency=quote.currency
-        ).update(payout=payout, status=LineStatus.IN_PAYOUT)
         if quote.fee_cents:
             EarningLine.objects.create(
                 agent=agent,
@@ -396,11 +387,34 @@ def instant_payout_request(
                 earned_at=now,
                 available_at=now,
             )
-        from payouts.tasks import send_payout
-
-        payout_id = payout.pk
-        transaction.on_commit(lambda: send_payout.delay(payout_id), robust=True)
+        _send_after_commit(payout.pk)
     return payout
+
+
+def _payout_of_payable_lines(
+    agent: Agent, kind: str, currency: str, *, amount_cents: int, now: datetime
+) -> Payout:
+    """A pending payout of all the agent's payable lines in ``currency`` (under the ledger
+    lock, so no other transaction is moving them)."""
+    payout = Payout.objects.create(
+        agent=agent,
+        kind=kind,
+        amount_cents=amount_cents,
+        currency=currency,
+        destination=agent.stripe_account_id,
+        requested_on=now.date(),
+        next_attempt_at=now,
+    )
+    EarningLine.objects.filter(agent=agent, status=LineStatus.PAYABLE, currency=currency).update(
+        payout=payout, status=LineStatus.IN_PAYOUT
+    )
+    return payout
+
+
+def _send_after_commit(payout_id: int) -> None:
+    from payouts.tasks import send_payout
+
+    transaction.on_commit(lambda: send_payout.delay(payout_id), robust=True)
 
 
 # --- Sending --------------------------------------------------------------------------------
@@ -628,22 +642,11 @@ def payout_retry(*, payout_id: int) -> Payout | None:
         )
         if total <= 0:
             return None
-        retry = Payout.objects.create(
-            agent=agent,
-            kind=Payout.Kind.SCHEDULED,
-            amount_cents=total,
-            currency=failed.currency,
-            destination=agent.stripe_account_id,
-            requested_on=now.date(),
-            next_attempt_at=now,
+        retry = _payout_of_payable_lines(
+            agent, Payout.Kind.SCHEDULED, failed.currency, amount_cents=total, now=now
         )
-        EarningLine.objects.filter(
-            agent=agent, status=LineStatus.PAYABLE, currency=failed.currency
-        ).update(payout=retry, status=LineStatus.IN_PAYOUT)
         Payout.objects.filter(pk=failed.pk).update(retried_as=retry)
-        from payouts.tasks import send_payout
-
-        transaction.on_commit(lambda: send_payout.delay(retry.pk), robust=True)
+        _send_after_commit(retry.pk)
     return retry
 
 
