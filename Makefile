@@ -11,6 +11,7 @@ PORT ?= 8000
 TEST_ENV := SECRET_KEY=$${SECRET_KEY:-test-only-secret-key-not-for-production-use-4b1d9e} DEBUG=0
 
 .PHONY: install run test lint format browser bench clean
+.PHONY: bench-relay bench-claims bench-fanout bench-payouts bench-load
 
 install: $(INSTALLED)
 
@@ -38,6 +39,15 @@ format: install
 # Debian's Chromium for the browser tests (Playwright drives it; it never downloads one).
 browser:
 	@bin/ensure-chromium
+
+# Benchmarks and the load simulator (docs/performance.md); never part of `make test`. They
+# use a database of their own and rewrite docs/performance.md. PART=relay,claims runs some
+# parts, QUICK=1 small sizes (a harness check); DATABASE_URL and REDIS_URL pick production.
+bench: install
+	$(PY) -m bench $(if $(PART),--part $(PART)) $(if $(QUICK),--quick)
+
+bench-relay bench-claims bench-fanout bench-payouts bench-load: install
+	$(PY) -m bench --part $(@:bench-%=%) $(if $(QUICK),--quick)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-* .test-db.sqlite3* staticfiles
