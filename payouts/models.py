@@ -161,15 +161,16 @@ class EarningLine(models.Model):
         IN_PAYOUT = "in_payout", "Being paid"
         PAID = "paid", "Paid"
 
+    # No index of its own: (agent, status) below leads with it.
     agent = models.ForeignKey(
-        "agents.Agent", on_delete=models.PROTECT, related_name="earning_lines"
+        "agents.Agent", on_delete=models.PROTECT, related_name="earning_lines", db_index=False
     )
     kind = models.CharField(max_length=24, choices=Kind.choices)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     amount_cents = models.BigIntegerField(help_text="Minor units; negative for deductions.")
     currency = models.CharField(max_length=3)
     description = models.CharField(max_length=200)
-    source_key = models.CharField(max_length=100, unique=True)
+    source_key = models.CharField(max_length=100)
 
     ticket = models.ForeignKey(
         "tickets.Ticket",
@@ -195,6 +196,9 @@ class EarningLine(models.Model):
     class Meta:
         ordering = ["-earned_at", "-id"]
         constraints = [
+            # A constraint rather than unique=True, which on PostgreSQL adds a second,
+            # pattern-matching index that every write of a line would pay for.
+            models.UniqueConstraint(fields=["source_key"], name="earning_source_key_unique"),
             # One pay line per resolved ticket, whatever retries or races happen above.
             models.UniqueConstraint(
                 fields=["ticket"], condition=Q(kind="ticket"), name="earning_one_line_per_ticket"
