@@ -8,6 +8,7 @@ import json
 import logging
 from typing import Any
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
@@ -15,12 +16,22 @@ from django.conf import settings
 from agents import services as agent_services
 from tickets import assistant_flow, events, protocol, services
 from tickets.frames import AGENT_FRAMES, CUSTOMER_FRAMES, FrameError, FrameRateLimiter, parse_frame
+from tickets.models import Ticket
 from tickets.services import TicketError
 
 logger = logging.getLogger(__name__)
 
 CLOSE_NOT_FOUND = 4404
 CLOSE_FORBIDDEN = 4403
+
+
+def parallel_database_call(function):
+    """``database_sync_to_async`` on a thread of the pool rather than the one database thread
+    a process otherwise shares: for the hot, self-contained services (messages, claims), which
+    take their own row locks and commit before returning, so several sockets' calls can wait
+    on the database at once (docs/performance.md). A socket still handles its frames one at a
+    time, so its own messages keep their order."""
+    return database_sync_to_async(function, thread_sensitive=False)
 
 
 class ProtocolConsumer(AsyncWebsocketConsumer):
@@ -31,6 +42,16 @@ class ProtocolConsumer(AsyncWebsocketConsumer):
 
     async def send_json(self, event: dict[str, Any]) -> None:
         await self.send(text_data=json.dumps(event, separators=(",", ":")))
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        # Channels' own dispatch first hops to a thread to close stale database connections,
+        # for every frame and every push (~11 % of the relay's time, docs/performance.md).
+        # Every database call here goes through database_sync_to_async, which does exactly
+        # that in the database thread, before and after; a push never touches the database.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     async def send_error(self, code: str, detail: str) -> None:
         await self.send_json({"type": "error", "code": code, "detail": detail})
@@ -90,11 +111,18 @@ class CustomerChatConsumer(ProtocolConsumer):
         await self.leave_all()
 
     async def on_message(self, *, client_id: str, body: str) -> None:
-        message, created = await database_sync_to_async(services.message_post_customer)(
-            token=self.token, client_id=client_id, body=body, ask_assistant=False
+        (message, created), pushes = await parallel_database_call(events.call_holding_pushes)(
+            services.message_post_customer,
+            token=self.token,
+            client_id=client_id,
+            body=body,
+            ask_assistant=False,
         )
         await self.send_json({"type": "ack", "client_id": client_id, "seq": message.seq})
-        if created:
+        await events.send_pushes(pushes)
+        # message.ticket is the row as it was locked for the insert: no query here, and no
+        # second database call at all once a person has the conversation.
+        if created and message.ticket.status == Ticket.Status.BOT:
             # After the ack: in the embedded profile the assistant's task runs in this call.
             await database_sync_to_async(services.assistant_reply_request)(
                 ticket_id=self.ticket_id, customer_seq=message.seq
@@ -126,13 +154,73 @@ class CustomerChatConsumer(ProtocolConsumer):
         await self.send_json({"type": "heartbeat.ok"})
 
 
+class AgentQueueResync:
+    """Heal lost pushes: every agent socket of this process gets its queue as the database has
+    it, every AGENT_QUEUE_RESYNC_SECONDS.
+
+    One timer and one database call per process for all sockets (protocol.agents_resync),
+    rather than a task and a database call per socket: with 200 agents that was 50 calls a
+    second on the process's one database thread, each with a connection and an UPDATE, and
+    an asyncio task held by every idle socket. The timer runs while sockets are registered.
+    """
+
+    def __init__(self) -> None:
+        # Each socket with the event loop it lives on: a server has one, a test run several.
+        self.sockets: dict[AgentConsumer, asyncio.AbstractEventLoop] = {}
+        self.task: asyncio.Task | None = None
+
+    def add(self, consumer: AgentConsumer) -> None:
+        loop = asyncio.get_running_loop()
+        self.sockets[consumer] = loop
+        if self.task is None or self.task.done() or self.task.get_loop() is not loop:
+            self.task = loop.create_task(self.run())
+
+    def discard(self, consumer: AgentConsumer) -> None:
+        self.sockets.pop(consumer, None)
+
+    async def run(self) -> None:
+        while self.sockets:
+            await asyncio.sleep(settings.AGENT_QUEUE_RESYNC_SECONDS)
+            loop = asyncio.get_running_loop()
+            for consumer in [c for c, on in self.sockets.items() if on.is_closed()]:
+                self.discard(consumer)
+            sockets = [c for c, on in self.sockets.items() if on is loop and c.agent is not None]
+            if not sockets:
+                continue
+            try:
+                snapshots = await database_sync_to_async(protocol.agents_resync)(
+                    agent_ids=sorted({c.agent.pk for c in sockets})
+                )
+            except Exception:
+                logger.exception("queue resync failed for %d agent sockets", len(sockets))
+                continue
+            texts: dict[int, str] = {}  # one serialisation per shared queue event
+            sends = []
+            for consumer in sockets:
+                snapshot = snapshots.get(consumer.agent.pk)
+                text = ""
+                if snapshot is not None:
+                    event = snapshot.queue_event
+                    text = texts.get(id(event)) or texts.setdefault(
+                        id(event), json.dumps(event, separators=(",", ":"))
+                    )
+                sends.append(consumer.resync(snapshot, text))
+            # Together, so one slow socket does not hold up the others' resync.
+            for outcome in await asyncio.gather(*sends, return_exceptions=True):
+                if isinstance(outcome, Exception):
+                    logger.warning("queue resync of one agent socket failed: %r", outcome)
+
+
+queue_resync = AgentQueueResync()
+
+
 class AgentConsumer(ProtocolConsumer):
     frame_schemas = AGENT_FRAMES
+    agent = None
 
     async def connect(self):
         self.groups_joined = []
         self.limiter = FrameRateLimiter()
-        self.resync_task: asyncio.Task | None = None
         self.agent = await database_sync_to_async(protocol.working_agent_for_user)(
             self.scope.get("user")
         )
@@ -153,31 +241,22 @@ class AgentConsumer(ProtocolConsumer):
         snapshot = await database_sync_to_async(protocol.agent_snapshot)(agent=self.agent)
         await self.send_json(snapshot.queue_event)
         await self.send_json(snapshot.assigned_event)
-        self.resync_task = asyncio.create_task(self.resync_forever())
+        queue_resync.add(self)
 
     async def disconnect(self, code):
-        if self.resync_task:
-            self.resync_task.cancel()
+        queue_resync.discard(self)
         await self.leave_all()
         if getattr(self, "agent", None) is not None:
             await database_sync_to_async(agent_services.agent_disconnected)(agent_id=self.agent.pk)
 
-    async def resync_forever(self) -> None:
-        """Heal lost pushes: the queue as the database has it, every few seconds."""
-        while True:
-            await asyncio.sleep(settings.AGENT_QUEUE_RESYNC_SECONDS)
-            try:
-                snapshot = await database_sync_to_async(protocol.agent_resync)(
-                    agent_id=self.agent.pk
-                )
-            except Exception:
-                logger.exception("queue resync failed for agent %s", self.agent.pk)
-                continue
-            if snapshot is None:  # suspended or deactivated while connected
-                await self.close(code=CLOSE_FORBIDDEN)
-                return
-            self.agent = snapshot.agent
-            await self.send_json(snapshot.queue_event)
+    async def resync(self, snapshot: protocol.AgentSnapshot | None, text: str) -> None:
+        """The process's queue resync for this socket (see AgentQueueResync)."""
+        if snapshot is None:  # suspended or deactivated while connected
+            queue_resync.discard(self)
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        self.agent = snapshot.agent
+        await self.send(text_data=text)
 
     async def push(self, message: dict[str, Any]) -> None:
         event = message["event"]
@@ -191,18 +270,23 @@ class AgentConsumer(ProtocolConsumer):
         await self.close(code=message.get("code", CLOSE_FORBIDDEN))
 
     async def on_claim(self, *, ticket: int) -> None:
-        reply = await database_sync_to_async(protocol.agent_claim)(
+        reply = await parallel_database_call(protocol.agent_claim)(
             agent_id=self.agent.pk, ticket_id=ticket
         )
         await self.send_json(reply)
 
     async def on_message(self, *, ticket: int, client_id: str, body: str) -> None:
-        message, _ = await database_sync_to_async(services.message_post_agent)(
-            ticket_id=ticket, agent_id=self.agent.pk, client_id=client_id, body=body
+        (message, _), pushes = await parallel_database_call(events.call_holding_pushes)(
+            services.message_post_agent,
+            ticket_id=ticket,
+            agent_id=self.agent.pk,
+            client_id=client_id,
+            body=body,
         )
         await self.send_json(
             {"type": "ack", "ticket": ticket, "client_id": client_id, "seq": message.seq}
         )
+        await events.send_pushes(pushes)
 
     async def on_typing(self, *, ticket: int) -> None:
         await database_sync_to_async(protocol.agent_typing)(

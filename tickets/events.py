@@ -15,7 +15,9 @@ Who receives what is a security decision, made here:
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -27,6 +29,7 @@ if TYPE_CHECKING:
     from tickets.models import Message, Ticket, TicketNote
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def chat_group(ticket_id: int) -> str:
@@ -113,20 +116,43 @@ def push(group: str, event: dict[str, Any]) -> None:
     push_many([(group, event)])
 
 
-def push_many(pushes: list[tuple[str, dict[str, Any]]]) -> None:
+Pushes = list[tuple[str, dict[str, Any]]]
+
+# Set while a consumer's database call runs (``held_pushes``): pushes are kept for the
+# consumer to send from its event loop, instead of this worker thread blocking on the loop.
+_held: ContextVar[Pushes | None] = ContextVar("held_pushes", default=None)
+
+
+def push_many(pushes: Pushes) -> None:
     """Send events to groups; a failed push is logged, never raised (the DB is the truth)."""
     if not pushes:
         return
+    held = _held.get()
+    if held is not None:
+        held.extend(pushes)
+        return
+    async_to_sync(send_pushes)(pushes)
+
+
+async def send_pushes(pushes: Pushes) -> None:
     layer = get_channel_layer()
+    for group, event in pushes:
+        try:
+            await layer.group_send(group, {"type": "push", "event": event})
+        except Exception:
+            logger.exception("push to %s failed", group)
 
-    async def send_all() -> None:
-        for group, event in pushes:
-            try:
-                await layer.group_send(group, {"type": "push", "event": event})
-            except Exception:
-                logger.exception("push to %s failed", group)
 
-    async_to_sync(send_all)()
+def call_holding_pushes(function: Callable[..., T], /, **kwargs: Any) -> tuple[T, Pushes]:
+    """Run a service and return what it pushed instead of sending it: for a consumer on its
+    hot path, which sends them with ``send_pushes`` once the database thread is free. Pushes
+    are only made after commit, so what is returned was committed."""
+    held: Pushes = []
+    token = _held.set(held)
+    try:
+        return function(**kwargs), held
+    finally:
+        _held.reset(token)
 
 
 def close_agent_sockets(agent_id: int, *, code: int = 4403) -> None:

@@ -6,6 +6,7 @@ Consumers run these through ``database_sync_to_async``; writes go on to tickets.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from django.utils import timezone
@@ -14,6 +15,10 @@ from agents.models import Agent
 from tickets import events, selectors, services
 from tickets.models import Ticket
 from tickets.services import Forbidden
+
+# agents.services.agent_seen writes the liveness stamp at most this often; skipping the call
+# for fresher stamps saves a statement that would change nothing.
+AGENT_SEEN_EVERY_SECONDS = 15
 
 
 def ticket_for_token(token: str) -> Ticket | None:
@@ -109,6 +114,39 @@ def agent_resync(*, agent_id: int) -> AgentSnapshot | None:
     queue = selectors.queue_for_agent(agent=agent)
     event = {"type": "queue", "tickets": [events.ticket_summary(t, now=now) for t in queue]}
     return AgentSnapshot(agent=agent, queue_event=event, assigned_event={})
+
+
+def agents_resync(*, agent_ids: list[int]) -> dict[int, AgentSnapshot | None]:
+    """``agent_resync`` for every agent connected to a process, in one database call.
+
+    One read of the agents, one queue read per distinct (languages, skills), and a liveness
+    write only for agents whose stamp is stale: a socket each resyncing on its own cost a
+    connection, an UPDATE and a queue read per agent every few seconds. Agents with the same
+    languages and skills share one queue event (the same dict), so it is serialised once.
+    """
+    from agents.services import agent_seen
+
+    agents = Agent.objects.select_related("user").filter(pk__in=agent_ids).in_bulk()
+    now = timezone.now()
+    stale = now - timedelta(seconds=AGENT_SEEN_EVERY_SECONDS)
+    queues: dict[tuple[tuple[str, ...], tuple[str, ...]], dict[str, Any]] = {}
+    snapshots: dict[int, AgentSnapshot | None] = {}
+    for agent_id in agent_ids:
+        agent = agents.get(agent_id)
+        if agent is None or not agent.may_work:
+            snapshots[agent_id] = None
+            continue
+        if agent.last_seen_at is None or agent.last_seen_at < stale:
+            agent_seen(agent_id=agent_id)
+        key = (tuple(sorted(agent.languages)), tuple(sorted(agent.skills)))
+        if key not in queues:
+            queue = selectors.queue_for_agent(agent=agent)
+            queues[key] = {
+                "type": "queue",
+                "tickets": [events.ticket_summary(t, now=now) for t in queue],
+            }
+        snapshots[agent_id] = AgentSnapshot(agent=agent, queue_event=queues[key], assigned_event={})
+    return snapshots
 
 
 def agent_claim(*, agent_id: int, ticket_id: int) -> dict[str, Any]:

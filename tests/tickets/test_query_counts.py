@@ -108,3 +108,57 @@ def test_adding_a_note_costs_a_fixed_number_of_queries(django_capture_on_commit_
         )
 
     assert count <= 6
+
+
+def test_a_customer_message_is_one_locked_read_one_dedupe_read_one_update_and_one_insert(
+    django_capture_on_commit_callbacks,
+):
+    agent = AgentFactory()
+    ticket = QueuedTicketFactory()
+    services.ticket_claim(ticket_id=ticket.pk, agent_id=agent.pk)
+
+    with (
+        django_capture_on_commit_callbacks(execute=False),
+        CaptureQueriesContext(connection) as captured,
+    ):
+        services.message_post_customer(token=ticket.token, client_id="c-1", body="hello")
+
+    statements = [
+        query["sql"].split()[0]
+        for query in captured.captured_queries
+        if "SAVEPOINT" not in query["sql"]
+    ]
+    assert statements == ["SELECT", "SELECT", "UPDATE", "INSERT"]
+
+
+def test_a_claim_of_a_taken_ticket_is_refused_by_one_read_with_no_lock_or_write(
+    django_capture_on_commit_callbacks,
+):
+    winner, loser = AgentFactory(), AgentFactory()
+    ticket = QueuedTicketFactory()
+    services.ticket_claim(ticket_id=ticket.pk, agent_id=winner.pk)
+
+    with (
+        django_capture_on_commit_callbacks(execute=False) as callbacks,
+        CaptureQueriesContext(connection) as captured,
+    ):
+        result = services.ticket_claim(ticket_id=ticket.pk, agent_id=loser.pk)
+
+    sql = [query["sql"].upper() for query in captured.captured_queries]
+    assert (result.ok, result.reason) == (False, "taken")
+    assert len(sql) == 1
+    assert sql[0].startswith("SELECT")
+    assert "FOR UPDATE" not in sql[0]
+    assert callbacks == []  # nothing announced
+
+
+@pytest.mark.parametrize("agent_count", [1, 20])
+def test_the_queue_resync_of_a_process_costs_the_same_for_any_number_of_agents(agent_count):
+    agents = AgentFactory.create_batch(agent_count)
+    QueuedTicketFactory.create_batch(3)
+
+    count = queries_for(lambda: protocol.agents_resync(agent_ids=[a.pk for a in agents]))
+
+    # the agents with their users, one queue for the shared languages and skills; the
+    # factories' liveness stamps are fresh, so no write
+    assert count == 2
