@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 # `make test` runs with DEBUG off, as production does; a throwaway key is enough for tests.
-TEST_ENV := SECRET_KEY=$${SECRET_KEY:-test-only-secret-key-not-for-production-use-4b1d9e} DEBUG=0
+TEST_ENV := SECRET_KEY=$${SECRET_KEY:-test-only-secret-key-not-for-production-use-4b1d9e} DEBUG=0 DB_POOL_MAX_SIZE=$${DB_POOL_MAX_SIZE:-80}
 
 .PHONY: install run test lint format browser bench clean
 .PHONY: bench-relay bench-claims bench-fanout bench-payouts bench-load

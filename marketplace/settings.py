@@ -99,7 +99,10 @@ if DATABASE_URL:
     # Under ASGI, Django runs sync code in threads that come and go, so persistent connections
     # (CONN_MAX_AGE) would leak; a pool per process gives connections back instead. Without
     # it, every websocket frame's database call opened a connection (docs/performance.md).
-    DB_POOL_MAX_SIZE = env.int("DB_POOL_MAX_SIZE", default=10)
+    # Per process: its database thread, the executor threads of the hot socket calls and any
+    # sync views. Keep processes × this under PostgreSQL's max_connections. The test suite
+    # raises it (Makefile): its race tests run 60 threads in one process.
+    DB_POOL_MAX_SIZE = env.int("DB_POOL_MAX_SIZE", default=20)
     if DB_POOL_MAX_SIZE > 0:
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
             "min_size": 1,
@@ -146,7 +149,10 @@ _CHANNEL_LAYER_BACKENDS = {
     "pubsub": "channels_redis.pubsub.RedisPubSubChannelLayer",
 }
 if REDIS_URL:
-    _layer = env.str("CHANNEL_LAYER_BACKEND", default="redis")
+    # Pub/sub by default: in docs/performance.md it relayed at 2–5× the throughput of the
+    # list-based RedisChannelLayer and delivered every fan-out push, where the other dropped
+    # some. The layer is a doorbell either way: the database holds what a push carries.
+    _layer = env.str("CHANNEL_LAYER_BACKEND", default="pubsub")
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": _CHANNEL_LAYER_BACKENDS.get(_layer, _layer),

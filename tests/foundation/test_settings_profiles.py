@@ -22,7 +22,8 @@ PROBE = (
 
 
 def load_profile(**env: str) -> dict:
-    clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    inherited_out = {"DATABASE_URL", "REDIS_URL", "CHANNEL_LAYER_BACKEND"}
+    clean = {k: v for k, v in os.environ.items() if k not in inherited_out}
     clean.update({"DJANGO_SETTINGS_MODULE": "marketplace.settings", "SECRET_KEY": "x" * 50})
     clean.update(env)
     out = subprocess.run(
@@ -55,11 +56,20 @@ def test_production_profile_loads_postgres_and_redis_from_the_variables():
     )
     assert profile == {
         "db": "django.db.backends.postgresql",
-        "layer": "channels_redis.core.RedisChannelLayer",
+        "layer": "channels_redis.pubsub.RedisPubSubChannelLayer",
         "cache": "django.core.cache.backends.redis.RedisCache",
         "eager": False,
         "broker": "redis://cache.internal:6379/0",
     }
+
+
+def test_the_list_based_redis_layer_can_be_chosen_instead_of_pubsub():
+    profile = load_profile(
+        DATABASE_URL="postgres://u:p@db.internal:5432/humanline",
+        REDIS_URL="redis://cache.internal:6379/0",
+        CHANNEL_LAYER_BACKEND="redis",
+    )
+    assert profile["layer"] == "channels_redis.core.RedisChannelLayer"
 
 
 def test_settings_refuse_to_start_without_a_secret_key_when_debug_is_off():
