@@ -58,8 +58,9 @@ class Profile:
         """The layer the product itself would run with in this profile."""
         if self.name != "production":
             return "inmemory"
+        # As marketplace/settings.py: pub/sub unless CHANNEL_LAYER_BACKEND says otherwise.
         chosen = os.environ.get("CHANNEL_LAYER_BACKEND", "")
-        return chosen if chosen in ("redis", "pubsub") else "redis"
+        return chosen if chosen in ("redis", "pubsub") else "pubsub"
 
 
 def _redis_answers(url: str) -> bool:
