@@ -283,7 +283,8 @@ def payouts_assemble(*, now: datetime | None = None) -> list[int]:
         with connection.cursor() as cursor:
             # Every payable line of an agent and currency that has a payout in this batch
             # joins it. One join, where the ORM would run a subquery per line; the same SQL
-            # on PostgreSQL and SQLite (3.33+).
+            # on PostgreSQL and SQLite (3.33+). The id range is this batch's alone: every
+            # payout is created under the ledger lock held here.
             cursor.execute(
                 f"""
                 UPDATE {EarningLine._meta.db_table} AS line
