@@ -56,7 +56,33 @@ class AvailabilityField(forms.CharField):
         return ranges
 
 
-class AgentApplicationForm(forms.Form):
+class WeeklyAvailabilityForm(forms.Form):
+    """A field per weekday of times the agent can work ("09:00-13:00, 18:00-22:00"), shared by
+    the application and the shift preferences. Templates render them in a loop."""
+
+    AVAILABILITY_FIELDS = [
+        f"avail_{day}" for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    ]
+
+    avail_mon = AvailabilityField(label="Monday", required=False)
+    avail_tue = AvailabilityField(label="Tuesday", required=False)
+    avail_wed = AvailabilityField(label="Wednesday", required=False)
+    avail_thu = AvailabilityField(label="Thursday", required=False)
+    avail_fri = AvailabilityField(label="Friday", required=False)
+    avail_sat = AvailabilityField(label="Saturday", required=False)
+    avail_sun = AvailabilityField(label="Sunday", required=False)
+
+    def availability_fields(self):
+        return [self[name] for name in self.AVAILABILITY_FIELDS]
+
+    def weekly_availability(self) -> dict[str, list[list[str]]]:
+        return {
+            name.removeprefix("avail_"): self.cleaned_data.get(name) or []
+            for name in self.AVAILABILITY_FIELDS
+        }
+
+
+class AgentApplicationForm(WeeklyAvailabilityForm):
     """The sign-up form. Choices are offered as lists, but what is submitted is checked again
     by ``onboarding.agent_apply``, whose messages name the bad value."""
 
@@ -102,31 +128,11 @@ class AgentApplicationForm(forms.Form):
         help_text="Everyone takes general questions; tick what you can do beyond that.",
         error_messages={"invalid_choice": "Unknown skill: %(value)s."},
     )
-    avail_mon = AvailabilityField(label="Monday", required=False)
-    avail_tue = AvailabilityField(label="Tuesday", required=False)
-    avail_wed = AvailabilityField(label="Wednesday", required=False)
-    avail_thu = AvailabilityField(label="Thursday", required=False)
-    avail_fri = AvailabilityField(label="Friday", required=False)
-    avail_sat = AvailabilityField(label="Saturday", required=False)
-    avail_sun = AvailabilityField(label="Sunday", required=False)
     motivation = forms.CharField(
         label="Why do you want to do this work?",
         widget=forms.Textarea(attrs={"rows": 4, "maxlength": 1000}),
         help_text="A few sentences; at most 1000 characters.",
     )
-
-    AVAILABILITY_FIELDS = [
-        f"avail_{day}" for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-    ]
-
-    def availability_fields(self):
-        return [self[name] for name in self.AVAILABILITY_FIELDS]
-
-    def weekly_availability(self) -> dict[str, list[list[str]]]:
-        return {
-            name.removeprefix("avail_"): self.cleaned_data.get(name) or []
-            for name in self.AVAILABILITY_FIELDS
-        }
 
     def service_arguments(self) -> dict:
         data = self.cleaned_data
@@ -225,21 +231,10 @@ class ReviewReasonForm(forms.Form):
 # --- Shifts (agents/shifts.py holds the rules) ------------------------------------------------
 
 
-class ShiftPreferencesForm(forms.Form):
+class ShiftPreferencesForm(WeeklyAvailabilityForm):
     """Weekly availability, hour cap and surge opt-in; ``shifts.agent_shift_preferences_update``
     checks them again and names any bad value."""
 
-    AVAILABILITY_FIELDS = [
-        f"avail_{day}" for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-    ]
-
-    avail_mon = AvailabilityField(label="Monday", required=False)
-    avail_tue = AvailabilityField(label="Tuesday", required=False)
-    avail_wed = AvailabilityField(label="Wednesday", required=False)
-    avail_thu = AvailabilityField(label="Thursday", required=False)
-    avail_fri = AvailabilityField(label="Friday", required=False)
-    avail_sat = AvailabilityField(label="Saturday", required=False)
-    avail_sun = AvailabilityField(label="Sunday", required=False)
     weekly_hour_cap = forms.IntegerField(
         label="Most hours a week", min_value=0, max_value=60, help_text="From 0 to 60."
     )
@@ -256,12 +251,3 @@ class ShiftPreferencesForm(forms.Form):
         initial["weekly_hour_cap"] = agent.shift_weekly_hour_cap
         initial["surge_opt_in"] = agent.surge_opt_in
         return initial
-
-    def availability_fields(self):
-        return [self[name] for name in self.AVAILABILITY_FIELDS]
-
-    def weekly_availability(self) -> dict[str, list[list[str]]]:
-        return {
-            name.removeprefix("avail_"): self.cleaned_data.get(name) or []
-            for name in self.AVAILABILITY_FIELDS
-        }
