@@ -1,6 +1,8 @@
 """The agent portal's pages. The live work happens over the agent socket (docs/protocol.md);
 these views only decide who may open the portal and hand the page what it starts with."""
 
+import functools
+
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 
@@ -9,7 +11,7 @@ from agents.models import Agent
 from agents.surge import surges_open_for
 
 
-def portal_agent_or_refusal(request) -> tuple[Agent | None, object | None]:
+def _portal_agent_or_refusal(request) -> tuple[Agent | None, object | None]:
     """The agent behind the request, or the response that sends everyone else away."""
     agent = Agent.objects.select_related("user").filter(user_id=request.user.pk).first()
     if agent is None:
@@ -24,11 +26,23 @@ def portal_agent_or_refusal(request) -> tuple[Agent | None, object | None]:
     return agent, None
 
 
-@login_required
-def portal(request):
-    agent, refusal = portal_agent_or_refusal(request)
-    if refusal is not None:
-        return refusal
+def agent_portal_view(view):
+    """A portal page: log in first, then working agents only; everyone else is sent away.
+    The view is called with the agent after the request."""
+
+    @login_required
+    @functools.wraps(view)
+    def page(request, *args, **kwargs):
+        agent, refusal = _portal_agent_or_refusal(request)
+        if refusal is not None:
+            return refusal
+        return view(request, agent, *args, **kwargs)
+
+    return page
+
+
+@agent_portal_view
+def portal(request, agent):
     from tickets.models import CannedReply
 
     canned = list(
@@ -55,11 +69,8 @@ def portal(request):
     )
 
 
-@login_required
-def profile(request):
-    agent, refusal = portal_agent_or_refusal(request)
-    if refusal is not None:
-        return refusal
+@agent_portal_view
+def profile(request, agent):
     from agents.selectors import agent_performance
 
     return render(

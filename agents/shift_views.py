@@ -1,7 +1,6 @@
 """The agent's shifts page and its four POSTs. The rules are in agents.shifts."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -9,7 +8,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from agents import shifts
 from agents.forms import ShiftPreferencesForm
-from agents.portal_views import portal_agent_or_refusal
+from agents.portal_views import agent_portal_view
 from agents.surge import surge_multiplier_pct, surges_open_for
 
 
@@ -31,63 +30,55 @@ def _page(request, agent, *, form: ShiftPreferencesForm | None = None, status: i
     )
 
 
-@login_required
+@agent_portal_view
 @require_GET
-def shifts_page(request):
-    agent, refusal = portal_agent_or_refusal(request)
-    if refusal is not None:
-        return refusal
+def shifts_page(request, agent):
     return _page(request, agent)
 
 
-def _answer(request, action, **ids):
-    agent, refusal = portal_agent_or_refusal(request)
-    if refusal is not None:
-        return refusal
+def _act(request, agent, action, success: str, **ids):
     try:
         action(agent_id=agent.pk, **ids)
     except shifts.ShiftError as error:
         messages.error(request, str(error))
         return _page(request, agent, status=400)
-    return None
-
-
-@login_required
-@require_POST
-def offer_accept(request, assignment_id: int):
-    refusal = _answer(request, shifts.shift_offer_accept, assignment_id=assignment_id)
-    if refusal is not None:
-        return refusal
-    messages.success(request, "Shift accepted. See you then.")
+    messages.success(request, success)
     return redirect("portal-shifts")
 
 
-@login_required
+@agent_portal_view
 @require_POST
-def offer_decline(request, assignment_id: int):
-    refusal = _answer(request, shifts.shift_offer_decline, assignment_id=assignment_id)
-    if refusal is not None:
-        return refusal
-    messages.success(request, "Shift declined; it will be offered to someone else.")
-    return redirect("portal-shifts")
+def offer_accept(request, agent, assignment_id: int):
+    return _act(
+        request,
+        agent,
+        shifts.shift_offer_accept,
+        "Shift accepted. See you then.",
+        assignment_id=assignment_id,
+    )
 
 
-@login_required
+@agent_portal_view
 @require_POST
-def slot_book(request, slot_id: int):
-    refusal = _answer(request, shifts.shift_slot_book, slot_id=slot_id)
-    if refusal is not None:
-        return refusal
-    messages.success(request, "Shift booked.")
-    return redirect("portal-shifts")
+def offer_decline(request, agent, assignment_id: int):
+    return _act(
+        request,
+        agent,
+        shifts.shift_offer_decline,
+        "Shift declined; it will be offered to someone else.",
+        assignment_id=assignment_id,
+    )
 
 
-@login_required
+@agent_portal_view
 @require_POST
-def preferences(request):
-    agent, refusal = portal_agent_or_refusal(request)
-    if refusal is not None:
-        return refusal
+def slot_book(request, agent, slot_id: int):
+    return _act(request, agent, shifts.shift_slot_book, "Shift booked.", slot_id=slot_id)
+
+
+@agent_portal_view
+@require_POST
+def preferences(request, agent):
     form = ShiftPreferencesForm(request.POST)
     if not form.is_valid():
         return _page(request, agent, form=form, status=400)

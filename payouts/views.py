@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from agents import onboarding
-from agents.portal_views import portal_agent_or_refusal
+from agents.portal_views import agent_portal_view
 from payouts import selectors, services
 from payouts.charts import weekly_bar_chart
 from payouts.forms import CashOutForm
@@ -19,11 +18,8 @@ from payouts.forms import CashOutForm
 LINES_PER_PAGE = 50
 
 
-@login_required
-def earnings(request):
-    agent, refusal = portal_agent_or_refusal(request)
-    if refusal is not None:
-        return refusal
+@agent_portal_view
+def earnings(request, agent):
     page = Paginator(selectors.earning_lines(agent=agent), LINES_PER_PAGE).get_page(
         request.GET.get("page")
     )
@@ -48,12 +44,9 @@ def earnings(request):
     )
 
 
-@login_required
+@agent_portal_view
 @require_http_methods(["GET", "POST"])
-def cash_out(request):
-    agent, refusal = portal_agent_or_refusal(request)
-    if refusal is not None:
-        return refusal
+def cash_out(request, agent):
     quote = services.instant_payout_quote(agent=agent)
     form = CashOutForm(request.POST or None, initial={"expected_net_cents": quote.net_cents})
     status = 200
