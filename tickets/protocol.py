@@ -102,22 +102,9 @@ def agent_snapshot(*, agent: Agent) -> AgentSnapshot:
     )
 
 
-def agent_resync(*, agent_id: int) -> AgentSnapshot | None:
-    """A fresh queue for a connected agent, or None if it may no longer work."""
-    agent = Agent.objects.select_related("user").filter(pk=agent_id).first()
-    if agent is None or not agent.may_work:
-        return None
-    from agents.services import agent_seen
-
-    agent_seen(agent_id=agent_id)
-    now = timezone.now()
-    queue = selectors.queue_for_agent(agent=agent)
-    event = {"type": "queue", "tickets": [events.ticket_summary(t, now=now) for t in queue]}
-    return AgentSnapshot(agent=agent, queue_event=event, assigned_event={})
-
-
 def agents_resync(*, agent_ids: list[int]) -> dict[int, AgentSnapshot | None]:
-    """``agent_resync`` for every agent connected to a process, in one database call.
+    """A fresh queue for every agent connected to a process, in one database call; None for
+    an agent who may no longer work.
 
     One read of the agents, one queue read per distinct (languages, skills), and a liveness
     write only for agents whose stamp is stale: a socket each resyncing on its own cost a
