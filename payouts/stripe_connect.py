@@ -127,23 +127,25 @@ class EventIgnored(Exception):
     """A handler has nothing to do for this event; the message says why."""
 
 
-def _on_account_updated(event: StripeEvent) -> None:
-    account_id = ((event.payload.get("data") or {}).get("object") or {}).get("id")
-    if not isinstance(account_id, str):
-        raise EventIgnored("the event names no account")
+def _event_object_id(event: StripeEvent, *, kind: str = "object") -> str:
+    object_id = ((event.payload.get("data") or {}).get("object") or {}).get("id")
+    if not isinstance(object_id, str) or not object_id:
+        raise EventIgnored(f"the event names no {kind}")
+    return object_id
+
+
+def _agent_id_for_account(account_id: str) -> int:
     agent_id = (
         Agent.objects.filter(stripe_account_id=account_id).values_list("pk", flat=True).first()
     )
     if agent_id is None:
         raise EventIgnored(f"no agent has account {account_id}")
-    payout_account_sync(agent_id=agent_id)
+    return agent_id
 
 
-def _event_object_id(event: StripeEvent) -> str:
-    object_id = ((event.payload.get("data") or {}).get("object") or {}).get("id")
-    if not isinstance(object_id, str) or not object_id:
-        raise EventIgnored("the event names no object")
-    return object_id
+def _on_account_updated(event: StripeEvent) -> None:
+    account_id = _event_object_id(event, kind="account")
+    payout_account_sync(agent_id=_agent_id_for_account(account_id))
 
 
 def _retrieve_current(retrieve: Callable[[], Any], object_id: str) -> Any:
@@ -179,11 +181,7 @@ def _on_connected_payout_event(event: StripeEvent) -> None:
 
     if not event.account:
         raise EventIgnored("a payout of the platform's own account, not an agent's")
-    agent_id = (
-        Agent.objects.filter(stripe_account_id=event.account).values_list("pk", flat=True).first()
-    )
-    if agent_id is None:
-        raise EventIgnored(f"no agent has account {event.account}")
+    agent_id = _agent_id_for_account(event.account)
     payout_id = _event_object_id(event)
     payout = _retrieve_current(
         lambda: stripe_client().v1.payouts.retrieve(
