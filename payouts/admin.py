@@ -68,6 +68,11 @@ class StripeEventAdmin(admin.ModelAdmin):
 # --- The ledger and payouts ------------------------------------------------------------------
 
 
+@admin.display(description="Amount", ordering="amount_cents")
+def amount(row: EarningLine | Payout) -> str:
+    return format_money(row.amount_cents, row.currency)
+
+
 class ReadOnlyAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
@@ -78,15 +83,11 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 class PayoutLineInline(admin.TabularInline):
     model = EarningLine
-    fields = ["kind", "description", "amount", "status", "earned_at", "ticket"]
+    fields = ["kind", "description", amount, "status", "earned_at", "ticket"]
     readonly_fields = fields
     extra = 0
     can_delete = False
     show_change_link = True
-
-    @admin.display(description="Amount")
-    def amount(self, line: EarningLine) -> str:
-        return format_money(line.amount_cents, line.currency)
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -101,7 +102,7 @@ class PayoutAdmin(ReadOnlyAdmin):
         "agent",
         "kind",
         "status",
-        "amount",
+        amount,
         "created_at",
         "paid_at",
         "failure_code",
@@ -112,10 +113,6 @@ class PayoutAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
     inlines = [PayoutLineInline]
     actions = ["retry_failed", "export_csv"]
-
-    @admin.display(description="Amount", ordering="amount_cents")
-    def amount(self, payout: Payout) -> str:
-        return format_money(payout.amount_cents, payout.currency)
 
     def has_add_permission(self, request):
         return False
@@ -202,7 +199,7 @@ class EarningLineAdmin(ReadOnlyAdmin):
         "id",
         "agent",
         "kind",
-        "amount",
+        amount,
         "status",
         "earned_at",
         "available_at",
@@ -214,10 +211,6 @@ class EarningLineAdmin(ReadOnlyAdmin):
     date_hierarchy = "earned_at"
     raw_id_fields = ["agent", "ticket", "payout"]
     form = AdjustmentForm
-
-    @admin.display(description="Amount", ordering="amount_cents")
-    def amount(self, line: EarningLine) -> str:
-        return format_money(line.amount_cents, line.currency)
 
     def get_fields(self, request, obj=None):
         if obj is None:
