@@ -55,11 +55,16 @@ def _tasks_run_in_process():
 
 @pytest.fixture(autouse=True)
 def in_memory_layer(settings):
-    """A fresh in-process channel layer per test, so no push leaks between tests."""
+    """A fresh in-process channel layer per test, so no push leaks between tests; with it
+    goes what the process learnt from pushes about tickets taken."""
+    from tickets import consumers
+
     settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     channel_layers.backends.clear()
+    consumers.claims.forget()
     yield
     channel_layers.backends.clear()
+    consumers.claims.forget()
 
 
 @pytest.fixture(autouse=True)

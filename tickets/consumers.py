@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from channels.consumer import get_handler_name
@@ -201,9 +203,11 @@ class AgentQueueResync:
                 text = ""
                 if snapshot is not None:
                     event = snapshot.queue_event
-                    text = texts.get(id(event)) or texts.setdefault(
-                        id(event), json.dumps(event, separators=(",", ":"))
-                    )
+                    text = texts.get(id(event))
+                    if text is None:
+                        text = texts[id(event)] = json.dumps(event, separators=(",", ":"))
+                        for ticket in event["tickets"]:
+                            claims.seen_queued(ticket["id"])
                 sends.append(consumer.resync(snapshot, text))
             # Together, so one slow socket does not hold up the others' resync.
             for outcome in await asyncio.gather(*sends, return_exceptions=True):
@@ -212,6 +216,87 @@ class AgentQueueResync:
 
 
 queue_resync = AgentQueueResync()
+
+
+class ClaimCoalescer:
+    """At most one claim per ticket goes to the database at a time from this process, and a
+    claim for a ticket this process has just seen leave the queue is refused at once.
+
+    When a ticket is announced every waiting agent claims it within a few milliseconds, and
+    all but one lose: each loser used to cost a thread hop and a database read (the largest
+    share of the server's time in the claim race, docs/performance.md). Claims for a ticket
+    that already has one in flight here wait for it instead; if it won or found the ticket
+    taken, they are answered ``taken`` without the database. Any other outcome (this agent
+    is at capacity, lacks a skill) says nothing about the ticket, so the next waiter goes to
+    the database itself. The database's conditional UPDATE still decides every winner; this
+    only answers, earlier, what the service's own first read would have said.
+
+    What was seen leaving is remembered for TAKEN_MEMORY_SECONDS at most, and forgotten as
+    soon as the ticket is announced again (released back to the queue) or a queue resync
+    shows it queued, so a ticket that comes back is never refused for long, even if its
+    push was lost.
+    """
+
+    TAKEN_MEMORY_SECONDS = 10.0
+    TAKEN_MEMORY_SIZE = 10_000
+
+    def __init__(
+        self,
+        claim_in_database: Callable[..., Awaitable[dict[str, Any]]] | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.claim_in_database = claim_in_database or parallel_database_call(protocol.agent_claim)
+        self.clock = clock
+        self.in_flight: dict[int, asyncio.Future] = {}
+        self.taken_at: dict[int, float] = {}  # ticket id -> when it was seen taken
+
+    def forget(self) -> None:
+        self.taken_at.clear()
+
+    def seen_taken(self, ticket_id: int) -> None:
+        self.taken_at.pop(ticket_id, None)  # re-inserted last: the dict stays in time order
+        self.taken_at[ticket_id] = self.clock()
+        if len(self.taken_at) > self.TAKEN_MEMORY_SIZE:
+            del self.taken_at[next(iter(self.taken_at))]
+
+    def seen_queued(self, ticket_id: int) -> None:
+        self.taken_at.pop(ticket_id, None)
+
+    def known_taken(self, ticket_id: int) -> bool:
+        seen = self.taken_at.get(ticket_id)
+        if seen is None:
+            return False
+        if self.clock() - seen > self.TAKEN_MEMORY_SECONDS:
+            del self.taken_at[ticket_id]
+            return False
+        return True
+
+    async def claim(self, *, agent_id: int, ticket_id: int) -> dict[str, Any]:
+        loop = asyncio.get_running_loop()
+        while True:
+            if self.known_taken(ticket_id):
+                return {"type": "claim.failed", "ticket": ticket_id, "reason": "taken"}
+            pending = self.in_flight.get(ticket_id)
+            if pending is None or pending.get_loop() is not loop:
+                break
+            # asyncio.wait, not await: a waiter whose socket closes must not cancel the claim
+            # it is waiting on.
+            await asyncio.wait({pending})
+        done = loop.create_future()
+        self.in_flight[ticket_id] = done
+        try:
+            reply = await self.claim_in_database(agent_id=agent_id, ticket_id=ticket_id)
+            if reply["type"] == "claim.ok" or reply.get("reason") == "taken":
+                self.seen_taken(ticket_id)
+            return reply
+        finally:
+            if self.in_flight.get(ticket_id) is done:
+                del self.in_flight[ticket_id]
+            done.set_result(None)
+
+
+claims = ClaimCoalescer()
 
 
 class AgentConsumer(ProtocolConsumer):
@@ -260,6 +345,10 @@ class AgentConsumer(ProtocolConsumer):
 
     async def push(self, message: dict[str, Any]) -> None:
         event = message["event"]
+        if event["type"] == "ticket.taken":
+            claims.seen_taken(event["ticket"])
+        elif event["type"] == "ticket.new":
+            claims.seen_queued(event["ticket"]["id"])
         if event["type"] in ("ticket.new", "ticket.updated") and not set(
             event["ticket"]["required_skills"]
         ) <= set(self.agent.skills):
@@ -270,10 +359,7 @@ class AgentConsumer(ProtocolConsumer):
         await self.close(code=message.get("code", CLOSE_FORBIDDEN))
 
     async def on_claim(self, *, ticket: int) -> None:
-        reply = await parallel_database_call(protocol.agent_claim)(
-            agent_id=self.agent.pk, ticket_id=ticket
-        )
-        await self.send_json(reply)
+        await self.send_json(await claims.claim(agent_id=self.agent.pk, ticket_id=ticket))
 
     async def on_message(self, *, ticket: int, client_id: str, body: str) -> None:
         (message, _), pushes = await parallel_database_call(events.call_holding_pushes)(
