@@ -4,7 +4,6 @@ who is asking, call a service and reply; the rules live in tickets.services."""
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -43,7 +42,7 @@ class ProtocolConsumer(AsyncWebsocketConsumer):
     groups_joined: list[str]
 
     async def send_json(self, event: dict[str, Any]) -> None:
-        await self.send(text_data=json.dumps(event, separators=(",", ":")))
+        await self.send(text_data=events.frame_text(event))
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         # Channels' own dispatch first hops to a thread to close stale database connections,
@@ -89,7 +88,7 @@ class ProtocolConsumer(AsyncWebsocketConsumer):
             await self.send_json(event)
 
     async def push(self, message: dict[str, Any]) -> None:
-        await self.send_json(message["event"])
+        await self.send(text_data=message["text"])
 
 
 class CustomerChatConsumer(ProtocolConsumer):
@@ -205,7 +204,7 @@ class AgentQueueResync:
                     event = snapshot.queue_event
                     text = texts.get(id(event))
                     if text is None:
-                        text = texts[id(event)] = json.dumps(event, separators=(",", ":"))
+                        text = texts[id(event)] = events.frame_text(event)
                         for ticket in event["tickets"]:
                             claims.seen_queued(ticket["id"])
                 sends.append(consumer.resync(snapshot, text))
@@ -353,7 +352,7 @@ class AgentConsumer(ProtocolConsumer):
             event["ticket"]["required_skills"]
         ) <= set(self.agent.skills):
             return
-        await self.send_json(event)
+        await self.send(text_data=message["text"])
 
     async def close_now(self, message: dict[str, Any]) -> None:
         await self.close(code=message.get("code", CLOSE_FORBIDDEN))

@@ -14,6 +14,7 @@ Who receives what is a security decision, made here:
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from contextvars import ContextVar
@@ -134,11 +135,18 @@ def push_many(pushes: Pushes) -> None:
     async_to_sync(send_pushes)(pushes)
 
 
+def frame_text(event: dict[str, Any]) -> str:
+    return json.dumps(event, separators=(",", ":"))
+
+
 async def send_pushes(pushes: Pushes) -> None:
+    """Each event goes out with its frame's text, serialised once here rather than by each
+    of the hundreds of sockets in a queue group (consumers send ``text`` as it is)."""
     layer = get_channel_layer()
     for group, event in pushes:
         try:
-            await layer.group_send(group, {"type": "push", "event": event})
+            message = {"type": "push", "event": event, "text": frame_text(event)}
+            await layer.group_send(group, message)
         except Exception:
             logger.exception("push to %s failed", group)
 

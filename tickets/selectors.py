@@ -114,19 +114,36 @@ def average_handle_seconds() -> int:
     return seconds
 
 
-def wait_estimator(*, language: str) -> Callable[[int], int]:
-    """Estimate waits by queue position for one language, with two queries for all positions.
+# Every escalation tells its customer an estimate, and reading every online agent for it was
+# ~9 % of the server's time in the claim race (docs/performance.md); an estimate a second old
+# is as good.
+SPEAKER_SLOTS_CACHE_SECONDS = 1
 
-    Free chat slots of online speakers take the first tickets almost at once; the rest wait
-    for chats to end, at the rate the speakers' whole capacity turns over.
-    """
+
+def _speaker_slots(language: str) -> tuple[int, int]:
+    """(chat slots of the online agents speaking ``language``, how many of them are free)."""
+    key = f"tickets:speaker-slots:{language}"
+    cached = cache.get(key)
+    if cached is not None:
+        return tuple(cached)
     online = Agent.objects.filter(status=Agent.Status.ACTIVE, is_online=True).values_list(
         "id", "languages", "capacity"
     )
     speakers = {agent_id: capacity for agent_id, langs, capacity in online if language in langs}
     capacity = sum(speakers.values())
     held = Ticket.objects.filter(status=Ticket.Status.ASSIGNED, agent_id__in=speakers).count()
-    free = max(0, capacity - held)
+    slots = (capacity, max(0, capacity - held))
+    cache.set(key, slots, SPEAKER_SLOTS_CACHE_SECONDS)
+    return slots
+
+
+def wait_estimator(*, language: str) -> Callable[[int], int]:
+    """Estimate waits by queue position for one language, with two queries for all positions.
+
+    Free chat slots of online speakers take the first tickets almost at once; the rest wait
+    for chats to end, at the rate the speakers' whole capacity turns over.
+    """
+    capacity, free = _speaker_slots(language)
     handle = average_handle_seconds()
 
     def estimate(position: int) -> int:
