@@ -130,9 +130,12 @@ class CustomerChatConsumer(ProtocolConsumer):
             )
 
     async def on_request_human(self) -> None:
-        await database_sync_to_async(assistant_flow.conversation_request_human)(
-            ticket_id=self.ticket_id
+        # A pool thread, like messages: at a burst of escalations this call queued behind
+        # itself on the one database thread, for seconds before the ticket reached the queue.
+        _, pushes = await parallel_database_call(events.call_holding_pushes)(
+            assistant_flow.conversation_request_human, ticket_id=self.ticket_id
         )
+        await events.send_pushes(pushes)
 
     async def on_typing(self) -> None:
         await database_sync_to_async(protocol.customer_typing)(ticket_id=self.ticket_id)
@@ -217,6 +220,14 @@ class AgentQueueResync:
 queue_resync = AgentQueueResync()
 
 
+async def _claim_in_database(*, agent_id: int, ticket_id: int) -> dict[str, Any]:
+    reply, pushes = await parallel_database_call(events.call_holding_pushes)(
+        protocol.agent_claim, agent_id=agent_id, ticket_id=ticket_id
+    )
+    await events.send_pushes(pushes)
+    return reply
+
+
 class ClaimCoalescer:
     """At most one claim per ticket goes to the database at a time from this process, and a
     claim for a ticket this process has just seen leave the queue is refused at once.
@@ -245,7 +256,7 @@ class ClaimCoalescer:
         *,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.claim_in_database = claim_in_database or parallel_database_call(protocol.agent_claim)
+        self.claim_in_database = claim_in_database or _claim_in_database
         self.clock = clock
         self.in_flight: dict[int, asyncio.Future] = {}
         self.taken_at: dict[int, float] = {}  # ticket id -> when it was seen taken
