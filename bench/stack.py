@@ -256,17 +256,17 @@ def _descendants(pid: int) -> list[int]:
     return found
 
 
-def _stop(process: subprocess.Popen) -> None:
+def _stop(process: subprocess.Popen, *, under_profiler: bool = False) -> None:
     if process.poll() is not None:
         return
-    if os.environ.get("BENCH_PYSPY"):
+    if under_profiler:
         # Stop what py-spy watches, so py-spy itself ends and writes its profile.
         for pid in _descendants(process.pid):
             with contextlib.suppress(OSError):
                 os.kill(pid, 15)
         with contextlib.suppress(subprocess.TimeoutExpired):
             process.wait(timeout=60)
-        return
+            return
     process.terminate()
     try:
         process.wait(timeout=15)
@@ -332,4 +332,4 @@ def running_stack(
         yield Stack(layer=layer, base=base, web=web, others=others, description=", ".join(parts))
     finally:
         for process in reversed(started):
-            _stop(process)
+            _stop(process, under_profiler=bool(profiler) and process is web)

@@ -115,7 +115,14 @@ if DATABASE_URL:
     DATABASES["default"]["TEST"] = {
         "NAME": f"test_{DATABASES['default']['NAME']}_{_TEST_DB_SUFFIX}"
     }
+    # Threads for the hot socket calls that run off the database thread (messages, claims,
+    # escalations; tickets.consumers.parallel_database_call): one per pooled connection but
+    # a few left for the database thread and sync views. The event loop's default executor
+    # has cpu_count + 4: on two cores, six threads that escalations and claims queued for.
+    _DEFAULT_DB_CALL_THREADS = max(4, DB_POOL_MAX_SIZE - 4) if DB_POOL_MAX_SIZE > 0 else 16
 else:
+    # SQLite takes one writer at a time; more threads would only wait on its lock.
+    _DEFAULT_DB_CALL_THREADS = (os.cpu_count() or 1) + 4
     SQLITE_PATH = Path(env.str("SQLITE_PATH", default=str(BASE_DIR / "db.sqlite3")))
     DATABASES = {
         "default": {
@@ -137,6 +144,7 @@ else:
             "TEST": {"NAME": str(BASE_DIR / f".test-db-{_TEST_DB_SUFFIX}.sqlite3")},
         }
     }
+DB_CALL_THREADS = env.int("DB_CALL_THREADS", default=_DEFAULT_DB_CALL_THREADS)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "agents.User"

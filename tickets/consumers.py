@@ -7,6 +7,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from channels.consumer import get_handler_name
@@ -26,13 +27,25 @@ CLOSE_NOT_FOUND = 4404
 CLOSE_FORBIDDEN = 4403
 
 
+# Sized to the connection pool (settings.DB_CALL_THREADS), not the event loop's default
+# executor of cpu_count + 4 threads.
+_database_calls = ThreadPoolExecutor(
+    max_workers=settings.DB_CALL_THREADS, thread_name_prefix="database-call"
+)
+
+
 def parallel_database_call(function):
-    """``database_sync_to_async`` on a thread of the pool rather than the one database thread
-    a process otherwise shares: for the hot, self-contained services (messages, claims), which
-    take their own row locks and commit before returning, so several sockets' calls can wait
-    on the database at once (docs/performance.md). A socket still handles its frames one at a
-    time, so its own messages keep their order."""
-    return database_sync_to_async(function, thread_sensitive=False)
+    """``database_sync_to_async`` on a thread of a pool rather than the one database thread
+    a process otherwise shares: for the hot, self-contained services (messages, claims,
+    escalations), which take their own row locks and commit before returning, so several
+    sockets' calls can wait on the database at once (docs/performance.md). A socket still
+    handles its frames one at a time, so its own messages keep their order."""
+    return database_sync_to_async(function, thread_sensitive=False, executor=_database_calls)
+
+
+def _push_text(message: dict[str, Any]) -> str:
+    # A push from a process of the previous release, during a deploy, has no text yet.
+    return message.get("text") or events.frame_text(message["event"])
 
 
 class ProtocolConsumer(AsyncWebsocketConsumer):
@@ -88,7 +101,7 @@ class ProtocolConsumer(AsyncWebsocketConsumer):
             await self.send_json(event)
 
     async def push(self, message: dict[str, Any]) -> None:
-        await self.send(text_data=message["text"])
+        await self.send(text_data=_push_text(message))
 
 
 class CustomerChatConsumer(ProtocolConsumer):
@@ -363,7 +376,7 @@ class AgentConsumer(ProtocolConsumer):
             event["ticket"]["required_skills"]
         ) <= set(self.agent.skills):
             return
-        await self.send(text_data=message["text"])
+        await self.send(text_data=_push_text(message))
 
     async def close_now(self, message: dict[str, Any]) -> None:
         await self.close(code=message.get("code", CLOSE_FORBIDDEN))

@@ -4,10 +4,11 @@ import json
 
 import pytest
 from asgiref.sync import sync_to_async
+from channels.layers import get_channel_layer
 
 from tests.factories import AgentFactory, QueuedTicketFactory, TicketFactory, UserFactory
 from tests.tickets.wsclient import open_agent, open_customer
-from tickets import services
+from tickets import events, services
 from tickets.models import Message, Ticket
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -437,3 +438,17 @@ async def test_an_agent_suspended_while_connected_is_disconnected_and_loses_its_
     assert closed["code"] == 4403
     await db(ticket.refresh_from_db)()
     assert (ticket.status, ticket.agent_id) == ("queued", None)
+
+
+async def test_a_push_without_its_frame_text_from_an_older_release_still_reaches_the_socket():
+    ticket = await db(QueuedTicketFactory)()
+    customer, _, _ = await open_customer(ticket.token)
+    await customer.receive_type("status")
+
+    await get_channel_layer().group_send(
+        events.chat_group(ticket.pk),
+        {"type": "push", "event": {"type": "typing", "sender": "agent"}},
+    )
+
+    assert await customer.receive_type("typing") == {"type": "typing", "sender": "agent"}
+    await customer.close()
