@@ -233,12 +233,10 @@ class AgentQueueResync:
 queue_resync = AgentQueueResync()
 
 
-async def _claim_in_database(*, agent_id: int, ticket_id: int) -> dict[str, Any]:
-    reply, pushes = await parallel_database_call(events.call_holding_pushes)(
+async def _claim_in_database(*, agent_id: int, ticket_id: int) -> tuple[dict, events.Pushes]:
+    return await parallel_database_call(events.call_holding_pushes)(
         protocol.agent_claim, agent_id=agent_id, ticket_id=ticket_id
     )
-    await events.send_pushes(pushes)
-    return reply
 
 
 class ClaimCoalescer:
@@ -265,7 +263,7 @@ class ClaimCoalescer:
 
     def __init__(
         self,
-        claim_in_database: Callable[..., Awaitable[dict[str, Any]]] | None = None,
+        claim_in_database: Callable[..., Awaitable[tuple[dict, events.Pushes]]] | None = None,
         *,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -295,11 +293,13 @@ class ClaimCoalescer:
             return False
         return True
 
-    async def claim(self, *, agent_id: int, ticket_id: int) -> dict[str, Any]:
+    async def claim(self, *, agent_id: int, ticket_id: int) -> tuple[dict, events.Pushes]:
+        """The reply for the claimer, and the pushes its claim made, for the caller to send
+        once the claimer has its reply (waiters are released before either)."""
         loop = asyncio.get_running_loop()
         while True:
             if self.known_taken(ticket_id):
-                return {"type": "claim.failed", "ticket": ticket_id, "reason": "taken"}
+                return {"type": "claim.failed", "ticket": ticket_id, "reason": "taken"}, []
             pending = self.in_flight.get(ticket_id)
             if pending is None or pending.get_loop() is not loop:
                 break
@@ -309,10 +309,10 @@ class ClaimCoalescer:
         done = loop.create_future()
         self.in_flight[ticket_id] = done
         try:
-            reply = await self.claim_in_database(agent_id=agent_id, ticket_id=ticket_id)
+            reply, pushes = await self.claim_in_database(agent_id=agent_id, ticket_id=ticket_id)
             if reply["type"] == "claim.ok" or reply.get("reason") == "taken":
                 self.seen_taken(ticket_id)
-            return reply
+            return reply, pushes
         finally:
             if self.in_flight.get(ticket_id) is done:
                 del self.in_flight[ticket_id]
@@ -382,7 +382,9 @@ class AgentConsumer(ProtocolConsumer):
         await self.close(code=message.get("code", CLOSE_FORBIDDEN))
 
     async def on_claim(self, *, ticket: int) -> None:
-        await self.send_json(await claims.claim(agent_id=self.agent.pk, ticket_id=ticket))
+        reply, pushes = await claims.claim(agent_id=self.agent.pk, ticket_id=ticket)
+        await self.send_json(reply)
+        await events.send_pushes(pushes)
 
     async def on_message(self, *, ticket: int, client_id: str, body: str) -> None:
         (message, _), pushes = await parallel_database_call(events.call_holding_pushes)(

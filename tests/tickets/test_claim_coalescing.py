@@ -13,6 +13,7 @@ from tickets.consumers import ClaimCoalescer
 from tickets.models import Ticket
 
 TICKET = 7
+PUSH = ("queue.en", {"type": "ticket.taken", "ticket": TICKET})
 
 
 def ok(ticket_id=TICKET):
@@ -34,7 +35,7 @@ class GatedDatabase:
     async def __call__(self, *, agent_id, ticket_id):
         self.calls.append(agent_id)
         self.entered.set()
-        return await self.answers.get()
+        return await self.answers.get(), [PUSH]
 
 
 async def settle():
@@ -57,7 +58,7 @@ async def test_claims_arriving_while_one_is_in_flight_wait_for_it_and_hear_taken
     replies = await asyncio.gather(*claims)
 
     assert database.calls == [1]
-    assert replies == [ok()] + [failed("taken")] * 4
+    assert replies == [(ok(), [PUSH])] + [(failed("taken"), [])] * 4
 
 
 async def test_when_the_claim_in_flight_fails_for_its_own_agent_the_next_waiter_asks_the_database():
@@ -71,8 +72,8 @@ async def test_when_the_claim_in_flight_fails_for_its_own_agent_the_next_waiter_
     database.answers.put_nowait(failed("capacity"))
     database.answers.put_nowait(ok())
 
-    assert await first == failed("capacity")
-    assert await second == ok()
+    assert (await first)[0] == failed("capacity")
+    assert (await second)[0] == ok()
     assert database.calls == [1, 2]
 
 
@@ -82,7 +83,7 @@ async def test_a_ticket_announced_as_taken_is_refused_without_the_database():
 
     coalescer.seen_taken(TICKET)
 
-    assert await coalescer.claim(agent_id=1, ticket_id=TICKET) == failed("taken")
+    assert await coalescer.claim(agent_id=1, ticket_id=TICKET) == (failed("taken"), [])
     assert database.calls == []
 
 
@@ -94,7 +95,7 @@ async def test_a_ticket_announced_again_after_being_taken_goes_to_the_database()
     coalescer.seen_queued(TICKET)
     database.answers.put_nowait(ok())
 
-    assert await coalescer.claim(agent_id=1, ticket_id=TICKET) == ok()
+    assert (await coalescer.claim(agent_id=1, ticket_id=TICKET))[0] == ok()
     assert database.calls == [1]
 
 
@@ -107,7 +108,7 @@ async def test_the_memory_of_a_taken_ticket_expires():
     now[0] += ClaimCoalescer.TAKEN_MEMORY_SECONDS + 0.1
     database.answers.put_nowait(ok())
 
-    assert await coalescer.claim(agent_id=1, ticket_id=TICKET) == ok()
+    assert (await coalescer.claim(agent_id=1, ticket_id=TICKET))[0] == ok()
     assert database.calls == [1]
 
 
@@ -134,7 +135,7 @@ async def test_a_waiter_whose_socket_closes_does_not_cancel_the_claim_it_waits_o
     await settle()
     database.answers.put_nowait(ok())
 
-    assert await leader == ok()
+    assert (await leader)[0] == ok()
     assert waiter.cancelled()
 
 
@@ -146,7 +147,7 @@ async def test_a_claim_that_raises_lets_the_waiters_go_to_the_database():
         if agent_id == 1:
             await asyncio.sleep(0)
             raise RuntimeError("database went away")
-        return ok()
+        return ok(), []
 
     coalescer = ClaimCoalescer(database)
     leader = asyncio.create_task(coalescer.claim(agent_id=1, ticket_id=TICKET))
@@ -154,7 +155,7 @@ async def test_a_claim_that_raises_lets_the_waiters_go_to_the_database():
 
     with pytest.raises(RuntimeError):
         await leader
-    assert await waiter == ok()
+    assert await waiter == (ok(), [])
     assert calls == [1, 2]
 
 
