@@ -105,12 +105,17 @@ def run(profile: Profile, *, quick: bool) -> Part:
             "delivered",
             "server RSS",
             "per idle agent",
+            "added agents' share",
             "target",
         ],
     )
     part.notes.append(
-        f"{rounds} escalations per size, one at a time, 2 s apart. Memory per idle agent is "
-        "(server RSS with N agents − RSS before any agent) / N, over all server processes. "
+        f"{rounds} escalations per size, one at a time, 2 s apart. Memory, over all server "
+        "processes: per idle agent is (server RSS with N agents − RSS before any agent) / N, "
+        "which also spreads over the agents what a process loads lazily on its first requests "
+        "(its URLconf, pool threads: ~13 MiB at two processes); the added agents' share is "
+        "(RSS with N − RSS at the size before) / the agents added, the cost of one more idle "
+        "connection, and is what the target is judged on. "
         "Targets at 1,000 agents: last delivery < 250 ms, < 50 KiB per idle connection."
     )
     procs = _procs()
@@ -176,6 +181,7 @@ def run(profile: Profile, *, quick: bool) -> Part:
         for result in results:
             for ticket_id, times in result["arrivals"].items():
                 arrivals[int(ticket_id)] += times
+        previous_size, previous_rss = 0, baseline
         for size in sizes:
             lasts, firsts, delivered, expected = [], [], 0, 0
             for ticket_id, (ticket_size, started) in sent.items():
@@ -189,12 +195,14 @@ def run(profile: Profile, *, quick: bool) -> Part:
                     lasts.append(max(times))
                     firsts.append(min(times))
             per_agent = (memory[size] - baseline) / size
+            marginal = (memory[size] - previous_rss) / (size - previous_size)
+            previous_size, previous_rss = size, memory[size]
             last_p50 = percentile(lasts, 0.5)
             met = ""
             if size == max(sizes):
                 ok = (
                     max(lasts, default=float("inf")) < 0.25
-                    and per_agent < 50
+                    and marginal < 50
                     and delivered == expected
                 )
                 met = "met" if ok else "MISSED"
@@ -202,7 +210,7 @@ def run(profile: Profile, *, quick: bool) -> Part:
                     part.misses.append(
                         f"fan-out {layer} to {size}: last delivery max "
                         f"{fmt_ms(max(lasts, default=float('nan')))} (target < 250 ms), "
-                        f"{per_agent:.0f} KiB per idle agent (target < 50), "
+                        f"{marginal:.0f} KiB per added idle agent (target < 50), "
                         f"delivered {delivered}/{expected}"
                     )
             part.rows.append(
@@ -215,6 +223,7 @@ def run(profile: Profile, *, quick: bool) -> Part:
                     f"{delivered}/{expected}",
                     f"{memory[size] / 1024:.0f} MiB",
                     f"{per_agent:.0f} KiB",
+                    f"{marginal:.0f} KiB",
                     met,
                 ]
             )
