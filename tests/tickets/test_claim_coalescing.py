@@ -44,6 +44,16 @@ async def settle():
         await asyncio.sleep(0)
 
 
+async def leader_and_waiter(database: GatedDatabase):
+    """Agent 1's claim at the database, and agent 2's claim of the same ticket waiting on it."""
+    coalescer = ClaimCoalescer(database)
+    leader = asyncio.create_task(coalescer.claim(agent_id=1, ticket_id=TICKET))
+    await database.entered.wait()
+    waiter = asyncio.create_task(coalescer.claim(agent_id=2, ticket_id=TICKET))
+    await settle()
+    return leader, waiter
+
+
 async def test_claims_arriving_while_one_is_in_flight_wait_for_it_and_hear_taken_when_it_wins():
     database = GatedDatabase()
     coalescer = ClaimCoalescer(database)
@@ -63,11 +73,7 @@ async def test_claims_arriving_while_one_is_in_flight_wait_for_it_and_hear_taken
 
 async def test_when_the_claim_in_flight_fails_for_its_own_agent_the_next_waiter_asks_the_database():
     database = GatedDatabase()
-    coalescer = ClaimCoalescer(database)
-    first = asyncio.create_task(coalescer.claim(agent_id=1, ticket_id=TICKET))
-    await database.entered.wait()
-    second = asyncio.create_task(coalescer.claim(agent_id=2, ticket_id=TICKET))
-    await settle()
+    first, second = await leader_and_waiter(database)
 
     database.answers.put_nowait(failed("capacity"))
     database.answers.put_nowait(ok())
@@ -125,11 +131,7 @@ async def test_the_memory_of_taken_tickets_is_bounded():
 
 async def test_a_waiter_whose_socket_closes_does_not_cancel_the_claim_it_waits_on():
     database = GatedDatabase()
-    coalescer = ClaimCoalescer(database)
-    leader = asyncio.create_task(coalescer.claim(agent_id=1, ticket_id=TICKET))
-    await database.entered.wait()
-    waiter = asyncio.create_task(coalescer.claim(agent_id=2, ticket_id=TICKET))
-    await settle()
+    leader, waiter = await leader_and_waiter(database)
 
     waiter.cancel()
     await settle()
