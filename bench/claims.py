@@ -22,6 +22,7 @@ from websockets.exceptions import ConnectionClosed
 from bench.clients import (
     ClientGroup,
     RateLimit,
+    client_processes,
     close_all,
     open_agents,
     open_customers,
@@ -194,7 +195,7 @@ def run(profile: Profile, *, quick: bool) -> Part:
     with running_stack(profile, layer) as stack:
         part.stacks.add(stack.description)
         where = {"ws_base": stack.ws_base, "origin": stack.base}
-        agent_shares = split([{"id": a.id, "cookie": a.cookie} for a in agents], _procs())
+        agent_shares = split([{"id": a.id, "cookie": a.cookie} for a in agents], client_processes())
         groups = [
             ClientGroup(
                 "bench.claims:claiming_agents",
@@ -300,9 +301,3 @@ def run(profile: Profile, *, quick: bool) -> Part:
         )
     part.data = {"outcomes": dict(outcomes), "errors": dict(errors)}
     return part
-
-
-def _procs() -> int:
-    from bench.clients import client_processes
-
-    return client_processes()

@@ -19,6 +19,7 @@ from typing import Any
 
 from bench.clients import (
     ClientGroup,
+    client_processes,
     close_all,
     open_agents,
     open_customers,
@@ -118,7 +119,7 @@ def run(profile: Profile, *, quick: bool) -> Part:
         "connection, and is what the target is judged on. "
         "Targets at 1,000 agents: last delivery < 250 ms, < 50 KiB per idle connection."
     )
-    procs = _procs()
+    procs = client_processes()
     for layer in profile.layers:
         seed.reset()
         agents = seed.agents(count=max(sizes), prefix="fanout", capacity=3)
@@ -236,9 +237,3 @@ def run(profile: Profile, *, quick: bool) -> Part:
     if profile.redis_note:
         part.notes.append(f"Redis layers skipped: {profile.redis_note}.")
     return part
-
-
-def _procs() -> int:
-    from bench.clients import client_processes
-
-    return client_processes()

@@ -31,6 +31,7 @@ from typing import Any
 from bench.clients import (
     ClientGroup,
     RateLimit,
+    client_processes,
     close_all,
     open_agents,
     open_socket,
@@ -408,7 +409,7 @@ def run(profile: Profile, *, quick: bool) -> Part:
     ready, go, stop = context.Queue(), context.Event(), context.Event()
     with running_stack(profile, layer) as stack:
         part.stacks.add(stack.description)
-        customer_shares = split(plans, _procs())
+        customer_shares = split(plans, client_processes())
         groups = [
             ClientGroup(
                 "bench.load:agents",
@@ -497,9 +498,3 @@ def run(profile: Profile, *, quick: bool) -> Part:
         part.misses.append(f"load: {sum(errors.values())} errors ({dict(errors)})")
     part.data = {"errors": dict(errors), "outcome": dict(outcome), "agents": dict(done)}
     return part
-
-
-def _procs() -> int:
-    from bench.clients import client_processes
-
-    return client_processes()

@@ -18,6 +18,7 @@ from typing import Any
 
 from bench.clients import (
     ClientGroup,
+    client_processes,
     close_all,
     open_socket,
     percentile,
@@ -142,7 +143,7 @@ async def conversations(
 def measure(
     stack, *, kind: str, pairs: list[dict[str, Any]], duration: float, warmup: int
 ) -> dict[str, Any]:
-    shares = split(pairs, min(len(pairs), max(1, _procs())))
+    shares = split(pairs, min(len(pairs), client_processes()))
     ready = ClientGroup.context.Queue()
     go = ClientGroup.context.Event()
     group = ClientGroup(
@@ -181,12 +182,6 @@ def measure(
         "round_trips": len(latencies),
         "errors": sum(len(r["errors"]) for r in results) + sum(r["timeouts"] for r in results),
     }
-
-
-def _procs() -> int:
-    from bench.clients import client_processes
-
-    return client_processes()
 
 
 def run(profile: Profile, *, quick: bool) -> Part:
