@@ -1,30 +1,22 @@
 from collections.abc import Callable
-from datetime import timedelta
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.forms.models import BaseInlineFormSet
 from django.template.response import TemplateResponse
-from django.urls import path
-from django.utils import timezone
 
-from agents import onboarding, shifts
+from agents import onboarding
 from agents.forms import ReviewReasonForm
 from agents.models import (
     Agent,
     AgentStatusEvent,
     ApplicantAwaitingReview,
-    HalfHourDemand,
     QuizAttempt,
     QuizChoice,
     QuizQuestion,
-    ShiftAssignment,
-    ShiftAssignmentEvent,
-    ShiftSlot,
-    SurgePeriod,
     TrainingModule,
     User,
 )
@@ -292,114 +284,6 @@ class AgentStatusEventAdmin(admin.ModelAdmin):
     readonly_fields = ["agent", "from_status", "to_status", "actor", "reason", "created_at"]
 
     def has_add_permission(self, request):
-        return False
-
-
-@admin.register(ShiftSlot)
-class ShiftSlotAdmin(admin.ModelAdmin):
-    list_display = [
-        "starts_at",
-        "ends_at",
-        "language",
-        "skill",
-        "headcount_required",
-        "headcount_override",
-    ]
-    list_filter = ["language", "skill"]
-    date_hierarchy = "starts_at"
-    list_editable = ["headcount_override"]
-    change_list_template = "admin/agents/shiftslot/change_list.html"
-
-    def save_model(self, request, obj, form, change):
-        if not change:
-            return super().save_model(request, obj, form, change)
-        shifts.shift_slot_override_set(
-            slot_id=obj.pk, headcount=obj.headcount_override, actor=request.user
-        )
-        return None
-
-    def get_urls(self):
-        view = self.admin_site.admin_view(self.week_view)
-        return [path("week/", view, name="agents_shiftslot_week"), *super().get_urls()]
-
-    def week_view(self, request):
-        """The week's demand against staffed headcount, per slot and per half hour."""
-        if not self.has_view_permission(request):
-            raise PermissionDenied
-        now = timezone.now()
-        try:
-            week_start = shifts.parse_week(request.GET["week"]) if "week" in request.GET else None
-        except ValidationError as error:
-            self.message_user(request, " ".join(error.messages), messages.ERROR)
-            week_start = None
-        week_start = week_start or shifts.week_start_of(now)
-        staffing = shifts.week_staffing(week_start=week_start)
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "title": f"Shift staffing, week of {week_start:%d %b %Y}",
-            "week_start": week_start,
-            "previous_week": (week_start - timedelta(days=7)).date().isoformat(),
-            "next_week": (week_start + timedelta(days=7)).date().isoformat(),
-            "staffing": staffing,
-            "chart": shifts.week_staffing_chart(staffing=staffing),
-        }
-        return TemplateResponse(request, "admin/agents/shiftslot/week.html", context)
-
-
-@admin.register(ShiftAssignment)
-class ShiftAssignmentAdmin(admin.ModelAdmin):
-    list_display = ["slot", "agent", "state", "source", "offer_expires_at", "checked_in_at"]
-    list_filter = ["state", "source"]
-    list_select_related = ["slot", "agent__user"]
-    readonly_fields = [f.name for f in ShiftAssignment._meta.fields]
-
-    def has_add_permission(self, request):
-        return False  # offers come from matching, bookings from agents: agents.shifts
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-
-@admin.register(ShiftAssignmentEvent)
-class ShiftAssignmentEventAdmin(admin.ModelAdmin):
-    list_display = ["assignment", "from_state", "to_state", "actor", "reason", "created_at"]
-    list_filter = ["to_state"]
-    readonly_fields = [f.name for f in ShiftAssignmentEvent._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-
-@admin.register(HalfHourDemand)
-class HalfHourDemandAdmin(admin.ModelAdmin):
-    """Read-only: written by the forecast (agents.forecast.week_demand_plan)."""
-
-    list_display = ["starts_at", "language", "skill", "arrivals", "agents_required"]
-    list_filter = ["language", "skill"]
-    date_hierarchy = "starts_at"
-    readonly_fields = [f.name for f in HalfHourDemand._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-
-@admin.register(SurgePeriod)
-class SurgePeriodAdmin(admin.ModelAdmin):
-    list_display = ["language", "started_at", "ended_at", "trigger_wait_seconds"]
-    list_filter = ["language"]
-    readonly_fields = ["language", "started_at", "ended_at", "trigger_wait_seconds"]
-
-    def has_add_permission(self, request):
-        return False  # recorded by agents.surge, never by hand
-
-    def has_change_permission(self, request, obj=None):
         return False
 
 

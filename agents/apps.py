@@ -3,4 +3,4 @@ from django.apps import AppConfig
 
 class AgentsConfig(AppConfig):
     name = "agents"
-    verbose_name = "Agents and shifts"
+    verbose_name = "Agents"

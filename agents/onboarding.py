@@ -42,6 +42,7 @@ from agents.services import (
     validate_skills,
 )
 from agents.vocabulary import Skill
+from core.jobs import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -351,9 +352,7 @@ def agent_resend_verification(*, agent_id: int) -> None:
 
 
 def _after_commit_send_verification(agent_id: int) -> None:
-    from agents import tasks
-
-    transaction.on_commit(lambda: tasks.send_verification_email.delay(agent_id), robust=True)
+    enqueue_on_commit("agents.tasks.send_verification_email", agent_id)
 
 
 def email_verification_send(*, agent_id: int) -> None:
@@ -563,9 +562,7 @@ def _review(
 
 
 def _after_commit_send_status_email(event_id: int) -> None:
-    from agents import tasks
-
-    transaction.on_commit(lambda: tasks.send_status_email.delay(event_id), robust=True)
+    enqueue_on_commit("agents.tasks.send_status_email", event_id)
 
 
 STATUS_EMAILS = {

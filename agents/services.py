@@ -14,6 +14,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from agents.models import Agent, AgentStatusEvent, User
+from agents.signals import agent_left_active
 from agents.vocabulary import LANGUAGE_CODES, SKILL_CODES
 
 S = Agent.Status
@@ -60,8 +61,9 @@ def agent_transition(
 ) -> Agent:
     """Move an agent to ``to_status`` if the state machine allows it, with an audit row.
 
-    Leaving ACTIVE closes the agent's sockets and returns its tickets to the queue, both
-    after commit.
+    Leaving ACTIVE is announced (``agents.signals.agent_left_active``) inside the
+    transaction: the tickets app returns the agent's tickets to the queue with it and closes
+    its sockets after commit.
     """
     agent = Agent.objects.select_for_update().get(pk=agent_id)
     if to_status not in ALLOWED_AGENT_TRANSITIONS[agent.status]:
@@ -81,11 +83,9 @@ def agent_transition(
         agent=agent, from_status=from_status, to_status=to_status, actor=actor, reason=reason
     )
     if from_status == S.ACTIVE:
-        from tickets.events import close_agent_sockets
-        from tickets.services import tickets_requeue_for_agent
-
-        tickets_requeue_for_agent(agent_id=agent.pk, reason=f"agent {to_status}: {reason}".strip())
-        transaction.on_commit(lambda: close_agent_sockets(agent.pk))
+        agent_left_active.send(
+            sender=Agent, agent_id=agent.pk, reason=f"agent {to_status}: {reason}".strip()
+        )
     return agent
 
 
@@ -168,12 +168,16 @@ def agent_disconnected(*, agent_id: int) -> None:
         agent.save(update_fields=["connection_count", "disconnected_at", "last_seen_at"])
 
 
+# How often a connected agent's liveness stamp is refreshed, at most.
+AGENT_SEEN_EVERY_SECONDS = 15
+
+
 def agent_seen(*, agent_id: int) -> None:
-    """Refresh the liveness stamp, at most every 15 s, so a crashed server is noticed."""
+    """Refresh the liveness stamp, at most every AGENT_SEEN_EVERY_SECONDS, so a crashed
+    server is noticed."""
     now = timezone.now()
-    Agent.objects.filter(pk=agent_id, last_seen_at__lt=now - timedelta(seconds=15)).update(
-        last_seen_at=now
-    )
+    stale = now - timedelta(seconds=AGENT_SEEN_EVERY_SECONDS)
+    Agent.objects.filter(pk=agent_id, last_seen_at__lt=stale).update(last_seen_at=now)
 
 
 def agents_mark_departed(*, now=None) -> list[int]:

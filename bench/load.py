@@ -66,7 +66,7 @@ def daily_shape(hour: float) -> float:
 
 def forecast_today(*, seed: int) -> list[float]:
     """Mean escalations per half hour for today, from the product's forecast of a history."""
-    from agents.staffing import forecast_arrivals
+    from workforce.staffing import forecast_arrivals
 
     rng = random.Random(seed)
     now = datetime(2025, 3, 24, tzinfo=UTC)  # a Monday at midnight: "today" is a Monday
@@ -349,9 +349,9 @@ async def agents(
 
 
 def run(profile: Profile, *, quick: bool) -> Part:
-    from agents.staffing import agents_required
     from bench import seed as seeding
     from tickets.models import Ticket
+    from workforce.staffing import agents_required
 
     day, total = (40.0, 80) if quick else (300.0, 1000)
     capacity = 3

@@ -16,12 +16,12 @@ from celery.schedules import BaseSchedule
 from celery.schedules import schedule as every
 from django.conf import settings
 
+from marketplace.celery import app
+
 logger = logging.getLogger(__name__)
 
 
 def _schedules() -> list[tuple[str, str, BaseSchedule]]:
-    from marketplace.celery import app
-
     # What a worker does on start: import every app's tasks module, registering the tasks.
     app.loader.import_default_modules()
     entries = []
@@ -34,8 +34,6 @@ def _schedules() -> list[tuple[str, str, BaseSchedule]]:
 
 
 def _run_task(task_name: str) -> None:
-    from marketplace.celery import app
-
     app.tasks[task_name].apply()
 
 

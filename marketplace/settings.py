@@ -54,9 +54,13 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "channels",
+    # The product's apps, lowest layer first: each imports only those above it in this list
+    # (docs/architecture.md; `make lint` checks it).
     "agents",
     "tickets",
+    "workforce",
     "payouts",
+    "portal",
 ]
 
 MIDDLEWARE = [

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView
 
 from agents.apis import SessionLoginApi
@@ -14,11 +15,19 @@ admin.site.site_title = "Humanline"
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    # Shifts and surges moved from the agents app to workforce: old admin links still land.
+    re_path(
+        r"^admin/agents/(?P<model>shiftslot|shiftassignment|shiftassignmentevent|halfhourdemand"
+        r"|surgeperiod)/(?P<rest>.*)$",
+        RedirectView.as_view(
+            url="/admin/workforce/%(model)s/%(rest)s", permanent=True, query_string=True
+        ),
+    ),
     path("admin/", admin.site.urls),
     path("", include("tickets.urls")),
-    path("", include("agents.urls")),
+    path("", include("portal.onboarding_urls")),
     path("", include("payouts.urls")),
-    path("portal/", include("agents.portal_urls")),
+    path("portal/", include("portal.urls")),
     path("accounts/login/", LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

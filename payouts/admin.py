@@ -7,7 +7,8 @@ from django.db.models import Count
 from django.http import HttpResponse
 from django.utils import timezone
 
-from payouts import services
+from core.admin import AppendOnlyAdmin, NoAddMixin, RecordAdmin, ViewOnlyAdmin
+from payouts import ledger, services
 from payouts.models import BankPayout, EarningLine, Payout, RateCard, RateCardEntry, StripeEvent
 from payouts.money import format_money
 
@@ -40,7 +41,7 @@ class RateCardEntryAdmin(admin.ModelAdmin):
 
 
 @admin.register(StripeEvent)
-class StripeEventAdmin(admin.ModelAdmin):
+class StripeEventAdmin(ViewOnlyAdmin):
     """Webhook events as received: read-only, they are the record of what Stripe told us."""
 
     list_display = ["id", "type", "account", "status", "received_at", "processed_at"]
@@ -58,12 +59,6 @@ class StripeEventAdmin(admin.ModelAdmin):
         "processed_at",
     ]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
 
 # --- The ledger and payouts ------------------------------------------------------------------
 
@@ -73,15 +68,7 @@ def amount(row: EarningLine | Payout) -> str:
     return format_money(row.amount_cents, row.currency)
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class PayoutLineInline(admin.TabularInline):
+class PayoutLineInline(NoAddMixin, admin.TabularInline):
     model = EarningLine
     fields = ["kind", "description", amount, "status", "earned_at", "ticket"]
     readonly_fields = fields
@@ -89,12 +76,9 @@ class PayoutLineInline(admin.TabularInline):
     can_delete = False
     show_change_link = True
 
-    def has_add_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(Payout)
-class PayoutAdmin(ReadOnlyAdmin):
+class PayoutAdmin(RecordAdmin):
     """Payouts as sent: read-only, with a retry for failed ones and a CSV export."""
 
     list_display = [
@@ -114,9 +98,6 @@ class PayoutAdmin(ReadOnlyAdmin):
     inlines = [PayoutLineInline]
     actions = ["retry_failed", "export_csv"]
 
-    def has_add_permission(self, request):
-        return False
-
     @admin.action(description="Retry the selected failed payouts (a new payout, a new key)")
     def retry_failed(self, request, queryset):
         retried = 0
@@ -124,7 +105,7 @@ class PayoutAdmin(ReadOnlyAdmin):
             try:
                 if services.payout_retry(payout_id=payout.pk) is not None:
                     retried += 1
-            except services.PayoutError as error:
+            except ledger.PayoutError as error:
                 self.message_user(request, f"Payout #{payout.pk}: {error}", messages.WARNING)
         self.message_user(request, f"{retried} payout(s) sent again.", messages.SUCCESS)
 
@@ -192,7 +173,7 @@ class AdjustmentForm(forms.ModelForm):
 
 
 @admin.register(EarningLine)
-class EarningLineAdmin(ReadOnlyAdmin):
+class EarningLineAdmin(AppendOnlyAdmin):
     """The ledger. Lines are never edited or deleted; a correction is an adjustment line."""
 
     list_display = [
@@ -227,7 +208,7 @@ class EarningLineAdmin(ReadOnlyAdmin):
         }
 
     def save_model(self, request, obj, form, change):
-        line = services.adjustment_line_create(
+        line = ledger.adjustment_line_create(
             agent_id=obj.agent_id,
             amount_cents=obj.amount_cents,
             description=obj.description,
@@ -238,7 +219,7 @@ class EarningLineAdmin(ReadOnlyAdmin):
 
 
 @admin.register(BankPayout)
-class BankPayoutAdmin(ReadOnlyAdmin):
+class BankPayoutAdmin(RecordAdmin):
     list_display = [
         "stripe_payout_id",
         "agent",
@@ -249,6 +230,3 @@ class BankPayoutAdmin(ReadOnlyAdmin):
     ]
     list_filter = ["status"]
     search_fields = ["stripe_payout_id", "agent__user__email"]
-
-    def has_add_permission(self, request):
-        return False

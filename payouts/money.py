@@ -21,3 +21,8 @@ def format_money(amount_minor: int, currency: str) -> str:
     if symbol:
         return f"{sign}{symbol}{number}"
     return f"{sign}{number} {currency.upper()}"
+
+
+def format_multiplier(pct: int) -> str:
+    """A multiplier stored in percent, as people read it: ``150`` → ``"1.5"``."""
+    return f"{pct / 100:g}"

@@ -10,12 +10,13 @@ eagerly.
 
 from celery import shared_task
 
-from payouts import services
+from core.jobs import AT_LEAST_ONCE, MAIL_RETRY
+from payouts import ledger, services
+from payouts.money import format_multiplier
+from workforce import surge
 
-_AT_LEAST_ONCE = {"acks_late": True, "reject_on_worker_lost": True}
 
-
-@shared_task(**_AT_LEAST_ONCE)
+@shared_task(**AT_LEAST_ONCE)
 def send_payout(payout_id: int) -> str:
     try:
         payout = services.payout_send(payout_id=payout_id)
@@ -24,7 +25,7 @@ def send_payout(payout_id: int) -> str:
     return payout.status
 
 
-@shared_task(**_AT_LEAST_ONCE)
+@shared_task(**AT_LEAST_ONCE)
 def drain_payouts() -> int:
     """Send every pending payout that is due: the outbox drain."""
     due = services.payouts_due()
@@ -33,13 +34,23 @@ def drain_payouts() -> int:
     return len(due)
 
 
-@shared_task(**_AT_LEAST_ONCE)
+@shared_task(**AT_LEAST_ONCE)
 def release_held_earnings() -> int:
-    return services.earning_lines_release_held()
+    return ledger.earning_lines_release_held()
 
 
-@shared_task(**_AT_LEAST_ONCE)
+@shared_task(**AT_LEAST_ONCE)
 def run_payouts() -> int:
     """The periodic payout run: gather payable lines into payouts, then send what is due."""
     services.payouts_assemble()
     return drain_payouts()
+
+
+@shared_task(name="agents.tasks.send_surge_offers", **MAIL_RETRY)
+def send_surge_offers(surge_period_id: int) -> int:
+    """Email the surge offer: workforce knows who to ask, the rate card what a surge pays.
+    (Named as when it lived in agents.tasks, for messages queued before a deploy.)"""
+    return surge.surge_offers_send(
+        surge_period_id=surge_period_id,
+        multiplier_at=lambda at: format_multiplier(ledger.surge_multiplier_pct(at=at)),
+    )

@@ -3,8 +3,9 @@ from datetime import timedelta
 import factory
 from django.utils import timezone
 
-from agents.models import Agent, ShiftAssignment, ShiftSlot, User
+from agents.models import Agent, User
 from tickets.models import KnowledgeArticle, Ticket
+from workforce.models import ShiftAssignment, ShiftSlot
 
 PASSWORD = "correct horse battery staple"  # noqa: S105
 

@@ -1,16 +1,24 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db import models
+from django.template.response import TemplateResponse
+from django.utils.cache import add_never_cache_headers
 
+from core.admin import NoAddMixin, RecordAdmin, ViewOnlyAdmin, ViewOnlyMixin
+from tickets import integrations
 from tickets.models import (
     CannedReply,
+    EscalationIdempotencyKey,
+    Integration,
     KnowledgeArticle,
     Message,
     Ticket,
     TicketEvent,
     TicketNote,
+    WebhookDelivery,
 )
 
 
-class MessageInline(admin.TabularInline):
+class MessageInline(NoAddMixin, admin.TabularInline):
     model = Message
     extra = 0
     can_delete = False
@@ -18,11 +26,8 @@ class MessageInline(admin.TabularInline):
     readonly_fields = fields
     ordering = ["seq"]
 
-    def has_add_permission(self, request, obj=None):
-        return False
 
-
-class TicketNoteInline(admin.TabularInline):
+class TicketNoteInline(ViewOnlyMixin, admin.TabularInline):
     """Agents' private notes, for the record: written on the agent socket, read here."""
 
     model = TicketNote
@@ -35,22 +40,13 @@ class TicketNoteInline(admin.TabularInline):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("agent__user")
 
-    def has_add_permission(self, request, obj=None):
-        return False
 
-    def has_change_permission(self, request, obj=None):
-        return False
-
-
-class TicketEventInline(admin.TabularInline):
+class TicketEventInline(NoAddMixin, admin.TabularInline):
     model = TicketEvent
     extra = 0
     can_delete = False
     fields = ["from_status", "to_status", "actor_kind", "actor", "agent", "reason", "created_at"]
     readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Ticket)
@@ -90,31 +86,19 @@ class TicketAdmin(admin.ModelAdmin):
 
 
 @admin.register(TicketEvent)
-class TicketEventAdmin(admin.ModelAdmin):
+class TicketEventAdmin(ViewOnlyAdmin):
     list_display = ["ticket", "from_status", "to_status", "actor_kind", "agent", "created_at"]
     list_filter = ["to_status", "actor_kind"]
     search_fields = ["ticket__id", "reason"]
     list_select_related = ["ticket", "agent__user"]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(Message)
-class MessageAdmin(admin.ModelAdmin):
+class MessageAdmin(ViewOnlyAdmin):
     list_display = ["ticket", "seq", "sender", "agent", "created_at"]
     list_filter = ["sender"]
     search_fields = ["ticket__id", "body"]
     list_select_related = ["ticket", "agent__user"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(KnowledgeArticle)
@@ -125,15 +109,6 @@ class KnowledgeArticleAdmin(admin.ModelAdmin):
 
 
 # --- Bring your own AI -----------------------------------------------------------------------
-# Appended: the imports stay here so the sections above read as they did.
-from django.contrib import messages  # noqa: E402
-from django.db import models  # noqa: E402
-from django.template.response import TemplateResponse  # noqa: E402
-from django.utils.cache import add_never_cache_headers  # noqa: E402
-
-from tickets import integrations  # noqa: E402
-from tickets.models import EscalationIdempotencyKey, Integration, WebhookDelivery  # noqa: E402
-
 # Which company handed a ticket over is a fact of its history, not something to edit.
 TicketAdmin.readonly_fields = [*TicketAdmin.readonly_fields, "integration"]
 
@@ -160,7 +135,7 @@ class IntegrationAdmin(admin.ModelAdmin):
         return f"whsec_…{obj.webhook_secret[-4:]} (shown in full once, on creation)"
 
     def has_delete_permission(self, request, obj=None) -> bool:
-        return False
+        return False  # a company's tickets keep pointing at it: revoke its keys instead
 
     def save_model(self, request, obj: Integration, form, change: bool) -> None:
         if change:
@@ -198,7 +173,7 @@ class IntegrationAdmin(admin.ModelAdmin):
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(admin.ModelAdmin):
+class WebhookDeliveryAdmin(RecordAdmin):
     list_display = [
         "id",
         "integration",
@@ -213,15 +188,6 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     list_select_related = ["integration", "ticket"]
     search_fields = ["ticket__id", "last_error"]
     actions = ["try_again_now"]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     @admin.action(description="Try the selected deliveries again now", permissions=["view"])
     def try_again_now(self, request, queryset) -> None:
@@ -239,21 +205,8 @@ class CannedReplyAdmin(admin.ModelAdmin):
     search_fields = ["title", "body"]
 
 
-class RecordOnlyAdmin(admin.ModelAdmin):
-    """Rows the product writes as a record: seen in the admin, never changed there."""
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-
 @admin.register(TicketNote)
-class TicketNoteAdmin(RecordOnlyAdmin):
+class TicketNoteAdmin(RecordAdmin):
     list_display = ["id", "ticket", "agent", "created_at"]
     list_select_related = ["ticket", "agent__user"]
     search_fields = ["ticket__id", "body", "agent__user__email"]
@@ -261,7 +214,7 @@ class TicketNoteAdmin(RecordOnlyAdmin):
 
 
 @admin.register(EscalationIdempotencyKey)
-class EscalationIdempotencyKeyAdmin(RecordOnlyAdmin):
+class EscalationIdempotencyKeyAdmin(RecordAdmin):
     list_display = ["key", "integration", "ticket", "created_at"]
     list_filter = ["integration"]
     list_select_related = ["integration", "ticket"]

@@ -8,7 +8,7 @@ import os
 
 from django.db import transaction
 
-from tickets import services
+from tickets import messages, services
 from tickets.assistant import Article, Turn, backend_from_settings, respond, summarize_handover
 from tickets.models import KnowledgeArticle, Message, Ticket
 
@@ -69,7 +69,7 @@ def conversation_assistant_reply(*, ticket_id: int, customer_seq: int) -> None:
     )
     with transaction.atomic():
         if decision.answer:
-            stored = services.message_post_bot(
+            stored = messages.message_post_bot(
                 ticket_id=ticket_id, body=decision.answer, article_id=decision.article_id
             )
             if stored is None:
@@ -98,7 +98,7 @@ def conversation_assistant_failed(*, ticket_id: int, customer_seq: int) -> None:
     """
     if _answered_since(ticket_id, customer_seq):
         return
-    services.message_post_bot(ticket_id=ticket_id, body=ASSISTANT_FALLBACK)
+    messages.message_post_bot(ticket_id=ticket_id, body=ASSISTANT_FALLBACK)
 
 
 def conversation_request_human(*, ticket_id: int) -> Ticket:

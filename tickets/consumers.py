@@ -16,7 +16,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from agents import services as agent_services
-from tickets import assistant_flow, events, protocol, services
+from tickets import assistant_flow, events, messages, protocol, services
 from tickets.frames import AGENT_FRAMES, CUSTOMER_FRAMES, FrameError, FrameRateLimiter, parse_frame
 from tickets.models import Ticket
 from tickets.services import TicketError
@@ -126,7 +126,7 @@ class CustomerChatConsumer(ProtocolConsumer):
 
     async def on_message(self, *, client_id: str, body: str) -> None:
         (message, created), pushes = await parallel_database_call(events.call_holding_pushes)(
-            services.message_post_customer,
+            messages.message_post_customer,
             token=self.token,
             client_id=client_id,
             body=body,
@@ -138,7 +138,7 @@ class CustomerChatConsumer(ProtocolConsumer):
         # second database call at all once a person has the conversation.
         if created and message.ticket.status == Ticket.Status.BOT:
             # After the ack: in the embedded profile the assistant's task runs in this call.
-            await database_sync_to_async(services.assistant_reply_request)(
+            await database_sync_to_async(messages.assistant_reply_request)(
                 ticket_id=self.ticket_id, customer_seq=message.seq
             )
 
@@ -388,7 +388,7 @@ class AgentConsumer(ProtocolConsumer):
 
     async def on_message(self, *, ticket: int, client_id: str, body: str) -> None:
         (message, _), pushes = await parallel_database_call(events.call_holding_pushes)(
-            services.message_post_agent,
+            messages.message_post_agent,
             ticket_id=ticket,
             agent_id=self.agent.pk,
             client_id=client_id,

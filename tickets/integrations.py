@@ -175,7 +175,7 @@ def escalation_handover(
         # The public posting services apply live-chat rules (the assistant's turn, closed
         # conversations) that a history being handed over must not trigger; this is the
         # same locked, gapless append they use, on a ticket made in this transaction.
-        services._append_message(ticket, sender=turn.sender, body=turn.body)
+        services.append_message(ticket, sender=turn.sender, body=turn.body)
 
     # A sensitive subject in the transcript (fraud, disputes…) routes the ticket and sets a
     # floor on its priority whatever the company's assistant said, as our own assistant does.

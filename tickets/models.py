@@ -200,7 +200,7 @@ NOTE_MAX_BODY_CHARS = 2000
 class TicketNote(models.Model):
     """An agent's private note on a ticket, for the record: never shown to the customer.
 
-    Written only by the ticket's holder (tickets.services.ticket_note_add); any later holder
+    Written only by the ticket's holder (tickets.messages.ticket_note_add); any later holder
     of the same ticket sees the notes of those before it, which is what a handover needs.
     """
 

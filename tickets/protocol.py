@@ -12,13 +12,10 @@ from typing import Any
 from django.utils import timezone
 
 from agents.models import Agent
-from tickets import events, selectors, services
+from agents.services import AGENT_SEEN_EVERY_SECONDS, agent_seen
+from tickets import announce, events, messages, selectors, services
 from tickets.models import Ticket
 from tickets.services import Forbidden
-
-# agents.services.agent_seen writes the liveness stamp at most this often; skipping the call
-# for fresher stamps saves a statement that would change nothing.
-AGENT_SEEN_EVERY_SECONDS = 15
 
 
 def ticket_for_token(token: str) -> Ticket | None:
@@ -36,7 +33,7 @@ def customer_status_on_connect(ticket: Ticket) -> dict[str, Any]:
         extra["eta_seconds"] = selectors.wait_estimator(language=ticket.language)(position)
     elif ticket.status == Ticket.Status.ASSIGNED and ticket.agent:
         extra["agent_name"] = ticket.agent.display_name
-    return services.status_event(ticket.status, **extra)
+    return announce.status_event(ticket.status, **extra)
 
 
 def transcript_for_customer(*, ticket_id: int, after_seq: int) -> list[dict[str, Any]]:
@@ -111,10 +108,10 @@ def agents_resync(*, agent_ids: list[int]) -> dict[int, AgentSnapshot | None]:
     connection, an UPDATE and a queue read per agent every few seconds. Agents with the same
     languages and skills share one queue event (the same dict), so it is serialised once.
     """
-    from agents.services import agent_seen
-
     agents = Agent.objects.select_related("user").filter(pk__in=agent_ids).in_bulk()
     now = timezone.now()
+    # agent_seen writes the stamp at most this often: skipping the call for fresher stamps
+    # saves a statement that would change nothing.
     stale = now - timedelta(seconds=AGENT_SEEN_EVERY_SECONDS)
     queues: dict[tuple[tuple[str, ...], tuple[str, ...]], dict[str, Any]] = {}
     snapshots: dict[int, AgentSnapshot | None] = {}
@@ -171,7 +168,7 @@ def transcript_for_agent(*, ticket_id: int, agent_id: int, after_seq: int) -> li
 
 
 def agent_note_add(*, ticket_id: int, agent_id: int, client_id: str, body: str) -> dict[str, Any]:
-    note, _ = services.ticket_note_add(
+    note, _ = messages.ticket_note_add(
         ticket_id=ticket_id, agent_id=agent_id, client_id=client_id, body=body
     )
     return events.note_for_agent(note)

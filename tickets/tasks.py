@@ -9,7 +9,7 @@ import logging
 from celery import shared_task
 
 from agents import services as agent_services
-from tickets import assistant_flow, services
+from tickets import announce, assistant_flow, integrations, services
 from tickets.models import Ticket
 
 logger = logging.getLogger(__name__)
@@ -56,7 +56,7 @@ def broadcast_queue_positions() -> int:
         .values_list("language", flat=True)
         .distinct()
     )
-    return sum(services.broadcast_queue_positions(language=code) for code in languages)
+    return sum(announce.broadcast_queue_positions(language=code) for code in languages)
 
 
 # --- Bring your own AI: webhooks to the company's assistant -------------------------------
@@ -67,8 +67,6 @@ def broadcast_queue_positions() -> int:
 
 @shared_task(acks_late=True)
 def deliver_resolved_ticket_webhook(ticket_id: int) -> str | None:
-    from tickets import integrations
-
     delivery = integrations.webhook_record_resolved(ticket_id=ticket_id)
     if delivery is None:
         return None
@@ -77,6 +75,4 @@ def deliver_resolved_ticket_webhook(ticket_id: int) -> str | None:
 
 @shared_task(acks_late=True)
 def deliver_due_webhooks() -> int:
-    from tickets import integrations
-
     return integrations.webhooks_deliver_due()

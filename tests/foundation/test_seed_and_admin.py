@@ -2,10 +2,11 @@ import pytest
 from django.contrib import admin
 from django.core.management import CommandError, call_command
 
-from agents.models import Agent, ShiftSlot, User
+from agents.models import Agent, User
 from payouts.models import RateCard
 from tests.factories import PASSWORD, UserFactory
 from tickets.models import KnowledgeArticle
+from workforce.models import ShiftSlot
 
 pytestmark = pytest.mark.django_db
 
@@ -75,7 +76,7 @@ def test_every_model_of_the_product_is_registered_in_the_admin():
 
     ours = [
         model
-        for app in ("agents", "tickets", "payouts")
+        for app in ("agents", "tickets", "workforce", "payouts")
         for model in apps.get_app_config(app).get_models()
     ]
     assert [m.__name__ for m in ours if not admin.site.is_registered(m)] == []

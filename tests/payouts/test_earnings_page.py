@@ -7,7 +7,7 @@ from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from payouts import services
+from payouts import ledger, services
 from payouts.charts import weekly_bar_chart
 from payouts.models import EarningLine, Payout
 from tests.factories import (
@@ -240,7 +240,7 @@ def test_an_agent_without_a_payout_account_cannot_cash_out(client, fake):
     agent = AgentFactory()
     EarningLineFactory(agent=agent, amount_cents=1_000)
 
-    with pytest.raises(services.PayoutError, match="Connect a payout account"):
+    with pytest.raises(ledger.PayoutError, match="Connect a payout account"):
         services.instant_payout_request(agent_id=agent.pk, expected_net_cents=950)
 
     assert not Payout.objects.exists()

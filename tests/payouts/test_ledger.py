@@ -6,8 +6,7 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from agents.models import SurgePeriod
-from payouts import services
+from payouts import ledger
 from payouts.models import EarningLine, RateCardEntry
 from tests.factories import (
     AgentFactory,
@@ -17,6 +16,7 @@ from tests.factories import (
 )
 from tickets import services as ticket_services
 from tickets.models import Ticket
+from workforce.models import SurgePeriod
 
 pytestmark = pytest.mark.django_db
 
@@ -117,7 +117,7 @@ def test_creating_the_pay_line_again_returns_the_first():
     RateCardFactory()
     ticket = resolved_ticket()
 
-    again = services.ticket_pay_line_create(ticket=ticket)
+    again = ledger.ticket_pay_line_create(ticket=ticket)
 
     assert EarningLine.objects.filter(ticket=ticket).count() == 1
     assert again.pk == EarningLine.objects.get(ticket=ticket).pk
@@ -148,8 +148,8 @@ def test_a_completed_shift_bonus_is_written_once_however_often_it_is_asked_for()
     agent = AgentFactory()
     now = timezone.now()
 
-    services.shift_bonus_line_create(agent_id=agent.pk, assignment_id=41, earned_at=now)
-    services.shift_bonus_line_create(agent_id=agent.pk, assignment_id=41, earned_at=now)
+    ledger.shift_bonus_line_create(agent_id=agent.pk, assignment_id=41, earned_at=now)
+    ledger.shift_bonus_line_create(agent_id=agent.pk, assignment_id=41, earned_at=now)
 
     line = EarningLine.objects.get(kind=Kind.SHIFT_BONUS)
     assert (line.agent_id, line.amount_cents, line.source_key) == (agent.pk, 300, "shift:41")
@@ -162,8 +162,8 @@ def test_a_completed_shift_bonus_is_written_once_however_often_it_is_asked_for()
 def test_an_adjustment_without_an_amount_or_a_reason_is_refused(amount, description, code):
     agent = AgentFactory()
 
-    with pytest.raises(services.PayoutError) as refused:
-        services.adjustment_line_create(
+    with pytest.raises(ledger.PayoutError) as refused:
+        ledger.adjustment_line_create(
             agent_id=agent.pk, amount_cents=amount, description=description
         )
 
@@ -175,7 +175,7 @@ def test_an_adjustment_is_a_new_line_that_waits_out_the_hold(settings):
     settings.PAYOUT_HOLD_HOURS = 24
     agent = AgentFactory()
 
-    line = services.adjustment_line_create(
+    line = ledger.adjustment_line_create(
         agent_id=agent.pk, amount_cents=-250, description="Refund dispute on ticket 12"
     )
 
@@ -190,7 +190,7 @@ def test_lines_become_payable_when_their_hold_ends():
     ended = EarningLineFactory(status="pending", available_at=now - timedelta(seconds=1))
     running = EarningLineFactory(status="pending", available_at=now + timedelta(hours=1))
 
-    released = services.earning_lines_release_held(now=now)
+    released = ledger.earning_lines_release_held(now=now)
 
     assert released == 1
     ended.refresh_from_db()
@@ -203,7 +203,7 @@ def test_a_zero_hold_makes_a_resolved_ticket_payable_at_the_next_release(setting
     RateCardFactory()
     ticket = resolved_ticket()
 
-    services.earning_lines_release_held()
+    ledger.earning_lines_release_held()
 
     assert EarningLine.objects.get(ticket=ticket).status == EarningLine.Status.PAYABLE
 

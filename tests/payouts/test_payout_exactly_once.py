@@ -16,7 +16,7 @@ import pytest
 from django.db import connections
 from django.utils import timezone
 
-from payouts import services
+from payouts import ledger, services
 from payouts.models import EarningLine, Payout
 from tests.factories import EarningLineFactory, PayableAgentFactory
 from tests.fakes.stripe_fixtures import FAKE_SECRET_KEY
@@ -59,7 +59,7 @@ def assert_paid_exactly_once(fake: FakeStripe) -> None:
         line_sum = sum(payout.lines.values_list("amount_cents", flat=True))
         assert by_id[payout.stripe_transfer_id]["amount"] == payout.amount_cents == line_sum
     assert EarningLine.objects.filter(status="paid").count() == AGENTS * LINES_PER_AGENT
-    totals = services.ledger_totals()
+    totals = ledger.ledger_totals()
     assert totals["lines"] == (
         totals["paid_payouts"] + totals["pending_payouts"] + totals["payable"] + totals["pending"]
     )
@@ -159,7 +159,7 @@ def test_a_cash_out_racing_a_payout_run_takes_each_line_once(fake):
 
     def cash_out() -> None:
         # If the run took the lines first, the balance changed and the cash-out is refused.
-        with contextlib.suppress(services.PayoutError):
+        with contextlib.suppress(ledger.PayoutError):
             services.instant_payout_request(agent_id=first.pk, expected_net_cents=quote.net_cents)
 
     run_in_threads(pay_everything_due, cash_out)

@@ -7,7 +7,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from payouts import services, tasks
+from payouts import ledger, services, tasks
 from payouts.models import EarningLine, Payout
 from tests.factories import EarningLineFactory, PayableAgentFactory
 from tests.fakes.stripe_server import FakeStripe
@@ -30,7 +30,7 @@ def payable_agent(fake: FakeStripe, *, onboarded: bool = True, **fields):
 
 
 def assert_ledger_balances() -> None:
-    totals = services.ledger_totals()
+    totals = ledger.ledger_totals()
     assert totals["lines"] == (
         totals["paid_payouts"] + totals["pending_payouts"] + totals["payable"] + totals["pending"]
     )
@@ -339,7 +339,7 @@ def test_a_payout_can_be_retried_only_once_and_only_when_failed(fake):
     [payout_id] = services.payouts_assemble()
     services.payout_send(payout_id=payout_id)
 
-    with pytest.raises(services.PayoutError):
+    with pytest.raises(ledger.PayoutError):
         services.payout_retry(payout_id=payout_id)
 
 

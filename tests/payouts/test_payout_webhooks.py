@@ -7,7 +7,7 @@ import pytest
 import stripe
 from django.test import Client
 
-from payouts import services, tasks
+from payouts import ledger, services, tasks
 from payouts.models import BankPayout, EarningLine, Payout, StripeEvent
 from tests.factories import (
     EarningLineFactory,
@@ -127,7 +127,7 @@ def test_a_reversal_adds_a_paid_negative_line_and_the_ledger_still_balances(clie
     assert payout.amount_reversed_cents == 800
     reversal = EarningLine.objects.get(kind=EarningLine.Kind.REVERSAL)
     assert (reversal.amount_cents, reversal.status, reversal.payout_id) == (-800, "paid", payout.pk)
-    totals = services.ledger_totals()
+    totals = ledger.ledger_totals()
     assert totals["lines"] == totals["paid_payouts"] == 1200
 
 

@@ -27,12 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run as a plain script
 
-from agents.matching import (  # noqa: E402 - after the path set-up above
-    AgentSupply,
-    Slot,
-    greedy_baseline,
-    match_agents_to_slots,
-)
+from workforce.matching import AgentSupply, Slot, greedy_baseline, match_agents_to_slots
 
 WEEK_START = datetime(2025, 3, 17, tzinfo=UTC)  # a Monday
 HALF_HOUR = timedelta(minutes=30)

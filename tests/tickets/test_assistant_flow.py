@@ -12,7 +12,7 @@ import pytest
 from asgiref.sync import sync_to_async
 
 from tests.tickets.wsclient import Socket, open_customer
-from tickets import assistant_flow, services, tasks
+from tickets import assistant_flow, messages, services, tasks
 from tickets.assistant.demo_articles import DEMO_ARTICLES
 from tickets.models import KnowledgeArticle, Message, Ticket
 
@@ -231,7 +231,7 @@ async def test_once_queued_the_assistant_stays_quiet(knowledge_base):
 
 def test_a_redelivered_assistant_task_answers_once(knowledge_base):
     ticket = services.conversation_start()
-    message, _ = services.message_post_customer(
+    message, _ = messages.message_post_customer(
         token=ticket.token, client_id="c1", body="How do I reset my password?"
     )
 
@@ -300,7 +300,7 @@ def test_an_unreachable_assistant_run_in_process_falls_back_at_once(knowledge_ba
 
     monkeypatch.setattr(assistant_flow, "respond", unreachable)
     ticket = services.conversation_start()
-    message, _ = services.message_post_customer(
+    message, _ = messages.message_post_customer(
         token=ticket.token, client_id="c1", body="How do I reset my password?"
     )
 
@@ -312,7 +312,7 @@ def test_an_unreachable_assistant_run_in_process_falls_back_at_once(knowledge_ba
 
 def test_a_redelivered_failed_assistant_task_offers_a_person_once(knowledge_base, monkeypatch):
     ticket = services.conversation_start()
-    message, _ = services.message_post_customer(
+    message, _ = messages.message_post_customer(
         token=ticket.token, client_id="c1", body="How do I reset my password?", ask_assistant=False
     )
     monkeypatch.setattr(

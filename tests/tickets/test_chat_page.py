@@ -12,7 +12,7 @@ from django.contrib.staticfiles import finders
 
 from tests.factories import AgentFactory
 from tests.servers import collect_static_once
-from tickets import services
+from tickets import messages, services
 from tickets.models import Ticket
 
 pytestmark = pytest.mark.django_db
@@ -119,16 +119,16 @@ def test_the_chat_page_only_answers_get(client):
 def resolved_conversation(*, more_messages: int = 0) -> Ticket:
     agent = AgentFactory(user__first_name="Ana")
     ticket = services.conversation_start(name="Sam Doe")
-    services.message_post_customer(
+    messages.message_post_customer(
         token=ticket.token, client_id="c1", body="<script>alert(1)</script>\nsecond line"
     )
     services.ticket_escalate(ticket_id=ticket.pk, reason="customer_request")
     services.ticket_claim(ticket_id=ticket.pk, agent_id=agent.pk)
-    services.message_post_agent(
+    messages.message_post_agent(
         ticket_id=ticket.pk, agent_id=agent.pk, client_id="a1", body="Hello Sam"
     )
     for n in range(more_messages):
-        services.message_post_agent(
+        messages.message_post_agent(
             ticket_id=ticket.pk, agent_id=agent.pk, client_id=f"more{n}", body=f"Note {n}"
         )
     services.ticket_resolve(ticket_id=ticket.pk, agent_id=agent.pk)

@@ -7,20 +7,20 @@ import pytest
 from django.utils import timezone
 
 from tests.factories import AgentFactory, QueuedTicketFactory, TicketFactory
-from tickets import protocol, services
+from tickets import announce, protocol, services
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
 def fresh_position_clock(monkeypatch):
-    monkeypatch.setattr(services, "_queue_positions_sent_at", {})
+    monkeypatch.setattr(announce, "_queue_positions_sent_at", {})
 
 
 @pytest.fixture
 def pushes(monkeypatch):
     sent: list[tuple[str, dict]] = []
-    monkeypatch.setattr(services.events, "push_many", lambda batch: sent.extend(batch))
+    monkeypatch.setattr(announce.events, "push_many", lambda batch: sent.extend(batch))
     return sent
 
 
@@ -60,7 +60,7 @@ def test_a_broadcast_goes_out_again_once_the_interval_has_passed(
 
     with django_capture_on_commit_callbacks(execute=True):
         services.ticket_claim(ticket_id=claimed[0].pk, agent_id=agent.pk)
-    monkeypatch.setattr(services, "QUEUE_POSITIONS_MIN_INTERVAL_SECONDS", 0)
+    monkeypatch.setattr(announce, "QUEUE_POSITIONS_MIN_INTERVAL_SECONDS", 0)
     with django_capture_on_commit_callbacks(execute=True):
         services.ticket_claim(ticket_id=claimed[1].pk, agent_id=agent.pk)
 

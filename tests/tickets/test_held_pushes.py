@@ -5,7 +5,7 @@ from unittest import mock
 import pytest
 
 from tests.factories import AgentFactory, QueuedTicketFactory
-from tickets import events, services
+from tickets import events, messages, services
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -17,7 +17,7 @@ def test_a_held_call_returns_the_committed_pushes_and_sends_none():
 
     with mock.patch.object(events, "send_pushes") as send:
         (message, created), pushes = events.call_holding_pushes(
-            services.message_post_customer, token=ticket.token, client_id="c-1", body="hi"
+            messages.message_post_customer, token=ticket.token, client_id="c-1", body="hi"
         )
 
     send.assert_not_called()
@@ -34,7 +34,7 @@ def test_a_held_call_that_fails_holds_nothing_back_for_later():
 
     with pytest.raises(services.TicketError):
         events.call_holding_pushes(
-            services.message_post_agent, ticket_id=ticket.pk, agent_id=0, client_id="x", body="b"
+            messages.message_post_agent, ticket_id=ticket.pk, agent_id=0, client_id="x", body="b"
         )
 
     assert events._held.get() is None

@@ -8,7 +8,7 @@ from channels.layers import get_channel_layer
 
 from tests.factories import AgentFactory, QueuedTicketFactory, TicketFactory, UserFactory
 from tests.tickets.wsclient import open_agent, open_customer
-from tickets import events, services
+from tickets import events, messages, services
 from tickets.models import Message, Ticket
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -235,7 +235,7 @@ async def test_a_resent_customer_message_gets_the_same_ack_and_is_stored_once():
 async def test_resume_replays_every_message_after_the_seq_in_order():
     ticket = await db(QueuedTicketFactory)()
     for i in range(1, 5):
-        await db(services.message_post_customer)(
+        await db(messages.message_post_customer)(
             token=ticket.token, client_id=f"m{i}", body=f"n{i}"
         )
     customer, _, _ = await open_customer(ticket.token)

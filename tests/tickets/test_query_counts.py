@@ -5,7 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from tests.factories import AgentFactory, QueuedTicketFactory
-from tickets import protocol, services
+from tickets import messages, protocol, services
 
 pytestmark = pytest.mark.django_db
 
@@ -49,11 +49,11 @@ def test_sending_a_message_costs_the_same_for_any_transcript_length(
     ticket = QueuedTicketFactory()
     services.ticket_claim(ticket_id=ticket.pk, agent_id=agent.pk)
     for i in range(earlier_messages):
-        services.message_post_customer(token=ticket.token, client_id=f"old-{i}", body="earlier")
+        messages.message_post_customer(token=ticket.token, client_id=f"old-{i}", body="earlier")
 
     with django_capture_on_commit_callbacks(execute=False):
         count = queries_for(
-            lambda: services.message_post_agent(
+            lambda: messages.message_post_agent(
                 ticket_id=ticket.pk, agent_id=agent.pk, client_id="new", body="hello"
             )
         )
@@ -67,7 +67,7 @@ def test_the_snapshot_of_held_tickets_with_notes_costs_the_same_for_any_number(h
     for ticket in QueuedTicketFactory.create_batch(held_tickets):
         services.ticket_claim(ticket_id=ticket.pk, agent_id=agent.pk)
         for n in range(2):
-            services.ticket_note_add(
+            messages.ticket_note_add(
                 ticket_id=ticket.pk, agent_id=agent.pk, client_id=f"n{n}", body="noted"
             )
 
@@ -84,7 +84,7 @@ def test_a_claim_reply_costs_the_same_for_any_number_of_earlier_notes(
     ticket = QueuedTicketFactory()
     services.ticket_claim(ticket_id=ticket.pk, agent_id=earlier.pk)
     for n in range(earlier_notes):
-        services.ticket_note_add(
+        messages.ticket_note_add(
             ticket_id=ticket.pk, agent_id=earlier.pk, client_id=f"n{n}", body="noted"
         )
     services.ticket_release(ticket_id=ticket.pk, agent_id=earlier.pk, reason="handover")
@@ -102,7 +102,7 @@ def test_adding_a_note_costs_a_fixed_number_of_queries(django_capture_on_commit_
 
     with django_capture_on_commit_callbacks(execute=False):
         count = queries_for(
-            lambda: services.ticket_note_add(
+            lambda: messages.ticket_note_add(
                 ticket_id=ticket.pk, agent_id=agent.pk, client_id="n", body="noted"
             )
         )
@@ -121,7 +121,7 @@ def test_a_customer_message_is_one_locked_read_one_dedupe_read_one_update_and_on
         django_capture_on_commit_callbacks(execute=False),
         CaptureQueriesContext(connection) as captured,
     ):
-        services.message_post_customer(token=ticket.token, client_id="c-1", body="hello")
+        messages.message_post_customer(token=ticket.token, client_id="c-1", body="hello")
 
     statements = [
         query["sql"].split()[0]

@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from agents.models import Agent
 from tests.factories import AgentFactory, QueuedTicketFactory, UserFactory
 from tests.tickets.wsclient import open_agent, open_customer
-from tickets import protocol, services
+from tickets import messages, protocol, services
 from tickets.models import NOTE_MAX_BODY_CHARS, Ticket, TicketNote
 
 db = sync_to_async
@@ -39,7 +39,7 @@ def held() -> tuple[Ticket, Agent]:
 def test_the_holder_adds_a_note_that_is_stored_with_its_author(held):
     ticket, agent = held
 
-    note, created = services.ticket_note_add(
+    note, created = messages.ticket_note_add(
         ticket_id=ticket.pk, agent_id=agent.pk, client_id="n-1", body="Refund promised by Friday."
     )
 
@@ -57,11 +57,11 @@ def test_the_holder_adds_a_note_that_is_stored_with_its_author(held):
 @pytest.mark.django_db
 def test_a_resent_note_with_the_same_client_id_is_stored_once(held):
     ticket, agent = held
-    first, _ = services.ticket_note_add(
+    first, _ = messages.ticket_note_add(
         ticket_id=ticket.pk, agent_id=agent.pk, client_id="same", body="Called the bank."
     )
 
-    again, created = services.ticket_note_add(
+    again, created = messages.ticket_note_add(
         ticket_id=ticket.pk, agent_id=agent.pk, client_id="same", body="Called the bank."
     )
 
@@ -76,7 +76,7 @@ def test_an_agent_that_does_not_hold_the_ticket_cannot_add_a_note(held):
     other = AgentFactory()
 
     with pytest.raises(services.Forbidden):
-        services.ticket_note_add(ticket_id=ticket.pk, agent_id=other.pk, client_id="x", body="hi")
+        messages.ticket_note_add(ticket_id=ticket.pk, agent_id=other.pk, client_id="x", body="hi")
 
     assert not TicketNote.objects.exists()
 
@@ -87,7 +87,7 @@ def test_nobody_can_add_a_note_to_a_queued_ticket():
     ticket = QueuedTicketFactory()
 
     with pytest.raises(services.Forbidden):
-        services.ticket_note_add(ticket_id=ticket.pk, agent_id=agent.pk, client_id="x", body="hi")
+        messages.ticket_note_add(ticket_id=ticket.pk, agent_id=agent.pk, client_id="x", body="hi")
 
     assert not TicketNote.objects.exists()
 
@@ -98,7 +98,7 @@ def test_the_former_holder_cannot_add_a_note_once_the_ticket_is_resolved(held):
     services.ticket_resolve(ticket_id=ticket.pk, agent_id=agent.pk)
 
     with pytest.raises(services.Forbidden):
-        services.ticket_note_add(ticket_id=ticket.pk, agent_id=agent.pk, client_id="x", body="hi")
+        messages.ticket_note_add(ticket_id=ticket.pk, agent_id=agent.pk, client_id="x", body="hi")
 
     assert not TicketNote.objects.exists()
 
@@ -116,7 +116,7 @@ def test_a_blank_or_oversized_note_is_refused_and_not_stored(held, body, code):
     ticket, agent = held
 
     with pytest.raises(services.InvalidMessage) as error:
-        services.ticket_note_add(ticket_id=ticket.pk, agent_id=agent.pk, client_id="x", body=body)
+        messages.ticket_note_add(ticket_id=ticket.pk, agent_id=agent.pk, client_id="x", body=body)
 
     assert error.value.code == code
     assert not TicketNote.objects.exists()
@@ -126,7 +126,7 @@ def test_a_blank_or_oversized_note_is_refused_and_not_stored(held, body, code):
 def test_a_card_number_typed_into_a_note_is_masked_before_it_is_stored(held):
     ticket, agent = held
 
-    services.ticket_note_add(
+    messages.ticket_note_add(
         ticket_id=ticket.pk, agent_id=agent.pk, client_id="x", body="Card 4242 4242 4242 4242"
     )
 
@@ -147,12 +147,10 @@ def test_a_note_is_pushed_to_the_holder_after_commit_and_never_to_the_chat(
 ):
     ticket, agent = held
     pushed = []
-    monkeypatch.setattr(
-        "tickets.services.events.push", lambda group, event: pushed.append((group, event))
-    )
+    monkeypatch.setattr("tickets.events.push", lambda group, event: pushed.append((group, event)))
 
     with django_capture_on_commit_callbacks(execute=True):
-        note, _ = services.ticket_note_add(
+        note, _ = messages.ticket_note_add(
             ticket_id=ticket.pk, agent_id=agent.pk, client_id="x", body="For the record"
         )
 
@@ -167,7 +165,7 @@ def test_a_note_is_pushed_to_the_holder_after_commit_and_never_to_the_chat(
 @pytest.mark.django_db
 def test_the_next_holder_of_a_released_ticket_gets_the_earlier_notes_with_the_claim(held):
     ticket, first = held
-    services.ticket_note_add(
+    messages.ticket_note_add(
         ticket_id=ticket.pk, agent_id=first.pk, client_id="x", body="Needs a supervisor."
     )
     services.ticket_release(ticket_id=ticket.pk, agent_id=first.pk, reason="escalating")
@@ -185,7 +183,7 @@ def test_the_next_holder_of_a_released_ticket_gets_the_earlier_notes_with_the_cl
 def test_a_reconnecting_agent_gets_the_notes_of_its_held_tickets_in_the_snapshot(held):
     ticket, agent = held
     for n in (1, 2):
-        services.ticket_note_add(
+        messages.ticket_note_add(
             ticket_id=ticket.pk, agent_id=agent.pk, client_id=f"n{n}", body=f"note {n}"
         )
 
@@ -304,10 +302,10 @@ async def test_the_customer_socket_never_receives_a_note():
 @pytest.mark.django_db
 def test_the_customer_transcript_download_leaves_the_notes_out(held, client):
     ticket, agent = held
-    services.message_post_agent(
+    messages.message_post_agent(
         ticket_id=ticket.pk, agent_id=agent.pk, client_id="m", body="Happy to help."
     )
-    services.ticket_note_add(
+    messages.ticket_note_add(
         ticket_id=ticket.pk, agent_id=agent.pk, client_id="n", body="Suspected chargeback."
     )
 
@@ -323,7 +321,7 @@ def test_the_customer_transcript_download_leaves_the_notes_out(held, client):
 @pytest.mark.django_db
 def test_the_admin_ticket_page_shows_the_notes_read_only(held, client):
     ticket, agent = held
-    services.ticket_note_add(
+    messages.ticket_note_add(
         ticket_id=ticket.pk, agent_id=agent.pk, client_id="n", body="<b>Call back at 5</b>"
     )
     client.force_login(UserFactory(is_staff=True, is_superuser=True))

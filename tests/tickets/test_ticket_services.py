@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from agents import services as agent_services
 from tests.factories import AgentFactory, QueuedTicketFactory, TicketFactory
-from tickets import services
+from tickets import messages, services
 from tickets.models import Message, Ticket, TicketEvent
 
 pytestmark = pytest.mark.django_db
@@ -259,7 +259,7 @@ def test_messages_get_gapless_sequence_numbers():
     ticket = QueuedTicketFactory()
 
     seqs = [
-        services.message_post_customer(token=ticket.token, client_id=f"c{i}", body="hi")[0].seq
+        messages.message_post_customer(token=ticket.token, client_id=f"c{i}", body="hi")[0].seq
         for i in range(5)
     ]
 
@@ -268,11 +268,11 @@ def test_messages_get_gapless_sequence_numbers():
 
 def test_a_resent_message_is_stored_once_and_gets_the_same_seq():
     ticket = QueuedTicketFactory()
-    first, created_first = services.message_post_customer(
+    first, created_first = messages.message_post_customer(
         token=ticket.token, client_id="abc", body="Where is my refund?"
     )
 
-    again, created_again = services.message_post_customer(
+    again, created_again = messages.message_post_customer(
         token=ticket.token, client_id="abc", body="Where is my refund?"
     )
 
@@ -286,7 +286,7 @@ def test_an_agent_message_on_a_ticket_it_does_not_hold_is_refused_and_not_stored
     ticket = QueuedTicketFactory()
 
     with pytest.raises(services.Forbidden):
-        services.message_post_agent(
+        messages.message_post_agent(
             ticket_id=ticket.pk, agent_id=agent.pk, client_id="a1", body="hello"
         )
 
@@ -297,7 +297,7 @@ def test_a_message_over_4000_characters_is_refused_and_not_stored():
     ticket = QueuedTicketFactory()
 
     with pytest.raises(services.InvalidMessage) as error:
-        services.message_post_customer(token=ticket.token, client_id="x", body="a" * 4001)
+        messages.message_post_customer(token=ticket.token, client_id="x", body="a" * 4001)
 
     assert error.value.code == "body_too_long"
     assert not Message.objects.filter(ticket=ticket).exists()
@@ -311,7 +311,7 @@ def test_a_customer_cannot_write_to_a_resolved_conversation():
     stored = Message.objects.filter(ticket=ticket).count()
 
     with pytest.raises(services.ConversationClosed):
-        services.message_post_customer(token=ticket.token, client_id="late", body="thanks!")
+        messages.message_post_customer(token=ticket.token, client_id="late", body="thanks!")
 
     assert Message.objects.filter(ticket=ticket).count() == stored
 
@@ -319,7 +319,7 @@ def test_a_customer_cannot_write_to_a_resolved_conversation():
 def test_card_numbers_are_masked_before_they_are_stored():
     ticket = QueuedTicketFactory()
 
-    message, _ = services.message_post_customer(
+    message, _ = messages.message_post_customer(
         token=ticket.token, client_id="card", body="my card is 4242 4242 4242 4242"
     )
 

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from payouts import services
+from payouts import ledger, services
 from payouts.models import Payout
 from payouts.money import format_money
 
@@ -14,7 +14,7 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options) -> None:
-        released = services.earning_lines_release_held()
+        released = ledger.earning_lines_release_held()
         created = services.payouts_assemble()
         self.stdout.write(f"{released} line(s) left their hold; {len(created)} payout(s) created.")
         paid = failed = retrying = 0

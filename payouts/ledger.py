@@ -1,0 +1,237 @@
+"""The earnings ledger: what an agent earned, line by line, and the hold before it is payable.
+
+The ledger is a list of ``EarningLine`` rows, appended to and never edited. A line is created
+in the same transaction as the event that earned it (a resolve, a rating, a completed shift:
+``payouts.receivers`` hears of each), so there is never a resolved ticket without its line;
+``source_key`` and a partial unique constraint make a second line for the same thing
+impossible. Lines wait out the hold (``PAYOUT_HOLD_HOURS``) as pending, then become payable.
+
+Everything that moves lines out of the payable balance takes the ledger lock (a PostgreSQL
+advisory lock; SQLite's write transactions are serialised already).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Count, F, Q, Sum
+from django.utils import timezone
+
+from payouts.models import EarningLine, Payout, RateCard, RateCardEntry
+from payouts.money import format_multiplier
+from tickets.models import Ticket
+from workforce.surge import surge_active_at
+
+logger = logging.getLogger(__name__)
+
+Kind = EarningLine.Kind
+LineStatus = EarningLine.Status
+
+# Arbitrary but fixed: the key of the PostgreSQL advisory lock that guards the payable balance.
+LEDGER_LOCK_ID = 7_291_604_113
+
+
+class PayoutError(Exception):
+    """A payout request the caller must be told about; the message is written for people."""
+
+    def __init__(self, message: str, *, code: str):
+        super().__init__(message)
+        self.code = code
+
+
+def ledger_lock() -> None:
+    """Serialise the transactions that take lines out of the payable balance."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LEDGER_LOCK_ID])
+
+
+def _hold_ends(earned_at: datetime) -> datetime:
+    return earned_at + timedelta(hours=settings.PAYOUT_HOLD_HOURS)
+
+
+def rate_card_at(at: datetime) -> RateCard | None:
+    """The rate card in force at ``at``: the latest to take effect by then."""
+    return RateCard.objects.filter(effective_from__lte=at).order_by("-effective_from").first()
+
+
+def surge_multiplier_pct(*, at: datetime) -> int:
+    """The rate card's surge multiplier in force at ``at`` (percent; 150 = 1.5×)."""
+    card = rate_card_at(at)
+    return card.surge_multiplier_pct if card is not None else 100
+
+
+def _surge_scaled(amount_cents: int, multiplier_pct: int) -> int:
+    # Integer arithmetic, rounding half up to the minor unit.
+    return (amount_cents * multiplier_pct + 50) // 100
+
+
+def ticket_base_amount(card: RateCard, ticket: Ticket) -> int | None:
+    """The card's amount for the ticket's priority: the best entry for one of its skills,
+    else the entry for any skill; None when the card has neither."""
+    entries = RateCardEntry.objects.filter(rate_card=card, priority=ticket.priority).filter(
+        Q(skill="") | Q(skill__in=ticket.required_skills or [])
+    )
+    by_skill = {entry.skill: entry.amount_cents for entry in entries}
+    skilled = [amount for skill, amount in by_skill.items() if skill]
+    if skilled:
+        return max(skilled)
+    return by_skill.get("")
+
+
+def ticket_pay_line_create(*, ticket: Ticket) -> EarningLine:
+    """The pay line of a ticket its agent just resolved (call inside the resolve transaction).
+
+    A ticket whose card has no amount for it gets a line of zero, described as such, so the
+    gap is visible to the agent and to admins (who correct it with an adjustment) instead of
+    being a ticket that silently earned nothing.
+    """
+    earned_at = ticket.resolved_at or timezone.now()
+    card = rate_card_at(earned_at)
+    amount = ticket_base_amount(card, ticket) if card else None
+    surge = bool(
+        ticket.claimed_at and surge_active_at(language=ticket.language, at=ticket.claimed_at)
+    )
+    if amount is None:
+        logger.warning("no rate for ticket %s (priority %s)", ticket.pk, ticket.priority)
+        description = f"Ticket #{ticket.pk}: no rate set for this priority, an admin will review"
+        amount, surge = 0, False
+    else:
+        description = f"Ticket #{ticket.pk} ({ticket.get_priority_display().lower()} priority)"
+        if surge:
+            amount = _surge_scaled(amount, card.surge_multiplier_pct)
+            description += f", surge ×{format_multiplier(card.surge_multiplier_pct)}"
+    line, _ = EarningLine.objects.get_or_create(
+        source_key=f"ticket:{ticket.pk}",
+        defaults={
+            "agent_id": ticket.agent_id,
+            "kind": Kind.TICKET,
+            "ticket": ticket,
+            "rate_card": card,
+            "surge_applied": surge,
+            "amount_cents": amount,
+            "currency": card.currency if card else settings.PAYOUT_CURRENCY,
+            "description": description,
+            "earned_at": earned_at,
+            "available_at": _hold_ends(earned_at),
+        },
+    )
+    return line
+
+
+def top_rating_bonus_line_create(*, ticket: Ticket) -> EarningLine | None:
+    """The bonus for a top (5 of 5) rating, if the card pays one (inside the rating's
+    transaction). Its own hold starts when the rating arrives."""
+    if ticket.rating != 5 or ticket.agent_id is None:
+        return None
+    card = rate_card_at(ticket.resolved_at or timezone.now())
+    if card is None or card.top_rating_bonus_cents == 0:
+        return None
+    earned_at = timezone.now()
+    line, _ = EarningLine.objects.get_or_create(
+        source_key=f"rating-bonus:{ticket.pk}",
+        defaults={
+            "agent_id": ticket.agent_id,
+            "kind": Kind.TOP_RATING_BONUS,
+            "ticket": ticket,
+            "rate_card": card,
+            "amount_cents": card.top_rating_bonus_cents,
+            "currency": card.currency,
+            "description": f"Top rating on ticket #{ticket.pk}",
+            "earned_at": earned_at,
+            "available_at": _hold_ends(earned_at),
+        },
+    )
+    return line
+
+
+def shift_bonus_line_create(
+    *, agent_id: int, assignment_id: int, earned_at: datetime
+) -> EarningLine | None:
+    """The bonus for a completed shift (inside the transaction that marks it completed)."""
+    card = rate_card_at(earned_at)
+    if card is None or card.shift_completion_bonus_cents == 0:
+        return None
+    line, _ = EarningLine.objects.get_or_create(
+        source_key=f"shift:{assignment_id}",
+        defaults={
+            "agent_id": agent_id,
+            "kind": Kind.SHIFT_BONUS,
+            "rate_card": card,
+            "amount_cents": card.shift_completion_bonus_cents,
+            "currency": card.currency,
+            "description": f"Completed shift #{assignment_id}",
+            "earned_at": earned_at,
+            "available_at": _hold_ends(earned_at),
+        },
+    )
+    return line
+
+
+@transaction.atomic
+def adjustment_line_create(
+    *, agent_id: int, amount_cents: int, description: str, created_by=None, currency: str = ""
+) -> EarningLine:
+    """An admin's correction: a new line, positive or negative, never an edit of a paid one.
+
+    It waits out the hold like any other line, so a mistaken correction can be corrected
+    before it is paid.
+    """
+    if amount_cents == 0:
+        raise PayoutError("An adjustment must be a non-zero amount.", code="zero_adjustment")
+    description = description.strip()
+    if not description:
+        raise PayoutError("Say why the adjustment is made.", code="no_description")
+    now = timezone.now()
+    return EarningLine.objects.create(
+        agent_id=agent_id,
+        kind=Kind.ADJUSTMENT,
+        amount_cents=amount_cents,
+        currency=(currency or settings.PAYOUT_CURRENCY).lower(),
+        description=description[:200],
+        source_key=f"adjustment:{uuid.uuid4().hex}",
+        created_by=created_by,
+        earned_at=now,
+        available_at=_hold_ends(now),
+    )
+
+
+def release_held_lines(now: datetime, **filters) -> int:
+    return EarningLine.objects.filter(
+        status=LineStatus.PENDING, available_at__lte=now, **filters
+    ).update(status=LineStatus.PAYABLE)
+
+
+def earning_lines_release_held(*, now: datetime | None = None) -> int:
+    """Make every pending line whose hold has ended payable. Returns how many."""
+    with transaction.atomic():
+        ledger_lock()
+        return release_held_lines(now or timezone.now())
+
+
+def ledger_totals(*, agent_id: int | None = None) -> dict[str, int]:
+    """Sums for the ledger's balance check: lines against where their money is."""
+    lines = EarningLine.objects.all()
+    payouts = Payout.objects.all()
+    if agent_id is not None:
+        lines, payouts = lines.filter(agent_id=agent_id), payouts.filter(agent_id=agent_id)
+    by_status = dict(
+        lines.values("status").annotate(total=Sum("amount_cents")).values_list("status", "total")
+    )
+    paid = payouts.filter(status=Payout.Status.PAID).aggregate(
+        total=Sum(F("amount_cents") - F("amount_reversed_cents")), count=Count("pk")
+    )
+    in_flight = payouts.filter(status=Payout.Status.PENDING).aggregate(total=Sum("amount_cents"))
+    return {
+        "lines": sum(by_status.values()),
+        "pending": by_status.get(LineStatus.PENDING, 0),
+        "payable": by_status.get(LineStatus.PAYABLE, 0),
+        "in_payout": by_status.get(LineStatus.IN_PAYOUT, 0),
+        "paid_lines": by_status.get(LineStatus.PAID, 0),
+        "paid_payouts": paid["total"] or 0,
+        "pending_payouts": in_flight["total"] or 0,
+    }

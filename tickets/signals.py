@@ -1,0 +1,13 @@
+"""What tickets announce, for apps above it to act on (docs/architecture.md).
+
+Each is sent inside the transaction of the change it announces, with the ticket row as it
+now is, so a receiver's writes commit or roll back with the change.
+"""
+
+from django.dispatch import Signal
+
+# An agent resolved the ticket. Sent with: ticket.
+ticket_resolved = Signal()
+
+# The customer rated the resolved ticket (once). Sent with: ticket.
+ticket_rated = Signal()
