@@ -208,20 +208,7 @@ CELERY_TIMEZONE = "UTC"
 # Tests that start a real worker give it (and what it enqueues) a queue of their own, so a
 # shared Redis never hands one test run's tasks to another's worker.
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
-CELERY_BEAT_SCHEDULE = {
-    "return-tickets-of-departed-agents": {
-        "task": "tickets.tasks.requeue_tickets_of_departed_agents",
-        "schedule": timedelta(seconds=10),
-    },
-    "abandon-stale-tickets": {
-        "task": "tickets.tasks.abandon_stale_tickets",
-        "schedule": timedelta(seconds=30),
-    },
-    "refresh-queue-positions": {
-        "task": "tickets.tasks.broadcast_queue_positions",
-        "schedule": timedelta(seconds=5),
-    },
-}
+# The periodic jobs (CELERY_BEAT_SCHEDULE) are at the end of this module, after what they read.
 # The in-process scheduler of the embedded profile (see marketplace/scheduler.py) runs only
 # in the server started by `make run`, never in tests or management commands.
 INPROCESS_SCHEDULER = env.bool("INPROCESS_SCHEDULER", default=False) and not REDIS_URL
@@ -339,31 +326,10 @@ AGENT_EMAIL_VERIFY_MAX_AGE_HOURS = env.int("AGENT_EMAIL_VERIFY_MAX_AGE_HOURS", d
 # At most one "send the link again" per applicant in this many seconds.
 AGENT_EMAIL_VERIFY_RESEND_SECONDS = env.int("AGENT_EMAIL_VERIFY_RESEND_SECONDS", default=60)
 
-# --- Bring-your-own-AI webhooks (issue 4; tickets/integrations.py) ---------------------
-# A failed webhook delivery stores when to try again (exponential backoff); this drains the
-# due ones, and stores any resolve notification whose enqueue was lost. Celery beat runs it
-# in production, the in-process scheduler in the embedded profile.
-CELERY_BEAT_SCHEDULE["deliver-due-webhooks"] = {
-    "task": "tickets.tasks.deliver_due_webhooks",
-    "schedule": timedelta(seconds=15),
-}
-
 # --- Payouts (issue 7; docs/payouts.md) ---------------------------------------------------
 # Pending payouts are the outbox: run_payouts gathers payable lines into them, drain_payouts
 # sends the due ones (with their stored backoff), release_held_earnings ends holds on time.
 PAYOUT_RUN_SECONDS = env.int("PAYOUT_RUN_SECONDS", default=15 * 60)
-CELERY_BEAT_SCHEDULE["run-payouts"] = {
-    "task": "payouts.tasks.run_payouts",
-    "schedule": timedelta(seconds=PAYOUT_RUN_SECONDS),
-}
-CELERY_BEAT_SCHEDULE["drain-payouts"] = {
-    "task": "payouts.tasks.drain_payouts",
-    "schedule": timedelta(seconds=60),
-}
-CELERY_BEAT_SCHEDULE["release-held-earnings"] = {
-    "task": "payouts.tasks.release_held_earnings",
-    "schedule": timedelta(seconds=60),
-}
 
 # --- Shifts, staffing and surge (issue 8; docs/shifts.md) ------------------------------
 # Service level the staffing aims for: this share of escalations claimed within this wait.
@@ -394,7 +360,46 @@ SURGE_WAIT_TARGET_SECONDS = env.int("SURGE_WAIT_TARGET_SECONDS", default=60)
 SURGE_END_WAIT_SECONDS = env.int("SURGE_END_WAIT_SECONDS", default=30)
 if SURGE_END_WAIT_SECONDS > SURGE_WAIT_TARGET_SECONDS:
     raise ImproperlyConfigured("SURGE_END_WAIT_SECONDS must not exceed SURGE_WAIT_TARGET_SECONDS.")
-CELERY_BEAT_SCHEDULE |= {
+
+# --- Periodic jobs --------------------------------------------------------------------
+# Celery beat runs them in production, the in-process scheduler (marketplace/scheduler.py)
+# in the embedded profile. Tasks are named by string, not imported (settings load before the
+# apps); workers find a task by that name, so renaming one strands messages already queued.
+CELERY_BEAT_SCHEDULE = {
+    # Tickets (docs/protocol.md).
+    "return-tickets-of-departed-agents": {
+        "task": "tickets.tasks.requeue_tickets_of_departed_agents",
+        "schedule": timedelta(seconds=10),
+    },
+    "abandon-stale-tickets": {
+        "task": "tickets.tasks.abandon_stale_tickets",
+        "schedule": timedelta(seconds=30),
+    },
+    "refresh-queue-positions": {
+        "task": "tickets.tasks.broadcast_queue_positions",
+        "schedule": timedelta(seconds=5),
+    },
+    # Bring-your-own-AI webhooks (tickets/integrations.py). A failed delivery stores when to
+    # try again (exponential backoff); this drains the due ones, and stores any resolve
+    # notification whose enqueue was lost.
+    "deliver-due-webhooks": {
+        "task": "tickets.tasks.deliver_due_webhooks",
+        "schedule": timedelta(seconds=15),
+    },
+    # Payouts (docs/payouts.md): the outbox's three jobs, described in the Payouts section.
+    "run-payouts": {
+        "task": "payouts.tasks.run_payouts",
+        "schedule": timedelta(seconds=PAYOUT_RUN_SECONDS),
+    },
+    "drain-payouts": {
+        "task": "payouts.tasks.drain_payouts",
+        "schedule": timedelta(seconds=60),
+    },
+    "release-held-earnings": {
+        "task": "payouts.tasks.release_held_earnings",
+        "schedule": timedelta(seconds=60),
+    },
+    # Shifts, staffing and surge (docs/shifts.md).
     "plan-and-match-shifts": {
         "task": "agents.tasks.plan_and_match_shifts",
         "schedule": timedelta(hours=1),
