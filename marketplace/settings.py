@@ -314,7 +314,7 @@ LOGGING = {
     "loggers": {"django.channels.server": {"level": "WARNING"}},
 }
 
-# --- Agent onboarding (issue 5; docs/agents.md) --------------------------------------
+# --- Agent onboarding (docs/agents.md) ------------------------------------------------
 # The share of quiz questions an applicant must answer correctly, in whole percent.
 AGENT_QUIZ_PASS_PERCENT = env.int("AGENT_QUIZ_PASS_PERCENT", default=80)
 if not 1 <= AGENT_QUIZ_PASS_PERCENT <= 100:
@@ -326,12 +326,12 @@ AGENT_EMAIL_VERIFY_MAX_AGE_HOURS = env.int("AGENT_EMAIL_VERIFY_MAX_AGE_HOURS", d
 # At most one "send the link again" per applicant in this many seconds.
 AGENT_EMAIL_VERIFY_RESEND_SECONDS = env.int("AGENT_EMAIL_VERIFY_RESEND_SECONDS", default=60)
 
-# --- Payouts (issue 7; docs/payouts.md) ---------------------------------------------------
+# --- Payouts (docs/payouts.md) --------------------------------------------------------
 # Pending payouts are the outbox: run_payouts gathers payable lines into them, drain_payouts
 # sends the due ones (with their stored backoff), release_held_earnings ends holds on time.
 PAYOUT_RUN_SECONDS = env.int("PAYOUT_RUN_SECONDS", default=15 * 60)
 
-# --- Shifts, staffing and surge (issue 8; docs/shifts.md) ------------------------------
+# --- Shifts, staffing and surge (docs/shifts.md) --------------------------------------
 # Service level the staffing aims for: this share of escalations claimed within this wait.
 SHIFT_TARGET_SHARE_PCT = env.int("SHIFT_TARGET_SHARE_PCT", default=80)
 if not 1 <= SHIFT_TARGET_SHARE_PCT <= 99:
