@@ -239,6 +239,13 @@ if PAYOUT_HOLD_HOURS < 0 or PAYOUT_MINIMUM_CENTS < 1:
     )
 PAYOUT_CURRENCY = env.str("PAYOUT_CURRENCY", default="usd")
 
+# --- Assistant ------------------------------------------------------------------------
+# An optional LLM for the assistant's answers (tickets/assistant/llm.py), used only when all
+# three are set; otherwise the local backend answers. Read once per process.
+ASSISTANT_LLM_BASE_URL = env.str("ASSISTANT_LLM_BASE_URL", default="")
+ASSISTANT_LLM_MODEL = env.str("ASSISTANT_LLM_MODEL", default="")
+ASSISTANT_LLM_API_KEY = env.str("ASSISTANT_LLM_API_KEY", default="")
+
 # --- Email ----------------------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)

@@ -4,8 +4,7 @@ committed, so a slow assistant never holds a lock or delays the customer's ack."
 
 from __future__ import annotations
 
-import os
-
+from django.conf import settings
 from django.db import transaction
 
 from tickets import messages, services
@@ -65,7 +64,7 @@ def conversation_assistant_reply(*, ticket_id: int, customer_seq: int) -> None:
         language=ticket.language,
         is_vip=ticket.is_vip,
         unsure_in_a_row=ticket.unsure_answers_in_a_row,
-        backend=backend_from_settings(os.environ),
+        backend=backend_from_settings(settings_obj=settings),
     )
     with transaction.atomic():
         if decision.answer:

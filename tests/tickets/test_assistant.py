@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import SimpleNamespace
 
 import pytest
 
@@ -898,7 +899,7 @@ FULL_SETTINGS = {
 
 
 @pytest.mark.parametrize(
-    ("env", "backend_type"),
+    ("configured", "backend_type"),
     [
         pytest.param(FULL_SETTINGS, OpenAICompatibleBackend, id="all three set"),
         pytest.param({}, LocalBackend, id="nothing set"),
@@ -913,6 +914,8 @@ FULL_SETTINGS = {
     ],
 )
 def test_backend_from_settings_uses_the_llm_only_when_fully_configured(
-    env: dict[str, str], backend_type: type
+    configured: dict[str, str], backend_type: type
 ) -> None:
-    assert isinstance(backend_from_settings(env), backend_type)
+    # Like django.conf.settings, but holding only the names this case sets.
+    settings_obj = SimpleNamespace(**configured)
+    assert isinstance(backend_from_settings(settings_obj=settings_obj), backend_type)

@@ -10,7 +10,7 @@ import json
 import logging
 import re
 import urllib.request
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -184,11 +184,15 @@ def answer_from_completion(*, completion: str, context: Sequence[RankedArticle])
     return BackendAnswer(text=text.strip(), article=chosen.article, confidence=confidence)
 
 
-def backend_from_settings(env: Mapping[str, str]) -> Backend:
-    """The LLM backend when base URL, model and key are all set, else the local backend."""
-    base_url = env.get(BASE_URL_VARIABLE, "").strip()
-    model = env.get(MODEL_VARIABLE, "").strip()
-    api_key = env.get(API_KEY_VARIABLE, "").strip()
+def backend_from_settings(*, settings_obj: object) -> Backend:
+    """The LLM backend when base URL, model and key are all set, else the local backend.
+
+    ``settings_obj`` is ``django.conf.settings`` in the app; taking it as an argument keeps
+    this package free of Django.
+    """
+    base_url = getattr(settings_obj, BASE_URL_VARIABLE, "").strip()
+    model = getattr(settings_obj, MODEL_VARIABLE, "").strip()
+    api_key = getattr(settings_obj, API_KEY_VARIABLE, "").strip()
     if base_url and model and api_key:
         return OpenAICompatibleBackend(base_url=base_url, model=model, api_key=api_key)
     return LocalBackend()
