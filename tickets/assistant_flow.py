@@ -4,12 +4,36 @@ committed, so a slow assistant never holds a lock or delays the customer's ack."
 
 from __future__ import annotations
 
+import functools
+
 from django.conf import settings
+from django.core.signals import setting_changed
 from django.db import transaction
+from django.dispatch import receiver
 
 from tickets import messages, services
-from tickets.assistant import Article, Turn, backend_from_settings, respond, summarize_handover
+from tickets.assistant import (
+    Article,
+    Backend,
+    Turn,
+    backend_from_settings,
+    respond,
+    summarize_handover,
+)
 from tickets.models import KnowledgeArticle, Message, Ticket
+
+
+@functools.cache
+def assistant_backend() -> Backend:
+    """The assistant's backend, built once per process from the ASSISTANT_LLM_* settings."""
+    return backend_from_settings(settings_obj=settings)
+
+
+@receiver(setting_changed)
+def _forget_assistant_backend(*, setting: str, **kwargs: object) -> None:
+    # Settings only change under override_settings (tests); the next reply builds anew.
+    if setting.startswith("ASSISTANT_LLM_"):
+        assistant_backend.cache_clear()
 
 
 def _published_articles() -> list[Article]:
@@ -64,7 +88,7 @@ def conversation_assistant_reply(*, ticket_id: int, customer_seq: int) -> None:
         language=ticket.language,
         is_vip=ticket.is_vip,
         unsure_in_a_row=ticket.unsure_answers_in_a_row,
-        backend=backend_from_settings(settings_obj=settings),
+        backend=assistant_backend(),
     )
     with transaction.atomic():
         if decision.answer:

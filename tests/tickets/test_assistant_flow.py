@@ -10,9 +10,11 @@ from typing import Any
 
 import pytest
 from asgiref.sync import sync_to_async
+from django.test import override_settings
 
 from tests.tickets.wsclient import Socket, open_customer
 from tickets import assistant_flow, messages, services, tasks
+from tickets.assistant import LocalBackend, OpenAICompatibleBackend
 from tickets.assistant.demo_articles import DEMO_ARTICLES
 from tickets.models import KnowledgeArticle, Message, Ticket
 
@@ -239,6 +241,44 @@ def test_a_redelivered_assistant_task_answers_once(knowledge_base):
     tasks.assistant_reply(ticket.pk, message.seq)
 
     assert Message.objects.filter(ticket=ticket, sender="bot").count() == 2  # greeting + one
+
+
+def test_the_backend_is_built_once_per_process_and_again_after_its_settings_change(
+    knowledge_base, monkeypatch
+):
+    builds = []
+    real_backend_from_settings = assistant_flow.backend_from_settings
+
+    def counting_backend_from_settings(**kwargs):
+        builds.append(real_backend_from_settings(**kwargs))
+        return builds[-1]
+
+    monkeypatch.setattr(assistant_flow, "backend_from_settings", counting_backend_from_settings)
+    assistant_flow.assistant_backend.cache_clear()  # whatever an earlier test built
+    ticket = services.conversation_start()
+
+    def ask(client_id: str, body: str) -> None:
+        messages.message_post_customer(token=ticket.token, client_id=client_id, body=body)
+
+    ask("c1", "How do I reset my password?")
+    ask("c2", "How do I track my order?")
+    assert len(builds) == 1
+
+    with override_settings(ASSISTANT_LLM_MODEL="llama3.1"):  # no URL or key yet: still local
+        ask("c3", "How long do refunds take?")
+    assert len(builds) == 2
+    assert Message.objects.filter(ticket=ticket, sender="bot").count() == 4  # greeting + 3
+
+    with override_settings(
+        ASSISTANT_LLM_BASE_URL="http://127.0.0.1:11434/v1",
+        ASSISTANT_LLM_MODEL="llama3.1",
+        ASSISTANT_LLM_API_KEY="local-key",
+    ):
+        configured = assistant_flow.assistant_backend()
+    assert isinstance(configured, OpenAICompatibleBackend)
+    assert (configured.base_url, configured.model) == ("http://127.0.0.1:11434/v1", "llama3.1")
+    assert isinstance(assistant_flow.assistant_backend(), LocalBackend)  # the override ended
+    assert len(builds) == 4
 
 
 # --- When the assistant is slow or fails (embedded profile: it runs in the socket's call) ---
