@@ -21,6 +21,7 @@ from agents.models import (
     User,
 )
 from agents.services import AgentTransitionError
+from core.admin import NoAddMixin, ViewOnlyAdmin
 
 
 @admin.register(User)
@@ -38,26 +39,20 @@ class UserAdmin(DjangoUserAdmin):
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
 
 
-class AgentStatusEventInline(admin.TabularInline):
+class AgentStatusEventInline(NoAddMixin, admin.TabularInline):
     model = AgentStatusEvent
     fk_name = "agent"
     extra = 0
     can_delete = False
     readonly_fields = ["from_status", "to_status", "actor", "reason", "created_at"]
 
-    def has_add_permission(self, request, obj=None):
-        return False
 
-
-class QuizAttemptInline(admin.TabularInline):
+class QuizAttemptInline(NoAddMixin, admin.TabularInline):
     model = QuizAttempt
     extra = 0
     can_delete = False
     fields = ["submitted_at", "score_percent", "correct_count", "question_count", "passed"]
     readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 class ReviewActions:
@@ -205,7 +200,7 @@ class AgentAdmin(ReviewActions, admin.ModelAdmin):
 
 
 @admin.register(ApplicantAwaitingReview)
-class ApplicantAwaitingReviewAdmin(ReviewActions, admin.ModelAdmin):
+class ApplicantAwaitingReviewAdmin(ReviewActions, NoAddMixin, admin.ModelAdmin):
     """The review queue: applicants who passed the quiz, longest waiting first."""
 
     list_display = [
@@ -268,23 +263,17 @@ class ApplicantAwaitingReviewAdmin(ReviewActions, admin.ModelAdmin):
     def in_review_since(self, obj):
         return obj.entered_review_at
 
-    def has_add_permission(self, request):
-        return False
-
     def has_delete_permission(self, request, obj=None):
-        return False
+        return False  # an applicant is rejected, with a reason, never deleted
 
 
 @admin.register(AgentStatusEvent)
-class AgentStatusEventAdmin(admin.ModelAdmin):
+class AgentStatusEventAdmin(NoAddMixin, admin.ModelAdmin):
     list_display = ["agent", "from_status", "to_status", "actor", "created_at"]
     list_filter = ["to_status", "from_status"]
     search_fields = ["agent__user__email", "reason"]
     list_select_related = ["agent__user", "actor"]
     readonly_fields = ["agent", "from_status", "to_status", "actor", "reason", "created_at"]
-
-    def has_add_permission(self, request):
-        return False
 
 
 # --- Training content ----------------------------------------------------------------------
@@ -342,25 +331,19 @@ class QuizQuestionAdmin(admin.ModelAdmin):
 
 
 @admin.register(QuizChoice)
-class QuizChoiceAdmin(admin.ModelAdmin):
-    """Answers are edited with their question; this list is for finding one across questions."""
+class QuizChoiceAdmin(ViewOnlyAdmin):
+    """Answers are edited with their question; this list is for finding one across questions.
+    Changing the correct answer here, one choice at a time, would trip the one-correct
+    constraint; the question's page changes them together."""
 
     list_display = ["text", "question", "is_correct", "position"]
     list_filter = ["is_correct", "question__is_active"]
     search_fields = ["text", "question__text"]
     list_select_related = ["question"]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        # Changing the correct answer here, one choice at a time, would trip the one-correct
-        # constraint; the question's page changes them together.
-        return False
-
 
 @admin.register(QuizAttempt)
-class QuizAttemptAdmin(admin.ModelAdmin):
+class QuizAttemptAdmin(ViewOnlyAdmin):
     """Attempts are the record of vetting: they are read here, never edited."""
 
     list_display = ["agent", "submitted_at", "score_percent", "passed"]
@@ -378,9 +361,3 @@ class QuizAttemptAdmin(admin.ModelAdmin):
         "passed",
         "answers",
     ]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False

@@ -24,5 +24,6 @@ def format_money(amount_minor: int, currency: str) -> str:
 
 
 def format_multiplier(pct: int) -> str:
-    """A multiplier stored in percent, as people read it: ``150`` → ``"1.5"``."""
-    return f"{pct / 100:g}"
+    """A multiplier stored in percent, as people read it: ``150`` → ``"1.5"``, ``200`` →
+    ``"2"``; integer arithmetic, no float."""
+    return f"{pct // 100}.{pct % 100:02d}".rstrip("0").rstrip(".")

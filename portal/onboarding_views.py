@@ -21,8 +21,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from agents import onboarding
 from agents.models import Agent, TrainingModule
 from payouts import stripe_connect
-from payouts.models import RateCard
-from payouts.money import format_money
+from payouts.ledger import rate_card_at
+from payouts.money import format_money, format_multiplier
 from portal.forms import AgentApplicationForm, CodeOfConductForm, QuizForm
 from tickets.models import Ticket
 
@@ -65,12 +65,7 @@ def _go_to_next_step(request: HttpRequest) -> HttpResponse:
 @require_GET
 def landing(request: HttpRequest) -> HttpResponse:
     """What the work is, what it pays (the rate card in force), how it works."""
-    card = (
-        RateCard.objects.filter(effective_from__lte=timezone.now())
-        .prefetch_related("entries")
-        .order_by("-effective_from")
-        .first()
-    )
+    card = rate_card_at(timezone.now())
     rates = []
     if card is not None:
         for entry in card.entries.all():
@@ -86,15 +81,10 @@ def landing(request: HttpRequest) -> HttpResponse:
         "rates": rates,
         "top_rating_bonus": card and format_money(card.top_rating_bonus_cents, card.currency),
         "shift_bonus": card and format_money(card.shift_completion_bonus_cents, card.currency),
-        "surge": card and _multiplier(card.surge_multiplier_pct),
+        "surge": card and format_multiplier(card.surge_multiplier_pct),
         "segments": Agent.Segment.choices,
     }
     return render(request, "agents/landing.html", context)
-
-
-def _multiplier(percent: int) -> str:
-    """150 → "1.5", 200 → "2": a percentage shown as a multiplier without a float."""
-    return f"{percent // 100}.{percent % 100:02d}".rstrip("0").rstrip(".")
 
 
 @require_http_methods(["GET", "POST"])

@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from payouts.ledger import surge_multiplier_pct
+from payouts.money import format_multiplier
 from portal.forms import ShiftPreferencesForm
 from portal.views import agent_portal_view
 from workforce import selectors, shifts
@@ -24,7 +25,7 @@ def _page(request, agent, *, form: ShiftPreferencesForm | None = None, status: i
             "upcoming": selectors.agent_upcoming_shifts(agent=agent, now=now),
             "open_slots": selectors.open_slots_for(agent=agent, now=now),
             "surges": surges_open_for(agent=agent),
-            "surge_multiplier": surge_multiplier_pct(at=now) / 100,
+            "surge_multiplier": format_multiplier(surge_multiplier_pct(at=now)),
             "form": form or ShiftPreferencesForm(initial=ShiftPreferencesForm.initial_for(agent)),
         },
         status=status,
