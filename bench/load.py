@@ -1,12 +1,12 @@
 """Part 5, the load simulator: a compressed day of traffic through the public protocol.
 
 * Demand: a synthetic four-week history of escalations with the usual daily shape is fed to
-  the product's own forecast (agents.staffing.forecast_arrivals); today's 48 half-hour means
+  the product's own forecast (workforce.staffing.forecast_arrivals); today's 48 half-hour means
   are scaled to the day's volume and replayed in ``day`` wall seconds as a Poisson process.
 * Customers create their conversation over HTTP (each from its own loopback address, as
   real customers come from their own), talk to the assistant, and most then ask for a
   person; they answer the agent and rate the chat once it is resolved.
-* Agents are staffed with the product's Erlang C (agents.staffing.agents_required) for the
+* Agents are staffed with the product's Erlang C (workforce.staffing.agents_required) for the
   forecast peak; each claims what it hears of when it has a free slot, after a human pause,
   answers, and resolves after a few exchanges. Every socket keeps under 10 frames a second.
 

@@ -1,4 +1,4 @@
-"""Issue #6's round trip in real headless Chromium: a customer, two agents and the portal.
+"""The agent portal's round trip in real headless Chromium: a customer, two agents and the portal.
 
 Three browser contexts against one uvicorn process of the product: the customer escalates
 from /chat/, both agents see the ticket arrive in their portal queues without a reload, one

@@ -1,4 +1,4 @@
-"""Private notes (issue #6): the holder's record of a conversation, never the customer's to see.
+"""Private notes: the holder's record of a conversation, never the customer's to see.
 
 Service rules tested without a socket; then the agent socket's `note` frame, the customer's
 socket and transcript download, the portal's history payloads and the admin page.
