@@ -54,7 +54,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "channels",
-    # The product's apps, lowest layer first: each imports only those above it in this list
+    # The product's apps, lowest layer first: each imports only the apps listed before it
     # (docs/architecture.md; `make lint` checks it).
     "agents",
     "tickets",
