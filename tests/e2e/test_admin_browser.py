@@ -14,5 +14,5 @@ def test_an_admin_logs_in_to_the_admin_and_sees_every_app(live_server_url, new_c
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
 
-    for app in ["Agents and shifts", "Tickets and conversations", "Pay and payouts"]:
-        assert page.get_by_role("link", name=app).first.is_visible()
+    for app in ["Agents", "Tickets and conversations", "Shifts and staffing", "Pay and payouts"]:
+        assert page.get_by_role("link", name=app, exact=True).first.is_visible()
