@@ -12,6 +12,7 @@ from agents import onboarding
 from agents.forms import ReviewReasonForm
 from agents.models import (
     Agent,
+    AgentConnection,
     AgentStatusEvent,
     ApplicantAwaitingReview,
     QuizAttempt,
@@ -265,6 +266,16 @@ class ApplicantAwaitingReviewAdmin(ReviewActions, NoAddMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # an applicant is rejected, with a reason, never deleted
+
+
+@admin.register(AgentConnection)
+class AgentConnectionAdmin(ViewOnlyAdmin):
+    """Open agent sockets as presence sees them: opened by the sockets, forgotten when they
+    close or fall silent (docs/reliability.md)."""
+
+    list_display = ["agent", "channel_name", "opened_at", "heard_at"]
+    list_select_related = ["agent__user"]
+    search_fields = ["agent__user__email", "channel_name"]
 
 
 @admin.register(AgentStatusEvent)

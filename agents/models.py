@@ -76,8 +76,10 @@ class Agent(models.Model):
     capacity = models.PositiveSmallIntegerField(
         default=3, help_text="How many chats the agent may hold at once."
     )
-    # Presence. connection_count counts open agent sockets across all server processes;
-    # disconnected_at is when it last fell to zero, which starts the grace period.
+    # Presence. connection_count is the number of the agent's AgentConnection rows (its live
+    # sockets across all server processes), recounted under the agent's row lock whenever
+    # one is added or removed; disconnected_at is when it last fell to zero, which starts the
+    # grace period; last_seen_at is when a socket of the agent was last heard.
     is_online = models.BooleanField(default=False)
     connection_count = models.IntegerField(default=0)
     last_seen_at = models.DateTimeField(null=True, blank=True)
@@ -135,6 +137,31 @@ class Agent(models.Model):
     @property
     def may_work(self) -> bool:
         return self.status == self.Status.ACTIVE and self.user.is_active
+
+
+class AgentConnection(models.Model):
+    """One open agent socket, and when its client was last heard (docs/reliability.md).
+
+    A row is added when the socket opens and removed when it closes. A socket whose close
+    never ran (a server killed, a handler that crashed) leaves its row behind, but the row
+    stops being heard: the presence sweep removes rows silent past the heartbeat timeout,
+    so what counts as connected is always what is really answering.
+    """
+
+    agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="connections")
+    # The socket's channel name: unique across processes, and how its server finds it.
+    channel_name = models.CharField(max_length=200, unique=True)
+    opened_at = models.DateTimeField()
+    heard_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            # The presence sweep: rows whose client has been silent too long.
+            models.Index(fields=["heard_at"], name="agent_connection_heard_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agent} on {self.channel_name}"
 
 
 class AgentStatusEvent(models.Model):

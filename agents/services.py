@@ -10,10 +10,10 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
-from agents.models import Agent, AgentStatusEvent, User
+from agents.models import Agent, AgentConnection, AgentStatusEvent, User
 from agents.signals import agent_left_active
 from agents.vocabulary import LANGUAGE_CODES, SKILL_CODES
 
@@ -78,6 +78,7 @@ def agent_transition(
         agent.is_online = False
         agent.connection_count = 0
         fields += ["is_online", "connection_count"]
+        AgentConnection.objects.filter(agent_id=agent.pk).delete()
     agent.save(update_fields=fields)
     AgentStatusEvent.objects.create(
         agent=agent, from_status=from_status, to_status=to_status, actor=actor, reason=reason
@@ -140,65 +141,136 @@ def agent_create(
 
 
 # --- Presence ----------------------------------------------------------------------------
+# An agent is online while it has a live socket: an AgentConnection row whose client was
+# heard within AGENT_HEARTBEAT_TIMEOUT_SECONDS. Rows are added and removed under the agent's
+# row lock and the count recounted from them, so it cannot drift; a row whose socket died
+# without running its close is swept once silent (agents_mark_departed).
+
+# How often a connected agent's liveness stamps are written, at most.
+AGENT_SEEN_EVERY_SECONDS = 15
 
 
-def agent_connected(*, agent_id: int) -> bool:
-    """Count one more open socket; the agent is online. False if it may not work."""
+def _recount_connections(agent: Agent, *, now) -> None:
+    """Bring a locked agent's presence in line with its connection rows."""
+    agent.connection_count = AgentConnection.objects.filter(agent_id=agent.pk).count()
+    fields = ["connection_count"]
+    if agent.connection_count:
+        agent.is_online, agent.disconnected_at = True, None
+        fields += ["is_online", "disconnected_at"]
+    elif agent.disconnected_at is None:
+        agent.disconnected_at = now
+        fields.append("disconnected_at")
+    agent.save(update_fields=fields)
+
+
+def agent_connected(*, agent_id: int, channel_name: str) -> bool:
+    """Record an opened socket; the agent is online. False, and nothing stored, if it may
+    not work."""
     now = timezone.now()
-    updated = Agent.objects.filter(pk=agent_id, status=S.ACTIVE, user__is_active=True).update(
-        connection_count=F("connection_count") + 1,
-        is_online=True,
-        last_seen_at=now,
-        disconnected_at=None,
-    )
-    return updated == 1
+    with transaction.atomic():
+        agent = (
+            Agent.objects.select_for_update()
+            .filter(pk=agent_id, status=S.ACTIVE, user__is_active=True)
+            .first()
+        )
+        if agent is None:
+            return False
+        AgentConnection.objects.update_or_create(
+            channel_name=channel_name,
+            defaults={"agent": agent, "opened_at": now, "heard_at": now},
+        )
+        agent.last_seen_at = now
+        agent.save(update_fields=["last_seen_at"])
+        _recount_connections(agent, now=now)
+    return True
 
 
-def agent_disconnected(*, agent_id: int) -> None:
-    """One socket fewer; when the last one goes, the grace period starts."""
+def agent_disconnected(*, agent_id: int, channel_name: str) -> None:
+    """Forget a closed socket; when the agent's last one goes, the grace period starts.
+    Safe to call twice for the same socket."""
     now = timezone.now()
     with transaction.atomic():
         agent = Agent.objects.select_for_update().filter(pk=agent_id).first()
         if agent is None:
             return
-        agent.connection_count = max(0, agent.connection_count - 1)
-        if agent.connection_count == 0:
-            agent.disconnected_at = now
+        AgentConnection.objects.filter(agent_id=agent_id, channel_name=channel_name).delete()
         agent.last_seen_at = now
-        agent.save(update_fields=["connection_count", "disconnected_at", "last_seen_at"])
+        agent.save(update_fields=["last_seen_at"])
+        _recount_connections(agent, now=now)
 
 
-# How often a connected agent's liveness stamp is refreshed, at most.
-AGENT_SEEN_EVERY_SECONDS = 15
+def agent_sockets_heard(*, channel_names: list[str]) -> set[str]:
+    """Stamp the sockets whose clients sent something lately (a heartbeat or any frame), and
+    their agents; return the names among them that are no longer recorded (swept as silent),
+    whose sockets should close so their clients reconnect.
 
-
-def agent_seen(*, agent_id: int) -> None:
-    """Refresh the liveness stamp, at most every AGENT_SEEN_EVERY_SECONDS, so a crashed
-    server is noticed."""
+    Called once per resync period by each server process for all its sockets that were
+    heard: two UPDATEs, whatever the number of sockets.
+    """
+    if not channel_names:
+        return set()
     now = timezone.now()
-    stale = now - timedelta(seconds=AGENT_SEEN_EVERY_SECONDS)
-    Agent.objects.filter(pk=agent_id, last_seen_at__lt=stale).update(last_seen_at=now)
+    recorded = dict(
+        AgentConnection.objects.filter(channel_name__in=channel_names).values_list(
+            "channel_name", "agent_id"
+        )
+    )
+    if recorded:
+        AgentConnection.objects.filter(channel_name__in=list(recorded)).update(heard_at=now)
+        stale = now - timedelta(seconds=AGENT_SEEN_EVERY_SECONDS)
+        Agent.objects.filter(pk__in=set(recorded.values()), last_seen_at__lt=stale).update(
+            last_seen_at=now
+        )
+    return set(channel_names) - set(recorded)
 
 
 def agents_mark_departed(*, now=None) -> list[int]:
-    """Take offline the agents gone past the grace period; return their ids.
+    """Sweep presence: forget sockets silent past the heartbeat timeout, then take offline
+    the agents with no live socket for longer than the grace period; return their ids.
 
-    Gone means: the last socket closed more than the grace period ago, or no sign of life
-    for that long plus a margin (the server holding its sockets died without a disconnect).
+    An agent whose sockets were swept is treated as disconnected since it was last heard, so
+    the grace period counts from the last sign of life, not from the sweep.
     """
     now = now or timezone.now()
     grace = timedelta(seconds=settings.AGENT_DISCONNECT_GRACE_SECONDS)
-    silent_for = grace + timedelta(seconds=30)
-    departed = list(
-        Agent.objects.filter(is_online=True)
-        .filter(
-            Q(connection_count=0, disconnected_at__lt=now - grace)
-            | Q(last_seen_at__lt=now - silent_for)
+    silent_since = now - timedelta(seconds=settings.AGENT_HEARTBEAT_TIMEOUT_SECONDS)
+    for agent_id in sorted(
+        set(
+            AgentConnection.objects.filter(heard_at__lt=silent_since).values_list(
+                "agent_id", flat=True
+            )
         )
-        .values_list("pk", flat=True)
+    ):
+        with transaction.atomic():
+            agent = Agent.objects.select_for_update().filter(pk=agent_id).first()
+            if agent is None:
+                continue
+            silent = AgentConnection.objects.filter(agent_id=agent_id, heard_at__lt=silent_since)
+            last_heard = max(silent.values_list("heard_at", flat=True), default=None)
+            if last_heard is None:
+                continue  # heard again meanwhile
+            silent.delete()
+            _recount_connections(agent, now=last_heard)
+    gone = (
+        Agent.objects.filter(is_online=True)
+        .exclude(connections__isnull=False)
+        .filter(Q(disconnected_at__lt=now - grace) | Q(disconnected_at__isnull=True))
     )
-    if departed:
-        Agent.objects.filter(pk__in=departed).update(is_online=False, connection_count=0)
+    departed = []
+    for agent_id in gone.values_list("pk", flat=True):
+        with transaction.atomic():
+            agent = Agent.objects.select_for_update().filter(pk=agent_id, is_online=True).first()
+            if agent is None or AgentConnection.objects.filter(agent_id=agent_id).exists():
+                continue  # reconnected meanwhile
+            if agent.disconnected_at is None:
+                # Online with no socket and no stamp (a count from before connection rows):
+                # start its grace period now rather than drop it at once.
+                agent.disconnected_at = now
+                agent.save(update_fields=["disconnected_at"])
+                continue
+            agent.is_online, agent.connection_count = False, 0
+            agent.save(update_fields=["is_online", "connection_count"])
+            departed.append(agent_id)
     return departed
 
 

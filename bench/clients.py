@@ -73,9 +73,23 @@ async def open_agents(ws_base: str, origin: str, cookies: list[str]) -> list[Cli
     async def one(cookie: str) -> ClientConnection:
         ws = await open_socket(f"{ws_base}/ws/agent/", origin=origin, cookie=cookie, limit=gate)
         await receive_until(ws, lambda f: f["type"] == "assigned", timeout=60)
+        _keep_alive[ws] = asyncio.create_task(_heartbeats(ws))
         return ws
 
     return list(await asyncio.gather(*(one(cookie) for cookie in cookies)))
+
+
+# An agent socket must be heard every AGENT_HEARTBEAT_SECONDS or the server closes it, as a
+# real portal's does; the replies (heartbeat.ok) are frames the measurements skip.
+HEARTBEAT_SECONDS = 15.0
+_keep_alive: dict[ClientConnection, asyncio.Task] = {}
+
+
+async def _heartbeats(ws: ClientConnection) -> None:
+    with contextlib.suppress(Exception):
+        for _ in range(100_000):
+            await asyncio.sleep(HEARTBEAT_SECONDS)
+            await send(ws, {"type": "heartbeat"})
 
 
 async def open_customers(ws_base: str, origin: str, tokens: list[str]) -> list[ClientConnection]:
@@ -115,6 +129,9 @@ async def receive_until(
 
 async def close_all(sockets: list[ClientConnection]) -> None:
     async def close(ws: ClientConnection) -> None:
+        task = _keep_alive.pop(ws, None)
+        if task is not None:
+            task.cancel()
         with contextlib.suppress(Exception):
             await asyncio.wait_for(ws.close(), 5)
 

@@ -220,6 +220,15 @@ TICKET_ABANDON_AFTER_SECONDS = env.int("TICKET_ABANDON_AFTER_SECONDS", default=3
 CHAT_MAX_BODY_CHARS = 4000
 WS_MAX_FRAMES_PER_SECOND = env.int("WS_MAX_FRAMES_PER_SECOND", default=10)
 AGENT_QUEUE_RESYNC_SECONDS = env.int("AGENT_QUEUE_RESYNC_SECONDS", default=4)
+# Presence comes from the client: an agent socket sends a heartbeat (or any frame) at least
+# every AGENT_HEARTBEAT_SECONDS; one silent for AGENT_HEARTBEAT_TIMEOUT_SECONDS is dead,
+# whatever its TCP connection says: the server closes it and forgets it (docs/reliability.md).
+AGENT_HEARTBEAT_SECONDS = env.int("AGENT_HEARTBEAT_SECONDS", default=15)
+AGENT_HEARTBEAT_TIMEOUT_SECONDS = env.int("AGENT_HEARTBEAT_TIMEOUT_SECONDS", default=45)
+if AGENT_HEARTBEAT_TIMEOUT_SECONDS < 2 * AGENT_HEARTBEAT_SECONDS:
+    raise ImproperlyConfigured(
+        "AGENT_HEARTBEAT_TIMEOUT_SECONDS must be at least twice AGENT_HEARTBEAT_SECONDS."
+    )
 LOGIN_MAX_FAILURES = env.int("LOGIN_MAX_FAILURES", default=5)
 LOGIN_FAILURE_WINDOW_SECONDS = env.int("LOGIN_FAILURE_WINDOW_SECONDS", default=15 * 60)
 HEALTH_PROBE_TIMEOUT_SECONDS = env.float("HEALTH_PROBE_TIMEOUT_SECONDS", default=1.5)

@@ -3,6 +3,7 @@ these views only decide who may open the portal and hand the page what it starts
 
 import functools
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 
@@ -55,6 +56,7 @@ def portal(request, agent):
         "agentName": agent.display_name,
         "capacity": agent.capacity,
         "wsPath": "/ws/agent/",
+        "heartbeatSeconds": settings.AGENT_HEARTBEAT_SECONDS,
         "canned": canned,
     }
     return render(

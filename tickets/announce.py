@@ -49,7 +49,7 @@ def status_event(status: str, **extra: Any) -> dict[str, Any]:
 
 def ticket_status(ticket: Ticket, **extra: Any) -> None:
     """The ticket's status to the customer's sockets."""
-    event = status_event(ticket.status, **extra)
+    event = status_event(ticket.status, last_seq=ticket.last_seq, **extra)
     group = events.chat_group(ticket.pk)
     transaction.on_commit(lambda: events.push(group, event))
 
@@ -74,7 +74,7 @@ def ticket_claimed(ticket: Ticket, agent: Agent) -> None:
     """Taken: off the other agents' lists, onto the claimer's, and the customer is told who."""
     summary = events.ticket_summary(ticket)
     language = ticket.language
-    agent_id, agent_name = agent.pk, agent.display_name
+    agent_id, agent_name, last_seq = agent.pk, agent.display_name, ticket.last_seq
 
     def announce() -> None:
         events.push_many(
@@ -83,7 +83,7 @@ def ticket_claimed(ticket: Ticket, agent: Agent) -> None:
                 (events.agent_group(agent_id), {"type": "ticket.assigned", "ticket": summary}),
                 (
                     events.chat_group(ticket.pk),
-                    status_event(Status.ASSIGNED, agent_name=agent_name),
+                    status_event(Status.ASSIGNED, agent_name=agent_name, last_seq=last_seq),
                 ),
             ]
         )

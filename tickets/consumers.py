@@ -1,5 +1,14 @@
 """The two websocket edges of the protocol (docs/protocol.md). They parse a frame, check
-who is asking, call a service and reply; the rules live in tickets.services."""
+who is asking, call a service and reply; the rules live in tickets.services.
+
+Faults (docs/reliability.md): a frame whose handler meets a database or Redis outage gets an
+``unavailable`` error and the socket stays open; no handler's failure takes the socket down
+with it; and however a socket ends (a clean close, a crash, a close the server never heard),
+the same cleanup runs once. An agent socket's client must be heard at least every
+AGENT_HEARTBEAT_TIMEOUT_SECONDS: presence comes from what the client sends, never from the
+server refreshing it, so a socket that died without a close frame cannot keep its agent
+online.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +25,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from agents import services as agent_services
+from core.outages import SERVICE_UNAVAILABLE_ERRORS
 from tickets import assistant_flow, events, messages, protocol, services
 from tickets.frames import AGENT_FRAMES, CUSTOMER_FRAMES, FrameError, FrameRateLimiter, parse_frame
 from tickets.models import Ticket
@@ -25,6 +35,10 @@ logger = logging.getLogger(__name__)
 
 CLOSE_NOT_FOUND = 4404
 CLOSE_FORBIDDEN = 4403
+# Silent past AGENT_HEARTBEAT_TIMEOUT_SECONDS, or forgotten by the presence sweep: reconnect.
+CLOSE_HEARTBEAT_TIMEOUT = 4408
+# The standard "try again later": the database or Redis is unreachable at connect.
+CLOSE_TRY_AGAIN_LATER = 1013
 
 
 # Sized to the connection pool (settings.DB_CALL_THREADS), not the event loop's default
@@ -41,6 +55,16 @@ def parallel_database_call(function):
     sockets' calls can wait on the database at once (docs/performance.md). A socket still
     handles its frames one at a time, so its own messages keep their order."""
     return database_sync_to_async(function, thread_sensitive=False, executor=_database_calls)
+
+
+def _error_event(code: str, detail: str, data: dict[str, Any]) -> dict[str, Any]:
+    """An error frame, naming the ticket and client_id it is about so a client can match it
+    to what it sent."""
+    event: dict[str, Any] = {"type": "error", "code": code, "detail": detail}
+    for key in ("ticket", "client_id"):
+        if key in data:
+            event[key] = data[key]
+    return event
 
 
 def _push_text(message: dict[str, Any]) -> str:
@@ -70,6 +94,33 @@ class ProtocolConsumer(AsyncWebsocketConsumer):
     async def send_error(self, code: str, detail: str) -> None:
         await self.send_json({"type": "error", "code": code, "detail": detail})
 
+    async def __call__(self, scope, receive, send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            await self.cleanup()
+
+    async def cleanup(self) -> None:
+        """Everything a socket's end must undo; runs once, on every path out."""
+        if getattr(self, "cleaned_up", False):
+            return
+        self.cleaned_up = True
+        try:
+            await self.release()
+        except Exception:
+            logger.warning("releasing a closed socket's state failed", exc_info=True)
+        try:
+            await self.leave_all()
+        except Exception:
+            # The channel layer forgets a silent channel's groups on its own (group expiry).
+            logger.warning("leaving a closed socket's groups failed", exc_info=True)
+
+    async def release(self) -> None:
+        """What this kind of socket holds beyond its groups (an agent's presence)."""
+
+    async def disconnect(self, code):
+        await self.cleanup()
+
     async def join(self, group: str) -> None:
         await self.channel_layer.group_add(group, self.channel_name)
         self.groups_joined.append(group)
@@ -80,6 +131,8 @@ class ProtocolConsumer(AsyncWebsocketConsumer):
         self.groups_joined = []
 
     async def receive(self, text_data=None, bytes_data=None):
+        self.heard = True
+        self.heard_at = time.monotonic()
         if not self.limiter.allow():
             await self.send_error(
                 "rate_limited",
@@ -95,10 +148,21 @@ class ProtocolConsumer(AsyncWebsocketConsumer):
         try:
             await handler(**data)
         except TicketError as error:
-            event = {"type": "error", "code": error.code, "detail": error.detail}
-            if "ticket" in data:
-                event["ticket"] = data["ticket"]
-            await self.send_json(event)
+            await self.send_json(_error_event(error.code, error.detail, data))
+        except SERVICE_UNAVAILABLE_ERRORS as error:
+            logger.warning("%s frame: a backing service is unavailable: %r", frame_type, error)
+            event = _error_event(
+                "unavailable",
+                "We could not do that just now. Nothing was changed; please try again.",
+                data,
+            )
+            await self.send_json({**event, "frame": frame_type, "retry": True})
+        except Exception:
+            logger.exception("%s frame failed", frame_type)
+            event = _error_event(
+                "internal", "Something went wrong on our side. Please try again.", data
+            )
+            await self.send_json({**event, "frame": frame_type})
 
     async def push(self, message: dict[str, Any]) -> None:
         await self.send(text_data=_push_text(message))
@@ -111,18 +175,22 @@ class CustomerChatConsumer(ProtocolConsumer):
         self.groups_joined = []
         self.limiter = FrameRateLimiter()
         self.token = self.scope["url_route"]["kwargs"]["token"]
-        ticket = await database_sync_to_async(protocol.ticket_for_token)(self.token)
-        await self.accept()
-        if ticket is None:
-            await self.close(code=CLOSE_NOT_FOUND)
+        try:
+            ticket = await database_sync_to_async(protocol.ticket_for_token)(self.token)
+            if ticket is None:
+                await self.accept()
+                await self.close(code=CLOSE_NOT_FOUND)
+                return
+            self.ticket_id = ticket.pk
+            await self.join(events.chat_group(ticket.pk))
+            status = await database_sync_to_async(protocol.customer_status_on_connect)(ticket)
+        except SERVICE_UNAVAILABLE_ERRORS as error:
+            logger.warning("customer socket: a backing service is unavailable: %r", error)
+            await self.accept()
+            await self.close(code=CLOSE_TRY_AGAIN_LATER)
             return
-        self.ticket_id = ticket.pk
-        await self.join(events.chat_group(ticket.pk))
-        status = await database_sync_to_async(protocol.customer_status_on_connect)(ticket)
+        await self.accept()
         await self.send_json(status)
-
-    async def disconnect(self, code):
-        await self.leave_all()
 
     async def on_message(self, *, client_id: str, body: str) -> None:
         (message, created), pushes = await parallel_database_call(events.call_holding_pushes)(
@@ -167,13 +235,20 @@ class CustomerChatConsumer(ProtocolConsumer):
         await self.send_json({"type": "rate.ok", "score": score})
 
     async def on_heartbeat(self) -> None:
-        await database_sync_to_async(services.customer_seen)(ticket_id=self.ticket_id)
-        await self.send_json({"type": "heartbeat.ok"})
+        last_seq = await database_sync_to_async(protocol.customer_heartbeat)(
+            ticket_id=self.ticket_id
+        )
+        # The latest seq lets a client that missed a push notice the gap and resume it
+        # without reconnecting.
+        await self.send_json({"type": "heartbeat.ok", "last_seq": last_seq})
 
 
 class AgentQueueResync:
     """Heal lost pushes: every agent socket of this process gets its queue as the database has
-    it, every AGENT_QUEUE_RESYNC_SECONDS.
+    it, every AGENT_QUEUE_RESYNC_SECONDS. The same timer keeps the process's presence true:
+    it stamps the sockets whose clients were heard since the last round (one UPDATE for
+    all), and closes those silent past AGENT_HEARTBEAT_TIMEOUT_SECONDS or forgotten by the
+    presence sweep, so their clients reconnect.
 
     One timer and one database call per process for all sockets (protocol.agents_resync),
     rather than a task and a database call per socket: with 200 agents that was 50 calls a
@@ -204,6 +279,10 @@ class AgentQueueResync:
             sockets = [c for c, on in self.sockets.items() if on is loop and c.agent is not None]
             if not sockets:
                 continue
+            await self.keep_presence(sockets)
+            sockets = [c for c in sockets if c in self.sockets]
+            if not sockets:
+                continue
             try:
                 snapshots = await database_sync_to_async(protocol.agents_resync)(
                     agent_ids=sorted({c.agent.pk for c in sockets})
@@ -225,9 +304,38 @@ class AgentQueueResync:
                             claims.seen_queued(ticket["id"])
                 sends.append(consumer.resync(snapshot, text))
             # Together, so one slow socket does not hold up the others' resync.
-            for outcome in await asyncio.gather(*sends, return_exceptions=True):
+            outcomes = await asyncio.gather(*sends, return_exceptions=True)
+            for consumer, outcome in zip(sockets, outcomes, strict=True):
                 if isinstance(outcome, Exception):
-                    logger.warning("queue resync of one agent socket failed: %r", outcome)
+                    # The socket cannot be written to: it is gone, whether or not its server
+                    # has told us. Its cleanup runs now rather than never.
+                    logger.info("agent socket unwritable, closing it: %r", outcome)
+                    await consumer.end(code=CLOSE_HEARTBEAT_TIMEOUT)
+
+    async def keep_presence(self, sockets: list[AgentConsumer]) -> None:
+        now = time.monotonic()
+        timeout = settings.AGENT_HEARTBEAT_TIMEOUT_SECONDS
+        silent = [c for c in sockets if now - c.heard_at > timeout]
+        for consumer in silent:
+            logger.info("agent socket silent for over %s s, closing it", timeout)
+            await consumer.end(code=CLOSE_HEARTBEAT_TIMEOUT)
+        heard = [c for c in sockets if c.heard and c not in silent]
+        if not heard:
+            return
+        for consumer in heard:
+            consumer.heard = False
+        try:
+            forgotten = await database_sync_to_async(agent_services.agent_sockets_heard)(
+                channel_names=[c.channel_name for c in heard]
+            )
+        except SERVICE_UNAVAILABLE_ERRORS as error:
+            logger.warning("stamping heard agent sockets failed: %r", error)
+            for consumer in heard:
+                consumer.heard = True  # stamped next round
+            return
+        for consumer in heard:
+            if consumer.channel_name in forgotten:
+                await consumer.end(code=CLOSE_HEARTBEAT_TIMEOUT)
 
 
 queue_resync = AgentQueueResync()
@@ -325,43 +433,62 @@ claims = ClaimCoalescer()
 class AgentConsumer(ProtocolConsumer):
     frame_schemas = AGENT_FRAMES
     agent = None
+    # The agent whose presence this socket holds (an AgentConnection row), once recorded.
+    present_as: int | None = None
 
     async def connect(self):
         self.groups_joined = []
         self.limiter = FrameRateLimiter()
-        self.agent = await database_sync_to_async(protocol.working_agent_for_user)(
-            self.scope.get("user")
-        )
+        self.heard, self.heard_at = False, time.monotonic()
+        # Accepted once the socket is in its groups and has its snapshot, so that nothing
+        # announced after the client sees the handshake complete can be missed; a refusal
+        # is accepted first only to carry its close code.
+        try:
+            agent = await database_sync_to_async(protocol.working_agent_for_user)(
+                self.scope.get("user")
+            )
+            if agent is None or not await database_sync_to_async(agent_services.agent_connected)(
+                agent_id=agent.pk, channel_name=self.channel_name
+            ):
+                await self.accept()
+                await self.close(code=CLOSE_FORBIDDEN)
+                return
+            self.agent, self.present_as = agent, agent.pk
+            await self.join(events.agent_group(agent.pk))
+            for language in agent.languages:
+                await self.join(events.queue_group(language))
+            snapshot = await database_sync_to_async(protocol.agent_snapshot)(agent=agent)
+        except SERVICE_UNAVAILABLE_ERRORS as error:
+            logger.warning("agent socket: a backing service is unavailable: %r", error)
+            await self.accept()
+            await self.end(code=CLOSE_TRY_AGAIN_LATER)
+            return
         await self.accept()
-        if self.agent is None:
-            await self.close(code=CLOSE_FORBIDDEN)
-            return
-        online = await database_sync_to_async(agent_services.agent_connected)(
-            agent_id=self.agent.pk
-        )
-        if not online:
-            self.agent = None
-            await self.close(code=CLOSE_FORBIDDEN)
-            return
-        await self.join(events.agent_group(self.agent.pk))
-        for language in self.agent.languages:
-            await self.join(events.queue_group(language))
-        snapshot = await database_sync_to_async(protocol.agent_snapshot)(agent=self.agent)
         await self.send_json(snapshot.queue_event)
         await self.send_json(snapshot.assigned_event)
         queue_resync.add(self)
 
-    async def disconnect(self, code):
+    async def release(self) -> None:
         queue_resync.discard(self)
-        await self.leave_all()
-        if getattr(self, "agent", None) is not None:
-            await database_sync_to_async(agent_services.agent_disconnected)(agent_id=self.agent.pk)
+        if self.present_as is not None:
+            agent_id, self.present_as = self.present_as, None
+            await database_sync_to_async(agent_services.agent_disconnected)(
+                agent_id=agent_id, channel_name=self.channel_name
+            )
+
+    async def end(self, *, code: int) -> None:
+        """Close from the server's side and clean up now: a client that is gone would never
+        complete the closing handshake that usually triggers the cleanup."""
+        try:
+            await self.close(code=code)
+        except Exception:
+            logger.debug("closing an agent socket failed", exc_info=True)
+        await self.cleanup()
 
     async def resync(self, snapshot: protocol.AgentSnapshot | None, text: str) -> None:
         """The process's queue resync for this socket (see AgentQueueResync)."""
         if snapshot is None:  # suspended or deactivated while connected
-            queue_resync.discard(self)
-            await self.close(code=CLOSE_FORBIDDEN)
+            await self.end(code=CLOSE_FORBIDDEN)
             return
         self.agent = snapshot.agent
         await self.send(text_data=text)
@@ -430,5 +557,8 @@ class AgentConsumer(ProtocolConsumer):
             await self.send_json(message)
 
     async def on_heartbeat(self) -> None:
-        await database_sync_to_async(agent_services.agent_seen)(agent_id=self.agent.pk)
-        await self.send_json({"type": "heartbeat.ok"})
+        # Being heard is the liveness (stamped by queue_resync, batched per process). The
+        # reply carries the latest seq of each held ticket, so a client that missed a push
+        # notices the gap and resumes it without reconnecting.
+        seqs = await database_sync_to_async(protocol.agent_heartbeat)(agent_id=self.agent.pk)
+        await self.send_json({"type": "heartbeat.ok", "tickets": seqs})

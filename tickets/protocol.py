@@ -6,13 +6,11 @@ Consumers run these through ``database_sync_to_async``; writes go on to tickets.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 from django.utils import timezone
 
 from agents.models import Agent
-from agents.services import AGENT_SEEN_EVERY_SECONDS, agent_seen
 from tickets import announce, events, messages, selectors, services
 from tickets.models import Ticket
 from tickets.services import Forbidden
@@ -33,7 +31,24 @@ def customer_status_on_connect(ticket: Ticket) -> dict[str, Any]:
         extra["eta_seconds"] = selectors.wait_estimator(language=ticket.language)(position)
     elif ticket.status == Ticket.Status.ASSIGNED and ticket.agent:
         extra["agent_name"] = ticket.agent.display_name
-    return announce.status_event(ticket.status, **extra)
+    return announce.status_event(ticket.status, last_seq=ticket.last_seq, **extra)
+
+
+def customer_heartbeat(*, ticket_id: int) -> int:
+    """A sign of life from the customer (it keeps the conversation from being abandoned);
+    returns the conversation's latest seq."""
+    services.customer_seen(ticket_id=ticket_id)
+    return Ticket.objects.values_list("last_seq", flat=True).get(pk=ticket_id)
+
+
+def agent_heartbeat(*, agent_id: int) -> dict[str, int]:
+    """The latest seq of every ticket the agent holds, by ticket id (JSON keys are text)."""
+    return {
+        str(ticket_id): last_seq
+        for ticket_id, last_seq in Ticket.objects.filter(
+            agent_id=agent_id, status=Ticket.Status.ASSIGNED
+        ).values_list("pk", "last_seq")
+    }
 
 
 def transcript_for_customer(*, ticket_id: int, after_seq: int) -> list[dict[str, Any]]:
@@ -103,16 +118,14 @@ def agents_resync(*, agent_ids: list[int]) -> dict[int, AgentSnapshot | None]:
     """A fresh queue for every agent connected to a process, in one database call; None for
     an agent who may no longer work.
 
-    One read of the agents, one queue read per distinct (languages, skills), and a liveness
-    write only for agents whose stamp is stale: a socket each resyncing on its own cost a
-    connection, an UPDATE and a queue read per agent every few seconds. Agents with the same
-    languages and skills share one queue event (the same dict), so it is serialised once.
+    One read of the agents and one queue read per distinct (languages, skills): a socket
+    each resyncing on its own cost a connection and a queue read per agent every few
+    seconds. Agents with the same languages and skills share one queue event (the same
+    dict), so it is serialised once. It writes nothing: an agent's liveness comes from its
+    sockets being heard (AgentQueueResync.keep_presence), never from the server's timer.
     """
     agents = Agent.objects.select_related("user").filter(pk__in=agent_ids).in_bulk()
     now = timezone.now()
-    # agent_seen writes the stamp at most this often: skipping the call for fresher stamps
-    # saves a statement that would change nothing.
-    stale = now - timedelta(seconds=AGENT_SEEN_EVERY_SECONDS)
     queues: dict[tuple[tuple[str, ...], tuple[str, ...]], dict[str, Any]] = {}
     snapshots: dict[int, AgentSnapshot | None] = {}
     for agent_id in agent_ids:
@@ -120,8 +133,6 @@ def agents_resync(*, agent_ids: list[int]) -> dict[int, AgentSnapshot | None]:
         if agent is None or not agent.may_work:
             snapshots[agent_id] = None
             continue
-        if agent.last_seen_at is None or agent.last_seen_at < stale:
-            agent_seen(agent_id=agent_id)
         key = (tuple(sorted(agent.languages)), tuple(sorted(agent.skills)))
         if key not in queues:
             queue = selectors.queue_for_agent(agent=agent)

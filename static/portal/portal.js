@@ -70,10 +70,11 @@
     setConnection("Connecting…");
     socket.addEventListener("open", () => {
       state.retries = 0;
+      startHeartbeat(socket);
       setConnection("Online — customers can reach you", true);
       for (const chat of state.chats.values()) {
         if (!chat.closed) {
-          send({ type: "resume", ticket: chat.id, after_seq: chat.lastSeq });
+          send({ type: "resume", ticket: chat.id, after_seq: contiguousSeq(chat) });
           flushOutbox(chat);
           flushNotes(chat);
         }
@@ -92,6 +93,7 @@
     socket.addEventListener("close", (event) => {
       if (state.socket !== socket) return;
       state.socket = null;
+      stopHeartbeat();
       if (event.code === 4403) {
         goOffline("Your account can't take conversations right now.");
         return;
@@ -105,6 +107,39 @@
       setConnection(`Connection lost — reconnecting in ${Math.round(delay / 1000) || 1} s…`);
       state.reconnectTimer = setTimeout(connect, delay);
     });
+  }
+
+  // The server counts an agent present only while its socket is heard: a heartbeat every
+  // config.heartbeatSeconds. An unanswered one means a half-open socket the browser has not
+  // noticed: close it, and the close handler reconnects.
+  function startHeartbeat(socket) {
+    stopHeartbeat();
+    const every = (config.heartbeatSeconds || 15) * 1000;
+    state.heartbeatTimer = setInterval(() => {
+      if (!send({ type: "heartbeat" })) return;
+      clearTimeout(state.heartbeatWatchdog);
+      state.heartbeatWatchdog = setTimeout(() => socket.close(), every);
+    }, every);
+  }
+
+  function stopHeartbeat() {
+    clearInterval(state.heartbeatTimer);
+    clearTimeout(state.heartbeatWatchdog);
+  }
+
+  // Every message up to this seq is on screen; a resume asks for what follows.
+  function contiguousSeq(chat) {
+    while (chat.seen.has(chat.contiguous + 1)) chat.contiguous += 1;
+    return chat.contiguous;
+  }
+
+  function healGaps(latest) {
+    for (const [ticketId, seq] of Object.entries(latest || {})) {
+      const chat = state.chats.get(Number(ticketId));
+      if (chat && !chat.closed && seq > contiguousSeq(chat)) {
+        send({ type: "resume", ticket: chat.id, after_seq: contiguousSeq(chat) });
+      }
+    }
   }
 
   function goOnline() {
@@ -210,6 +245,7 @@
       id: summary.id,
       summary,
       lastSeq: 0,
+      contiguous: 0, // every seq up to this one is on screen
       seen: new Set(),
       pending: new Map(), // client_id -> {frame, element}
       noteIds: new Set(),
@@ -538,7 +574,7 @@
       for (const summary of frame.tickets) {
         const chat = ensureChat(summary);
         for (const note of summary.notes || []) addNote(chat, note);
-        send({ type: "resume", ticket: chat.id, after_seq: chat.lastSeq });
+        send({ type: "resume", ticket: chat.id, after_seq: contiguousSeq(chat) });
       }
     },
     "ticket.new"(frame) {
@@ -567,7 +603,7 @@
     },
     "ticket.assigned"(frame) {
       const chat = ensureChat(frame.ticket);
-      send({ type: "resume", ticket: chat.id, after_seq: chat.lastSeq });
+      send({ type: "resume", ticket: chat.id, after_seq: contiguousSeq(chat) });
     },
     "ticket.closed"(frame) {
       closeChat(frame.ticket, frame.status);
@@ -604,8 +640,23 @@
     "release.ok"(frame) {
       closeChat(frame.ticket, "queued");
     },
+    "heartbeat.ok"(frame) {
+      clearTimeout(state.heartbeatWatchdog);
+      healGaps(frame.tickets);
+    },
     error(frame) {
       if (frame.code === "forbidden" && frame.ticket) closeChat(frame.ticket, "queued");
+      if (frame.code === "unavailable") {
+        // Nothing was changed. Messages and notes are sent again shortly (their client_id
+        // makes a resend safe); a claim, resolve or release is for the agent to try again.
+        const chat = state.chats.get(frame.ticket);
+        if (chat && frame.client_id) {
+          setTimeout(() => {
+            flushOutbox(chat);
+            flushNotes(chat);
+          }, 2000);
+        }
+      }
       showToast(frame.detail || "Something went wrong.");
     },
   };

@@ -244,6 +244,7 @@
 
   function applyStatus(frame) {
     var status = frame.status;
+    state.unavailableRetries = 0;
     state.status = status;
     if (status === "queued" || status === "assigned") state.wantsPerson = false;
     save();
@@ -489,11 +490,13 @@
     switch (frame.type) {
       case "status":
         applyStatus(frame);
+        healGap(frame.last_seq);
         break;
       case "message":
         showMessage(frame);
         break;
       case "ack":
+        state.unavailableRetries = 0;
         acknowledged(frame.client_id, frame.seq);
         break;
       case "typing":
@@ -504,6 +507,7 @@
         break;
       case "heartbeat.ok":
         clearTimeout(state.heartbeatWatchdog);
+        healGap(frame.last_seq);
         break;
       case "error":
         receiveError(frame);
@@ -511,7 +515,36 @@
     }
   }
 
+  // The server says how far the conversation goes: a push lost on a live socket shows as a
+  // gap, fetched without reconnecting.
+  function healGap(serverSeq) {
+    if (typeof serverSeq === "number" && serverSeq > state.lastSeq) {
+      send({ type: "resume", after_seq: state.lastSeq });
+    }
+  }
+
+  function retryUnavailable(frame) {
+    // Nothing was changed: the same frame is sent again shortly (messages keep their
+    // client_id, so a resend is stored once), the wait growing while the outage lasts.
+    var delay = Math.min(RECONNECT_MAX_MS, 1000 * Math.pow(2, state.unavailableRetries || 0));
+    state.unavailableRetries = (state.unavailableRetries || 0) + 1;
+    clearTimeout(state.unavailableTimer);
+    state.unavailableTimer = setTimeout(function () {
+      if (frame.frame === "request_human" && state.wantsPerson) send({ type: "request_human" });
+      flushOutbox();
+    }, delay);
+  }
+
   function receiveError(frame) {
+    if (frame.code === "unavailable") {
+      retryUnavailable(frame);
+      showNotice(
+        frame.frame === "request_human"
+          ? "We couldn't reach our team just now. Trying again…"
+          : "We couldn't send that just now. Trying again…"
+      );
+      return;
+    }
     if (frame.code === "conversation_closed") {
       // Nothing more can be posted here; say so on each message that did not make it.
       state.outbox.forEach(function (entry) {

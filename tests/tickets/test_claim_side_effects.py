@@ -83,8 +83,8 @@ def test_a_newcomer_hears_its_place_even_when_the_broadcast_is_coalesced(
     assert position_updates(pushes, [ahead]) == [1]
 
 
-def test_the_process_resync_refuses_an_agent_suspended_meanwhile_and_stamps_stale_ones():
-    working = AgentFactory(last_seen_at=timezone.now() - timedelta(minutes=5))
+def test_the_process_resync_refuses_an_agent_suspended_meanwhile():
+    working = AgentFactory()
     suspended = AgentFactory(status="suspended")
     ticket = QueuedTicketFactory()
 
@@ -92,5 +92,15 @@ def test_the_process_resync_refuses_an_agent_suspended_meanwhile_and_stamps_stal
 
     assert snapshots[suspended.pk] is None
     assert [card["id"] for card in snapshots[working.pk].queue_event["tickets"]] == [ticket.pk]
+
+
+def test_the_process_resync_never_stamps_an_agent_as_seen():
+    # Liveness comes from the agent's sockets being heard: a server refreshing it on its own
+    # timer kept agents whose sockets had died online forever.
+    long_ago = timezone.now() - timedelta(minutes=5)
+    working = AgentFactory(last_seen_at=long_ago)
+
+    protocol.agents_resync(agent_ids=[working.pk])
+
     working.refresh_from_db()
-    assert working.last_seen_at > timezone.now() - timedelta(seconds=5)
+    assert working.last_seen_at == long_ago

@@ -224,8 +224,9 @@ def test_a_released_ticket_goes_back_to_the_queue_ahead_of_newer_ones():
 def test_tickets_of_an_agent_gone_past_the_grace_period_return_to_the_queue():
     agent = AgentFactory()
     ticket = QueuedTicketFactory()
+    agent_services.agent_connected(agent_id=agent.pk, channel_name="socket-1")
     services.ticket_claim(ticket_id=ticket.pk, agent_id=agent.pk)
-    agent_services.agent_disconnected(agent_id=agent.pk)
+    agent_services.agent_disconnected(agent_id=agent.pk, channel_name="socket-1")
     from agents.models import Agent
 
     Agent.objects.filter(pk=agent.pk).update(disconnected_at=timezone.now() - timedelta(seconds=61))
@@ -242,8 +243,9 @@ def test_tickets_of_an_agent_gone_past_the_grace_period_return_to_the_queue():
 def test_an_agent_within_the_grace_period_keeps_its_tickets():
     agent = AgentFactory()
     ticket = QueuedTicketFactory()
+    agent_services.agent_connected(agent_id=agent.pk, channel_name="socket-1")
     services.ticket_claim(ticket_id=ticket.pk, agent_id=agent.pk)
-    agent_services.agent_disconnected(agent_id=agent.pk)
+    agent_services.agent_disconnected(agent_id=agent.pk, channel_name="socket-1")
     from tickets.tasks import requeue_tickets_of_departed_agents
 
     requeue_tickets_of_departed_agents()

@@ -1,0 +1,19 @@
+"""What an outage of a backing service looks like from the code: errors that mean PostgreSQL
+or Redis cannot be reached right now, as against a bug. Callers answer them with a clear
+"unavailable, try again" (HTTP 503, an ``unavailable`` error frame, close code 1013) and
+change nothing; a bug is still a bug."""
+
+from __future__ import annotations
+
+from django.db import InterfaceError, OperationalError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+SERVICE_UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
+    OperationalError,  # the database refused, dropped or timed out the connection
+    InterfaceError,  # a connection already closed under us
+    RedisConnectionError,
+    RedisTimeoutError,
+    ConnectionError,  # OSError family: a socket to either refused or reset
+    TimeoutError,
+)
