@@ -247,6 +247,8 @@ if PAYOUT_HOLD_HOURS < 0 or PAYOUT_MINIMUM_CENTS < 1:
         "PAYOUT_HOLD_HOURS must be 0 or more, and PAYOUT_MINIMUM_CENTS 1 or more."
     )
 PAYOUT_CURRENCY = env.str("PAYOUT_CURRENCY", default="usd")
+# How long a worker sending a payout holds it; one killed mid-send delays it this long.
+PAYOUT_SEND_LEASE_SECONDS = env.int("PAYOUT_SEND_LEASE_SECONDS", default=5 * 60)
 
 # --- Assistant ------------------------------------------------------------------------
 # An optional LLM for the assistant's answers (tickets/assistant/llm.py), used only when all

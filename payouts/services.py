@@ -49,10 +49,14 @@ logger = logging.getLogger(__name__)
 # Stripe keeps idempotency keys for "at least 24 hours"; look a transfer up before trusting a
 # key this old. An hour's margin, because "at least" is not "exactly".
 IDEMPOTENCY_KEY_TRUST = timedelta(hours=23)
-# How long one worker may hold a payout while it talks to Stripe.
-SEND_LEASE = timedelta(minutes=5)
 RETRY_BACKOFF_BASE = timedelta(seconds=30)
 RETRY_BACKOFF_MAX = timedelta(hours=1)
+
+
+def send_lease() -> timedelta:
+    """How long one worker may hold a payout while it talks to Stripe; a worker killed
+    holding one delays its payout by this much, then the drain sends it again."""
+    return timedelta(seconds=settings.PAYOUT_SEND_LEASE_SECONDS)
 
 
 class TransientPayoutError(Exception):
@@ -338,7 +342,7 @@ def payout_send(*, payout_id: int, now: datetime | None = None) -> Payout:
         Payout.objects.filter(pk=payout_id, status=Payout.Status.PENDING)
         .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
         .update(
-            lease_until=now + SEND_LEASE,
+            lease_until=now + send_lease(),
             attempts=F("attempts") + 1,
             last_attempt_at=now,
             first_attempt_at=Coalesce(F("first_attempt_at"), Value(now)),

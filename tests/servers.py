@@ -8,6 +8,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -76,8 +77,18 @@ def collect_static_once() -> None:
 @contextlib.contextmanager
 def running_server(**env: str) -> Iterator[str]:
     """Start one uvicorn process of the product; yields its base URL once /healthz answers."""
+    with running_server_process(**env) as (base, _):
+        yield base
+
+
+@contextlib.contextmanager
+def running_server_process(**env: str) -> Iterator[tuple[str, subprocess.Popen]]:
+    """Like ``running_server``, and the process too, for tests that kill it."""
     collect_static_once()
     port = free_port()
+    # A file, not a pipe: a server that logs more than a pipe holds (tracebacks through an
+    # outage) would block on its next write, with its event loop, if nobody read the pipe.
+    log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in the finally below
     process = subprocess.Popen(
         [
             sys.executable,
@@ -94,7 +105,7 @@ def running_server(**env: str) -> Iterator[str]:
         ],
         cwd=ROOT,
         env=server_env(**env),
-        stdout=subprocess.PIPE,
+        stdout=log,
         stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
@@ -102,7 +113,8 @@ def running_server(**env: str) -> Iterator[str]:
         deadline = time.monotonic() + 30
         while True:
             if process.poll() is not None:
-                raise RuntimeError(process.stdout.read().decode())
+                log.seek(0)
+                raise RuntimeError(log.read().decode(errors="replace"))
             try:
                 with urllib.request.urlopen(f"{base}/healthz", timeout=2) as response:  # noqa: S310
                     if response.status == 200:
@@ -112,13 +124,14 @@ def running_server(**env: str) -> Iterator[str]:
             if time.monotonic() > deadline:
                 raise TimeoutError("server did not become healthy in 30 s")
             time.sleep(0.1)
-        yield base
+        yield base, process
     finally:
         process.terminate()
         try:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+        log.close()
 
 
 def post_json(url: str, payload: dict, *, cookies: CookieJar | None = None) -> dict:

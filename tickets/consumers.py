@@ -125,6 +125,13 @@ class ProtocolConsumer(AsyncWebsocketConsumer):
         await self.channel_layer.group_add(group, self.channel_name)
         self.groups_joined.append(group)
 
+    async def rejoin(self) -> None:
+        """Join this socket's groups again: a Redis that restarted empty forgot them, and a
+        socket that lives on would never hear another push. Adding is idempotent, and also
+        renews the groups' expiry; heartbeats call it."""
+        for group in getattr(self, "groups_joined", []):
+            await self.channel_layer.group_add(group, self.channel_name)
+
     async def leave_all(self) -> None:
         for group in getattr(self, "groups_joined", []):
             await self.channel_layer.group_discard(group, self.channel_name)
@@ -238,6 +245,7 @@ class CustomerChatConsumer(ProtocolConsumer):
         last_seq = await database_sync_to_async(protocol.customer_heartbeat)(
             ticket_id=self.ticket_id
         )
+        await self.rejoin()
         # The latest seq lets a client that missed a push notice the gap and resume it
         # without reconnecting.
         await self.send_json({"type": "heartbeat.ok", "last_seq": last_seq})
@@ -561,4 +569,5 @@ class AgentConsumer(ProtocolConsumer):
         # reply carries the latest seq of each held ticket, so a client that missed a push
         # notices the gap and resumes it without reconnecting.
         seqs = await database_sync_to_async(protocol.agent_heartbeat)(agent_id=self.agent.pk)
+        await self.rejoin()
         await self.send_json({"type": "heartbeat.ok", "tickets": seqs})

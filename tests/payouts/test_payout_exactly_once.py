@@ -125,7 +125,7 @@ def test_a_payout_process_killed_after_the_transfer_pays_every_line_once_when_ru
     assert Payout.objects.filter(status=Payout.Status.PENDING).count() == AGENTS
 
     # The next run, after the killed process's lease on its payout has run out.
-    later = timezone.now() + services.SEND_LEASE + timedelta(seconds=1)
+    later = timezone.now() + services.send_lease() + timedelta(seconds=1)
     for payout_id in services.payouts_due(now=later):
         services.payout_send(payout_id=payout_id, now=later)
 

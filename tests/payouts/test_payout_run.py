@@ -228,7 +228,7 @@ def test_an_interrupted_run_sends_the_same_transfer_again_and_pays_each_line_onc
     assert interrupted.status == Payout.Status.PENDING
 
     # The next run, once the lost worker's lease has run out.
-    later = timezone.now() + services.SEND_LEASE + timedelta(seconds=1)
+    later = timezone.now() + services.send_lease() + timedelta(seconds=1)
     for payout_id in services.payouts_due(now=later):
         services.payout_send(payout_id=payout_id, now=later)
 

@@ -5,6 +5,7 @@ import asyncio
 
 import pytest
 from asgiref.sync import sync_to_async
+from channels.layers import get_channel_layer
 from django.contrib.sessions.backends.db import SessionStore
 from django.db import OperationalError
 
@@ -280,4 +281,19 @@ async def test_a_customer_sees_the_latest_seq_in_the_status_on_connect():
     socket, _, _ = await open_customer(ticket.token)
 
     assert (await socket.receive_type("status"))["last_seq"] == 1
+    await socket.close()
+
+
+async def test_a_heartbeat_puts_the_socket_back_in_groups_the_layer_forgot():
+    ticket = await db(TicketFactory)()
+    socket, _, _ = await open_customer(ticket.token)
+    await socket.receive_type("status")
+    layer = get_channel_layer()
+    layer.groups.clear()  # what a Redis restarted empty does to every group
+
+    await socket.send({"type": "heartbeat"})
+    await socket.receive_type("heartbeat.ok")
+    await db(services.ticket_escalate)(ticket_id=ticket.pk, reason="customer_request")
+
+    assert (await socket.receive_type("status"))["status"] == Ticket.Status.QUEUED
     await socket.close()
