@@ -1,7 +1,8 @@
 """Hostile input on the HTTP edges: every refusal is a 4xx that says why, and stores nothing.
 
 Deep or huge JSON is refused before it is parsed; text with NUL or a lone surrogate (which
-PostgreSQL cannot store) is refused by field.
+PostgreSQL cannot store) is refused by field; a token that is not token-shaped is 404
+before anything queries with it.
 """
 
 import json
@@ -9,7 +10,7 @@ import json
 import pytest
 
 from payouts.models import StripeEvent
-from tests.factories import AgentFactory
+from tests.factories import AgentFactory, TicketFactory
 from tests.fakes.stripe_fixtures import FAKE_WEBHOOK_SECRET
 from tests.fakes.stripe_server import sign_webhook_payload
 from tickets import integrations
@@ -190,3 +191,37 @@ def test_unstorable_text_in_an_escalation_gets_400_and_stores_nothing(
 
     assert response.status_code == 400
     assert nothing_stored()
+
+
+# --- Tokens in paths -------------------------------------------------------------------
+
+GARBAGE_TOKENS = ["%00", "abc%00def", "%C3%A9t%C3%A9", "a%20b", "x" * 65, "%F0%9F%98%80"]
+
+
+@pytest.mark.parametrize("token", GARBAGE_TOKENS)
+def test_a_transcript_api_call_with_a_garbage_token_is_404(client, token):
+    assert client.get(f"/api/v1/conversations/{token}/messages/").status_code == 404
+
+
+@pytest.mark.parametrize("token", GARBAGE_TOKENS)
+def test_a_transcript_download_with_a_garbage_token_is_404(client, token):
+    assert client.get(f"/chat/{token}/transcript.txt").status_code == 404
+
+
+def test_a_well_shaped_but_unknown_token_is_still_404(client):
+    response = client.get("/api/v1/conversations/no-such-token/messages/")
+
+    assert response.status_code == 404
+
+
+def test_a_real_token_still_reaches_its_transcript(client):
+    ticket = TicketFactory()
+
+    response = client.get(f"/api/v1/conversations/{ticket.token}/messages/")
+
+    assert response.status_code == 200
+    assert client.get(f"/chat/{ticket.token}/transcript.txt").status_code == 200
+
+
+def test_the_chat_page_ignores_a_garbage_conversation_parameter(client):
+    assert client.get("/chat/?c=%00").status_code == 200
