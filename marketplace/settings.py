@@ -72,6 +72,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, so its process_exception runs first: a lost database or Redis is a 503.
+    "marketplace.outages.OutageMiddleware",
 ]
 
 ROOT_URLCONF = "marketplace.urls"
