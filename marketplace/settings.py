@@ -72,6 +72,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, so its process_exception runs first: a lost database or Redis is a 503.
+    "marketplace.outages.OutageMiddleware",
 ]
 
 ROOT_URLCONF = "marketplace.urls"
@@ -289,9 +291,23 @@ if not DEBUG:
     # /healthz is probed over plain HTTP by load balancers on the private network.
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
+# JSON request bodies (core/json_input.py) are refused past these limits before they are
+# parsed: the parser recurses once per level of nesting, so without a depth limit 2 KB of
+# "[[[[" raised RecursionError. 5 MiB holds the largest escalation (200 turns of 4,000
+# characters) even with every character sent as a \uXXXX escape.
+JSON_MAX_BYTES = env.int("JSON_MAX_BYTES", default=5 * 1024 * 1024)
+JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=32)
+if not 3 <= JSON_MAX_DEPTH <= 200:
+    raise ImproperlyConfigured("JSON_MAX_DEPTH must be from 3 (an escalation's depth) to 200.")
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PARSER_CLASSES": [
+        "core.json_input.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -34,7 +34,7 @@ urlpatterns = [
     path("api/v1/auth/session/", SessionLoginApi.as_view(), name="api-session-login"),
     path("api/v1/conversations/", ConversationCreateApi.as_view(), name="api-conversation-create"),
     path(
-        "api/v1/conversations/<str:token>/messages/",
+        "api/v1/conversations/<conversation_token:token>/messages/",
         ConversationMessagesApi.as_view(),
         name="api-conversation-messages",
     ),

@@ -7,7 +7,6 @@ idempotent and indifferent to the order in which events arrive.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -22,6 +21,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from agents.models import Agent
+from core.json_input import load_json_body
 from payouts import services
 from payouts.models import BankPayout, StripeEvent
 from payouts.stripe_connect import payout_account_sync, stripe_client
@@ -183,7 +183,7 @@ def stripe_webhook(request: HttpRequest) -> HttpResponse:
     # The shape is checked before the signature only because the library assumes an object;
     # nothing is acted on, or stored, until the signature has been verified.
     try:
-        payload = json.loads(request.body)
+        payload = load_json_body(request.body)
     except ValueError:
         return JsonResponse({"error": "invalid payload"}, status=400)
     if not (

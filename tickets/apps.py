@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.urls import register_converter
 
 
 class TicketsConfig(AppConfig):
@@ -7,3 +8,7 @@ class TicketsConfig(AppConfig):
 
     def ready(self) -> None:
         from tickets import receivers  # noqa: F401 - connects the receivers
+        from tickets.converters import ConversationTokenConverter
+
+        # Here, before any urlconf or websocket route that names it is built.
+        register_converter(ConversationTokenConverter, "conversation_token")

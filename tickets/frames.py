@@ -10,6 +10,7 @@ each frame (~10 % of the server's time in the claim race, docs/performance.md).
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -57,6 +58,11 @@ class Integer:
         return value
 
 
+# PostgreSQL stores neither NUL nor a lone surrogate, and a JSON frame can carry both
+# ("\u0000", "\ud800"); refused by field here, as DRF's CharField refuses them over HTTP.
+_UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
+
+
 @dataclass(frozen=True)
 class Text:
     """A JSON string of at most ``max_length`` characters (the chat limit when None).
@@ -76,6 +82,12 @@ class Text:
     def clean(self, name: str, value: Any) -> str:
         if not isinstance(value, str):
             raise FrameError("invalid_field", f"{name}: Not a valid string.")
+        unstorable = _UNSTORABLE.search(value)
+        if unstorable:
+            raise FrameError(
+                "invalid_field",
+                f"{name}: The character U+{ord(unstorable.group()):04X} is not allowed.",
+            )
         if self.trim:
             value = value.strip()
         if not self.allow_blank and not value.strip():

@@ -13,6 +13,11 @@ def new_conversation_token() -> str:
     return secrets.token_urlsafe(32)
 
 
+# What a token can look like: URL-safe base64, at most the column's 64 characters. Paths
+# with anything else are not routed (tickets/converters.py), so nothing queries with them.
+CONVERSATION_TOKEN_PATTERN = r"[A-Za-z0-9_-]{1,64}"  # noqa: S105 - a shape, not a secret
+
+
 class Ticket(models.Model):
     """A customer's conversation, from the assistant's first answer to the agent's resolve.
 

@@ -83,3 +83,34 @@ def test_a_client_id_over_64_characters_is_an_invalid_field():
     assert refusal(customer, {"type": "message", "client_id": "c" * 65, "body": "hi"}) == (
         "invalid_field"
     )
+
+
+# PostgreSQL stores neither; a frame carries them as "\u0000" and "\ud800".
+UNSTORABLE = ["a\u0000b", "\u0000", "a\ud800b", "\udfff"]
+
+
+@pytest.mark.parametrize("text", UNSTORABLE)
+@pytest.mark.parametrize(
+    ("parse", "frame", "field"),
+    [
+        (customer, {"type": "message", "client_id": "m"}, "body"),
+        (customer, {"type": "message", "body": "hi"}, "client_id"),
+        (customer, {"type": "rate", "score": 5}, "comment"),
+        (agent, {"type": "message", "ticket": 1, "client_id": "m"}, "body"),
+        (agent, {"type": "note", "ticket": 1, "client_id": "n"}, "body"),
+        (agent, {"type": "release", "ticket": 1}, "reason"),
+    ],
+    ids=["customer-body", "client-id", "comment", "agent-body", "note", "reason"],
+)
+def test_nul_or_a_lone_surrogate_in_any_text_field_is_an_invalid_field(parse, frame, field, text):
+    with pytest.raises(FrameError) as caught:
+        parse({**frame, field: text})
+
+    assert caught.value.code == "invalid_field"
+    assert caught.value.detail.startswith(f"{field}: The character U+")
+
+
+def test_a_surrogate_pair_is_one_character_and_is_accepted():
+    frame = json.dumps({"type": "message", "client_id": "m", "body": "ok \ud83d\ude00"})
+
+    assert parse_frame(frame, CUSTOMER_FRAMES)[1]["body"] == "ok \U0001f600"

@@ -321,6 +321,9 @@ BAD_CUSTOMER_FRAMES = [
     ('{"type": "message", "client_id": "x", "body": 42}', "invalid_field"),
     ('{"type": "resume", "after_seq": -1}', "invalid_field"),
     ('{"type": "rate", "score": 9}', "invalid_field"),
+    # PostgreSQL stores neither NUL nor a lone surrogate: refused before any write.
+    ('{"type": "message", "client_id": "x", "body": "a\\u0000b"}', "invalid_field"),
+    ('{"type": "message", "client_id": "x", "body": "a\\ud800b"}', "invalid_field"),
 ]
 
 
@@ -348,6 +351,7 @@ BAD_AGENT_FRAMES = [
     ('{"type": "claim"}', "missing_field"),
     ('{"type": "claim", "ticket": "abc"}', "invalid_field"),
     ('{"type": "message", "ticket": 1, "client_id": "x"}', "missing_field"),
+    ('{"type": "note", "ticket": 1, "client_id": "x", "body": "a\\u0000b"}', "invalid_field"),
 ]
 
 
