@@ -9,11 +9,12 @@ from django.db import InterfaceError, OperationalError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+# The database refused, dropped or timed out the connection, or it was closed under us.
+DATABASE_OUTAGES: tuple[type[BaseException], ...] = (OperationalError, InterfaceError)
+CACHE_OUTAGES: tuple[type[BaseException], ...] = (RedisConnectionError, RedisTimeoutError)
 SERVICE_UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
-    OperationalError,  # the database refused, dropped or timed out the connection
-    InterfaceError,  # a connection already closed under us
-    RedisConnectionError,
-    RedisTimeoutError,
-    ConnectionError,  # OSError family: a socket to either refused or reset
+    *DATABASE_OUTAGES,
+    *CACHE_OUTAGES,
+    ConnectionError,  # the OSError family: a socket to either refused or reset
     TimeoutError,
 )

@@ -8,16 +8,16 @@ errors, so they reach ``process_exception`` here like any Django view.
 from __future__ import annotations
 
 import logging
+import sys
 
-from django.db import InterfaceError, OperationalError, connections
+from django.db import connections
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
+from django.views import defaults
+
+from core.outages import CACHE_OUTAGES, DATABASE_OUTAGES
 
 logger = logging.getLogger(__name__)
 
-DATABASE_OUTAGES = (OperationalError, InterfaceError)
-CACHE_OUTAGES = (RedisConnectionError, RedisTimeoutError)
 RETRY_AFTER_SECONDS = 5
 
 DETAIL = "The service is briefly unavailable. Try again in a few seconds."
@@ -54,17 +54,28 @@ class OutageMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        if isinstance(exception, DATABASE_OUTAGES):
-            # A connection the server dropped stays broken; closing it now (a pooled one goes
-            # back to the pool, which discards it) gives the next request a fresh one.
-            for connection in connections.all(initialized_only=True):
-                connection.close_if_unusable_or_obsolete()
-        elif not isinstance(exception, CACHE_OUTAGES):
-            return None
-        logger.warning("answered 503 to %s %s", request.method, request.path, exc_info=exception)
-        if _wants_json(request):
-            response = JsonResponse({"detail": DETAIL, "code": "unavailable"}, status=503)
-        else:
-            response = HttpResponse(PAGE, status=503, content_type="text/html; charset=utf-8")
-        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
-        return response
+        return outage_response(request, exception)
+
+
+def outage_response(request: HttpRequest, exception: BaseException | None) -> HttpResponse | None:
+    """The 503 for an outage of the database or the cache; None for any other exception."""
+    if isinstance(exception, DATABASE_OUTAGES):
+        # A connection the server dropped stays broken; closing it now (a pooled one goes
+        # back to the pool, which discards it) gives the next request a fresh one.
+        for connection in connections.all(initialized_only=True):
+            connection.close_if_unusable_or_obsolete()
+    elif not isinstance(exception, CACHE_OUTAGES):
+        return None
+    logger.warning("answered 503 to %s %s", request.method, request.path, exc_info=exception)
+    if _wants_json(request):
+        response = JsonResponse({"detail": DETAIL, "code": "unavailable"}, status=503)
+    else:
+        response = HttpResponse(PAGE, status=503, content_type="text/html; charset=utf-8")
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500: an outage raised where the middleware cannot see it (a session saved on
+    the way out, another middleware) is still a 503; anything else is the usual 500."""
+    return outage_response(request, sys.exc_info()[1]) or defaults.server_error(request)

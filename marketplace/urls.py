@@ -9,6 +9,8 @@ from agents.views import LoginView
 from marketplace import views
 from tickets.apis import ConversationCreateApi, ConversationMessagesApi
 
+handler500 = "marketplace.outages.server_error"
+
 admin.site.site_header = "Humanline operations"
 admin.site.site_title = "Humanline"
 

@@ -13,6 +13,7 @@ from django.db.backends.utils import CursorWrapper
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from marketplace.outages import server_error
 from tests.factories import AgentFactory
 from tests.fakes.stripe_fixtures import FAKE_WEBHOOK_SECRET
 from tests.fakes.stripe_server import sign_webhook_payload
@@ -130,3 +131,26 @@ def test_a_dropped_database_connection_is_closed_so_the_next_request_gets_a_fres
     assert_unavailable_json(first)
     assert second.status_code == 201
     assert Ticket.objects.count() == 1
+
+
+def test_the_500_handler_answers_an_outage_raised_outside_any_view_with_a_503(rf):
+    # Saving the session happens in middleware on the way out, where no view's exception
+    # handling reaches; Django then calls the 500 handler inside its except block.
+    request = rf.post(CONVERSATIONS, content_type="application/json")
+    try:
+        refuse_query(None, "UPDATE django_session …")
+    except OperationalError:
+        response = server_error(request)
+
+    assert (response.status_code, response["Retry-After"]) == (503, "5")
+    assert json.loads(response.content)["code"] == "unavailable"
+
+
+def test_the_500_handler_leaves_other_errors_a_500(rf):
+    request = rf.get("/")
+    try:
+        raise RuntimeError("a bug")
+    except RuntimeError:
+        response = server_error(request)
+
+    assert response.status_code == 500
