@@ -30,6 +30,7 @@ from django.db import connection
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
+from payouts.models import Payout
 from tests.factories import PASSWORD, AgentFactory, QueuedTicketFactory
 from tests.servers import (
     ROOT,
@@ -539,3 +540,89 @@ def test_a_redis_restart_mid_chat_loses_no_acknowledged_message():
 
     stored = Message.objects.filter(ticket_id=ticket_id, sender="customer")
     assert sorted(stored.values_list("client_id", flat=True)) == [f"m{n}" for n in range(1, 6)]
+
+
+# --- A Celery worker killed in the middle of a payout batch --------------------------------
+
+
+@contextlib.contextmanager
+def celery_worker(queue: str, **env: str) -> Iterator[subprocess.Popen]:
+    """A `celery worker` process (solo pool) consuming ``queue`` only."""
+    process = subprocess.Popen(  # noqa: S603 - this interpreter's celery, fixed arguments
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "marketplace",
+            "worker",
+            "--pool",
+            "solo",
+            "--concurrency",
+            "1",
+            "--without-heartbeat",
+            "--without-gossip",
+            "--without-mingle",
+            "-Q",
+            queue,
+            "-n",
+            f"{queue}-{time.monotonic_ns()}@%h",
+            "--loglevel",
+            "WARNING",
+        ],
+        cwd=ROOT,
+        env=server_env(CELERY_TASK_DEFAULT_QUEUE=queue, **env),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        yield process
+    finally:
+        process.kill()
+        process.wait(timeout=20)
+
+
+def test_a_worker_killed_mid_batch_pays_every_payout_exactly_once(fake_stripe_settings, settings):
+    from payouts import tasks
+    from tests.payouts.test_payout_exactly_once import (
+        agents_with_payable_lines,
+        assert_paid_exactly_once,
+    )
+
+    fake = fake_stripe_settings
+    settings.PAYOUT_MINIMUM_CENTS = 1000
+    agents_with_payable_lines(fake)
+    queue = f"fault-payouts-{os.getpid()}"
+    worker_env = {
+        "STRIPE_API_BASE": fake.url,
+        "STRIPE_SECRET_KEY": settings.STRIPE_SECRET_KEY,
+        "STRIPE_MAX_NETWORK_RETRIES": "0",
+        "PAYOUT_MINIMUM_CENTS": "1000",
+        "PAYOUT_SEND_LEASE_SECONDS": "2",
+    }
+    reached, release = fake.pause_after_commit("/v1/transfers", method="POST")
+    celery_app = tasks.run_payouts.app
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = False  # really through Redis, to real workers
+    try:
+        with celery_worker(queue, **worker_env) as first:
+            tasks.run_payouts.apply_async(queue=queue)
+            assert reached.wait(timeout=90), "the batch never reached Stripe"
+            first.kill()  # SIGKILL: Stripe made a transfer the worker never recorded
+            first.wait(timeout=20)
+            killed_at = time.monotonic()
+        release.set()
+
+        with celery_worker(queue, **worker_env):
+            # What beat does every minute: drain the outbox of due payouts.
+            def everything_paid() -> bool:
+                tasks.drain_payouts.apply_async(queue=queue)
+                return not Payout.objects.exclude(status=Payout.Status.PAID).exists()
+
+            assert until(everything_paid, timeout=90, every=2)
+            report("Celery worker killed mid payout batch", time.monotonic() - killed_at)
+    finally:
+        release.set()
+        celery_app.conf.task_always_eager = previous
+
+    assert_paid_exactly_once(fake)
