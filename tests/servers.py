@@ -91,6 +91,7 @@ def running_server(**env: str) -> Iterator[str]:
             "--lifespan",
             "on",
             "--no-access-log",
+            "--no-proxy-headers",  # as bin/run and the Procfile: TRUSTED_PROXIES decides
         ],
         cwd=ROOT,
         env=server_env(**env),
