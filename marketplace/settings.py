@@ -295,7 +295,9 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_THROTTLE_RATES": {"conversation_create": "30/minute", "login": "20/minute"},
+    # Per client address (core.throttles). Logins have their own throttle, of failures
+    # (agents.services.login_attempt_reserve), not a DRF rate.
+    "DEFAULT_THROTTLE_RATES": {"conversation_create": "30/minute"},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Humanline API",
