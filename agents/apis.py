@@ -8,10 +8,7 @@ from rest_framework.views import APIView
 from agents import services
 from agents.models import Agent
 from agents.serializers import SessionLoginInput, SessionLoginOutput
-
-
-def client_ip(request) -> str:
-    return request.META.get("REMOTE_ADDR", "unknown")
+from core.client_address import client_address
 
 
 class SessionLoginApi(APIView):
@@ -25,18 +22,18 @@ class SessionLoginApi(APIView):
         data = SessionLoginInput(data=request.data)
         data.is_valid(raise_exception=True)
         email, password = data.validated_data["email"], data.validated_data["password"]
-        ip = client_ip(request)
-        if not services.login_attempt_allowed(email=email, ip=ip):
+        address = client_address(request)
+        if not services.login_attempt_reserve(email=email, address=address):
             return Response(
                 {"detail": "Too many login attempts. Try again later."},
                 status=status.HTTP_429_TOO_MANY_REQUESTS,
             )
         user = authenticate(request, username=email, password=password)
-        if user is None:
+        if user is None:  # a failure: the attempt keeps its reserved slot
             return Response(
                 {"detail": "Wrong email or password."}, status=status.HTTP_401_UNAUTHORIZED
             )
-        services.login_succeeded(email=email, ip=ip)
+        services.login_succeeded(email=email, address=address)
         login(request, user)
         agent_id = Agent.objects.filter(user=user).values_list("pk", flat=True).first()
         return Response(SessionLoginOutput({"email": user.email, "agent_id": agent_id}).data)

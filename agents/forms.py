@@ -4,6 +4,7 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
 from agents import services
+from core.client_address import UNKNOWN, client_address
 
 
 class ThrottledLoginForm(AuthenticationForm):
@@ -17,11 +18,15 @@ class ThrottledLoginForm(AuthenticationForm):
 
     def clean(self):
         email = self.cleaned_data.get("username") or ""
-        ip = self.request.META.get("REMOTE_ADDR", "unknown") if self.request else "unknown"
-        if email and not services.login_attempt_allowed(email=email, ip=ip):
+        if not email or not self.cleaned_data.get("password"):
+            # No password check will run (the missing field has its error already), so
+            # nothing is reserved, and nothing may be handed back or cleared either.
+            return super().clean()
+        address = client_address(self.request) if self.request else UNKNOWN
+        if not services.login_attempt_reserve(email=email, address=address):
             raise forms.ValidationError(self.error_messages["throttled"], code="throttled")
-        cleaned = super().clean()
-        services.login_succeeded(email=email, ip=ip)
+        cleaned = super().clean()  # raises on wrong credentials: the slot stays reserved
+        services.login_succeeded(email=email, address=address)
         return cleaned
 
 

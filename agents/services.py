@@ -7,7 +7,6 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
@@ -16,6 +15,8 @@ from django.utils import timezone
 from agents.models import Agent, AgentConnection, AgentStatusEvent, User
 from agents.signals import agent_left_active
 from agents.vocabulary import LANGUAGE_CODES, SKILL_CODES
+from core import counters
+from core.client_address import address_block
 
 S = Agent.Status
 
@@ -275,34 +276,51 @@ def agents_mark_departed(*, now=None) -> list[int]:
 
 
 # --- Login throttle ----------------------------------------------------------------------
+# Failures count, successes do not: agents share addresses (a campus, an office, and behind
+# a load balancer without TRUSTED_PROXIES the whole site), and counting every login locked
+# out the 21st honest agent of an address. Limits: LOGIN_MAX_FAILURES per account and four
+# times that per address (core.client_address.address_block), per
+# LOGIN_FAILURE_WINDOW_SECONDS from the first failure.
+ADDRESS_LIMIT_FACTOR = 4
 
 
-def _throttle_keys(email: str, ip: str) -> list[str]:
+def _account_key(email: str) -> str:
     email_hash = hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
-    return [f"login-attempts:email:{email_hash}", f"login-attempts:ip:{ip}"]
+    return f"login-failures:email:{email_hash}"
 
 
-def login_attempt_allowed(*, email: str, ip: str) -> bool:
-    """Count this attempt before the password is checked, atomically in the cache.
+def _address_key(address: str) -> str:
+    return f"login-failures:address:{address_block(address)}"
 
-    Counting attempts rather than failures, with an atomic increment, is what makes the
-    limit hold under a concurrent burst: of N simultaneous guesses only the first
-    LOGIN_MAX_FAILURES get to the password check.
+
+def login_attempt_reserve(*, email: str, address: str) -> bool:
+    """Reserve a failure slot on the account and on the address before the password is
+    checked; False (and nothing reserved) if either is full.
+
+    Reserving with an atomic increment before the check, rather than counting after it,
+    is what holds the limit under a concurrent burst: of N simultaneous guesses only the
+    first LOGIN_MAX_FAILURES get to the password check. An attempt keeps its slot if the
+    password is wrong; the caller calls ``login_succeeded`` only after this returned True
+    and the credentials were right, which hands the slot back.
     """
     window = settings.LOGIN_FAILURE_WINDOW_SECONDS
-    allowed = True
-    for key in _throttle_keys(email, ip):
-        cache.add(key, 0, timeout=window)
-        try:
-            count = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.add(key, 1, timeout=window)
-            count = 1
-        limit = settings.LOGIN_MAX_FAILURES * (4 if key.startswith("login-attempts:ip") else 1)
-        if count > limit:
-            allowed = False
-    return allowed
+    account_key, address_key = _account_key(email), _address_key(address)
+    account_count = counters.increment(account_key, window_seconds=window)
+    address_count = counters.increment(address_key, window_seconds=window)
+    if (
+        account_count <= settings.LOGIN_MAX_FAILURES
+        and address_count <= settings.LOGIN_MAX_FAILURES * ADDRESS_LIMIT_FACTOR
+    ):
+        return True
+    # A refused attempt never reaches the password check, so it is no failure: it gives its
+    # slots back, and hammering a full account does not also use up its address's budget.
+    counters.decrement(account_key)
+    counters.decrement(address_key)
+    return False
 
 
-def login_succeeded(*, email: str, ip: str) -> None:
-    cache.delete(_throttle_keys(email, ip)[0])
+def login_succeeded(*, email: str, address: str) -> None:
+    """The reserved attempt had the right credentials: its slot on the address is handed
+    back, and the account's failures are forgotten."""
+    counters.decrement(_address_key(address))
+    counters.reset(_account_key(email))

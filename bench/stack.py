@@ -292,7 +292,7 @@ def running_stack(
     command = [
         PY, "-m", "uvicorn", "bench.asgi:application",
         "--host", "127.0.0.1", "--port", str(port),
-        "--lifespan", "on", "--no-access-log", "--log-level", "warning",
+        "--lifespan", "on", "--no-access-log", "--no-proxy-headers", "--log-level", "warning",
     ]  # fmt: skip
     if workers > 1:
         command += ["--workers", str(workers)]

@@ -11,6 +11,7 @@ Two profiles, chosen by what is set:
 Every variable is documented in ``.env.example``.
 """
 
+import ipaddress
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -38,6 +39,16 @@ CSRF_TRUSTED_ORIGINS = env.list(
     "CSRF_TRUSTED_ORIGINS", default=["http://127.0.0.1:8000", "http://localhost:8000"]
 )
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+
+# The proxies (IPs or CIDRs) whose X-Forwarded-For is believed when they are the peer: the
+# load balancer's addresses. Empty: no proxy is trusted and the peer is the client
+# (core/client_address.py). A malformed entry stops the start instead of being skipped.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError as error:
+        raise ImproperlyConfigured(f"TRUSTED_PROXIES: {_proxy!r} is not an IP or CIDR.") from error
 
 DATABASE_URL = env.str("DATABASE_URL", default="")
 REDIS_URL = env.str("REDIS_URL", default="")
@@ -311,7 +322,9 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_THROTTLE_RATES": {"conversation_create": "30/minute", "login": "20/minute"},
+    # Per client address (core.throttles). Logins have their own throttle, of failures
+    # (agents.services.login_attempt_reserve), not a DRF rate.
+    "DEFAULT_THROTTLE_RATES": {"conversation_create": "30/minute"},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Humanline API",

@@ -1,7 +1,9 @@
 import pytest
 from channels.layers import channel_layers
 from django.core.cache import cache
+from django.test import override_settings
 
+from core import counters
 from marketplace.celery import app as celery_app
 
 pytest_plugins = ["tests.fakes.stripe_fixtures"]
@@ -39,9 +41,27 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
+    # With it go the throttles' process-local counts, kept while the shared cache is down.
     cache.clear()
+    counters.forget()
     yield
     cache.clear()
+    counters.forget()
+
+
+@pytest.fixture
+def cache_unreachable(_fresh_cache):
+    """The default cache on a Redis that does not answer (nothing listens on port 1), for
+    tests of a Redis outage. Undone before the cache is cleared after the test."""
+    unreachable = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+        }
+    }
+    with override_settings(CACHES=unreachable):
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -102,6 +102,7 @@ def running_server_process(**env: str) -> Iterator[tuple[str, subprocess.Popen]]
             "--lifespan",
             "on",
             "--no-access-log",
+            "--no-proxy-headers",  # as bin/run and the Procfile: TRUSTED_PROXIES decides
         ],
         cwd=ROOT,
         env=server_env(**env),

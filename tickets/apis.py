@@ -3,9 +3,9 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
+from core.throttles import AddressRateThrottle
 from tickets import protocol, services
 from tickets.models import Ticket
 from tickets.serializers import (
@@ -16,7 +16,9 @@ from tickets.serializers import (
 )
 
 
-class ConversationCreateThrottle(AnonRateThrottle):
+class ConversationCreateThrottle(AddressRateThrottle):
+    """Per client address; X-Forwarded-For counts only from a trusted proxy."""
+
     scope = "conversation_create"
 
 

@@ -86,6 +86,47 @@ def test_settings_refuse_to_start_without_a_secret_key_when_debug_is_off():
     assert "SECRET_KEY must be set" in result.stderr
 
 
+def test_trusted_proxies_are_read_as_a_list_of_addresses_and_networks():
+    probe = (
+        "import django; django.setup(); from django.conf import settings; "
+        "print(settings.TRUSTED_PROXIES)"
+    )
+    clean = {k: v for k, v in os.environ.items() if k != "TRUSTED_PROXIES"}
+    out = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=ROOT,
+        env={
+            **clean,
+            "DJANGO_SETTINGS_MODULE": "marketplace.settings",
+            "SECRET_KEY": "x" * 50,
+            "TRUSTED_PROXIES": "10.0.0.0/8,192.0.2.10",
+        },
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    assert out.stdout.strip().splitlines()[-1] == "['10.0.0.0/8', '192.0.2.10']"
+
+
+def test_settings_refuse_to_start_with_a_trusted_proxy_that_is_not_an_address():
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "marketplace.settings",
+            "SECRET_KEY": "x" * 50,
+            "TRUSTED_PROXIES": "10.0.0.0/8,loadbalancer.internal",
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "TRUSTED_PROXIES: 'loadbalancer.internal' is not an IP or CIDR" in result.stderr
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db
 def test_the_test_run_uses_postgresql_when_database_url_is_set():
