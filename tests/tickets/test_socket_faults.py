@@ -297,3 +297,23 @@ async def test_a_heartbeat_puts_the_socket_back_in_groups_the_layer_forgot():
 
     assert (await socket.receive_type("status"))["status"] == Ticket.Status.QUEUED
     await socket.close()
+
+
+async def test_a_socket_that_cannot_be_written_to_is_ended_and_gives_up_its_presence(
+    settings, monkeypatch
+):
+    settings.AGENT_QUEUE_RESYNC_SECONDS = 0.05
+    agent = await db(AgentFactory)(is_online=False, connection_count=0)
+    socket, _, _ = await open_agent(agent.user)
+    await socket.receive_type("assigned")
+
+    async def client_gone(self, snapshot, text):
+        raise ConnectionResetError("the client went away without a close frame")
+
+    monkeypatch.setattr(consumers.AgentConsumer, "resync", client_gone)
+
+    async def released() -> bool:
+        return await connections_of(agent.pk) == 0
+
+    assert await eventually(released)
+    assert not consumers.queue_resync.sockets
