@@ -27,10 +27,11 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-import redis.exceptions
 from django.core.cache import cache
 from django.core.cache.backends.base import BaseCache
 from django.core.cache.backends.locmem import LocMemCache
+
+from core.outages import CACHE_OUTAGES
 
 logger = logging.getLogger(__name__)
 
@@ -38,12 +39,7 @@ T = TypeVar("T")
 
 # What a cache raises when it cannot be reached: Django's Redis cache lets redis-py's
 # errors through; other backends raise the builtins.
-CACHE_UNREACHABLE = (
-    redis.exceptions.ConnectionError,
-    redis.exceptions.TimeoutError,
-    ConnectionError,
-    TimeoutError,
-)
+CACHE_UNREACHABLE = (*CACHE_OUTAGES, ConnectionError, TimeoutError)
 
 local = LocMemCache("core.counters.local", {"OPTIONS": {"MAX_ENTRIES": 100_000}})
 
