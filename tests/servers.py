@@ -150,3 +150,30 @@ def login_cookie(base: str, email: str, password: str) -> str:
     jar = CookieJar()
     post_json(f"{base}/api/v1/auth/session/", {"email": email, "password": password}, cookies=jar)
     return "; ".join(f"{c.name}={c.value}" for c in jar)
+
+
+def celery_worker_command(queue: str, *options: str) -> list[str]:
+    """A `celery worker` of the product (solo pool, one task at a time) consuming ``queue``
+    only, so a test's tasks never reach another run's worker on a shared Redis."""
+    return [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "marketplace",
+        *options,
+        "worker",
+        "--pool",
+        "solo",
+        "--concurrency",
+        "1",
+        "--without-heartbeat",
+        "--without-gossip",
+        "--without-mingle",
+        "-Q",
+        queue,
+        "-n",
+        f"{queue}-{time.monotonic_ns()}@%h",
+        "--loglevel",
+        "WARNING",
+    ]

@@ -34,6 +34,7 @@ from payouts.models import Payout
 from tests.factories import PASSWORD, AgentFactory, QueuedTicketFactory
 from tests.servers import (
     ROOT,
+    celery_worker_command,
     free_port,
     login_cookie,
     running_server,
@@ -549,27 +550,7 @@ def test_a_redis_restart_mid_chat_loses_no_acknowledged_message():
 def celery_worker(queue: str, **env: str) -> Iterator[subprocess.Popen]:
     """A `celery worker` process (solo pool) consuming ``queue`` only."""
     process = subprocess.Popen(  # noqa: S603 - this interpreter's celery, fixed arguments
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "marketplace",
-            "worker",
-            "--pool",
-            "solo",
-            "--concurrency",
-            "1",
-            "--without-heartbeat",
-            "--without-gossip",
-            "--without-mingle",
-            "-Q",
-            queue,
-            "-n",
-            f"{queue}-{time.monotonic_ns()}@%h",
-            "--loglevel",
-            "WARNING",
-        ],
+        celery_worker_command(queue),
         cwd=ROOT,
         env=server_env(CELERY_TASK_DEFAULT_QUEUE=queue, **env),
         stdout=subprocess.DEVNULL,

@@ -7,7 +7,6 @@ another test run's worker nor ours takes the other's tasks from the shared Redis
 
 import os
 import subprocess
-import sys
 from datetime import timedelta
 
 import pytest
@@ -18,7 +17,7 @@ from django.utils import timezone
 
 from marketplace.celery import app as celery_app
 from tests.factories import AgentFactory, QueuedTicketFactory, ShiftSlotFactory
-from tests.servers import ROOT, server_env
+from tests.servers import ROOT, celery_worker_command, server_env
 from workforce import calendar
 from workforce.models import ShiftAssignment, SurgePeriod
 from workforce.tasks import check_surge, plan_and_match_shifts
@@ -31,29 +30,7 @@ QUEUE = f"shift-tests-{os.getpid()}"
 def worker():
     """A `celery worker` subprocess (solo pool) on our own queue; yields the result backend."""
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "marketplace",
-            "--result-backend",
-            settings.REDIS_URL,
-            "worker",
-            "--pool",
-            "solo",
-            "--concurrency",
-            "1",
-            "--without-heartbeat",
-            "--without-gossip",
-            "--without-mingle",
-            "-Q",
-            QUEUE,
-            "-n",
-            f"{QUEUE}@%h",
-            "--loglevel",
-            "WARNING",
-        ],
+        celery_worker_command(QUEUE, "--result-backend", settings.REDIS_URL),
         cwd=ROOT,
         env=server_env(CELERY_TASK_DEFAULT_QUEUE=QUEUE),
         stdout=subprocess.PIPE,
