@@ -339,3 +339,46 @@ def test_one_script_tag_opens_the_chat_in_a_corner_of_another_site(
     page.get_by_role("button", name="Close chat").click()
     expect(page.locator("iframe")).to_be_hidden()
     expect(page.get_by_role("button", name="Chat with us")).to_be_focused()
+
+
+# --- Outages -------------------------------------------------------------------------------
+
+
+def test_talk_to_a_person_refused_during_an_outage_is_retried_by_the_page(chat_server, new_context):
+    page = new_context().new_page()
+    refused = []
+
+    def first_request_refused(route) -> None:
+        # Between the page and the server: the page's first "talk to a person" is answered
+        # as the server answers it while the database is unreachable.
+        server = route.connect_to_server()
+
+        def from_page(message) -> None:
+            if not refused and '"request_human"' in str(message):
+                refused.append(message)
+                route.send(
+                    json.dumps(
+                        {
+                            "type": "error",
+                            "code": "unavailable",
+                            "detail": "We could not do that just now. Nothing was changed.",
+                            "frame": "request_human",
+                            "retry": True,
+                        }
+                    )
+                )
+                return
+            server.send(message)
+
+        route.on_message(from_page)
+
+    page.route_web_socket(re.compile(r"/ws/chat/"), first_request_refused)
+    page.goto(f"{chat_server}/chat/")
+    send(page, "Hello")
+    expect(bot_answer(page, "")).not_to_have_count(0)
+
+    page.get_by_role("button", name="Talk to a person").click()
+
+    expect(page.locator("#queue")).to_be_visible()
+    assert refused, "the page's first request never reached the stand-in outage"
+    assert Ticket.objects.get().status == Ticket.Status.QUEUED
