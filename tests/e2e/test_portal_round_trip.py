@@ -152,3 +152,28 @@ def test_the_portal_turns_away_anyone_who_is_not_a_working_agent(portal_server, 
             page.get_by_role("heading", name="The agent portal is not available")
         ).to_be_visible()
         expect(page.locator("#online-switch")).to_have_count(0)
+
+
+def test_the_portal_keeps_its_agent_present_by_heartbeat(transactional_db, settings, new_context):
+    from agents.models import AgentConnection
+
+    settings.PASSWORD_HASHERS = global_settings.PASSWORD_HASHERS
+    AgentFactory(user__email="cara@example.com", is_online=False, connection_count=0)
+    # Heard every second or closed after two: without heartbeats the socket would be closed
+    # (4408) and reopened within the five seconds watched here.
+    with running_server(
+        CELERY_TASK_ALWAYS_EAGER="1",
+        AGENT_HEARTBEAT_SECONDS="1",
+        AGENT_HEARTBEAT_TIMEOUT_SECONDS="2",
+        AGENT_QUEUE_RESYNC_SECONDS="1",
+    ) as base:
+        page = log_in(new_context(), base, "cara@example.com")
+        go_online(page)
+        expect(page.locator("#connection")).to_have_text("Online — customers can reach you")
+        opened = AgentConnection.objects.get()
+
+        page.wait_for_timeout(5000)  # the behaviour under test is what happens over time
+
+        still = AgentConnection.objects.get()
+        assert (still.channel_name, still.opened_at) == (opened.channel_name, opened.opened_at)
+        assert still.heard_at > opened.heard_at
