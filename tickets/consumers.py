@@ -160,7 +160,7 @@ class ProtocolConsumer(AsyncWebsocketConsumer):
             logger.warning("%s frame: a backing service is unavailable: %r", frame_type, error)
             event = _error_event(
                 "unavailable",
-                "We could not do that just now. Nothing was changed; please try again.",
+                "We could not do that just now; please send it again in a moment.",
                 data,
             )
             await self.send_json({**event, "frame": frame_type, "retry": True})

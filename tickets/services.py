@@ -198,13 +198,20 @@ def ticket_claim(*, ticket_id: int, agent_id: int) -> ClaimResult:
     count cannot be outrun; the ticket is then taken by a conditional UPDATE on its status,
     so of any number of agents racing for it exactly one sees a row count of 1.
 
+    A claim the agent already won answers ok again (a client resending after a lost reply).
     A ticket already out of the queue is refused with ``taken`` after one plain read, before
     any lock: with agents waiting, every free agent claims every new ticket and all but one
     lose, and a losing claim that opened a write transaction (on SQLite the database-wide
     write lock) held up the winners. The read may be stale, never wrong in the other
     direction: a ticket it sees queued still has to win the conditional UPDATE below.
     """
-    status = Ticket.objects.filter(pk=ticket_id).values_list("status", flat=True).first()
+    status, holder_id = Ticket.objects.filter(pk=ticket_id).values_list(
+        "status", "agent_id"
+    ).first() or (None, None)
+    if status == Status.ASSIGNED and holder_id == agent_id:
+        # A resend of a claim that won, whose reply was lost (an outage struck as it
+        # committed): the same answer again, and nothing announced twice.
+        return ClaimResult(ok=True, ticket=Ticket.objects.get(pk=ticket_id))
     if status is not None and status != Status.QUEUED:
         return ClaimResult(ok=False, reason="taken")
     with transaction.atomic():

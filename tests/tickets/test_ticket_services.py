@@ -355,3 +355,26 @@ def test_a_conversation_cannot_be_rated_before_it_is_resolved():
 
     ticket.refresh_from_db()
     assert (ticket.rating, error.value.code) == (None, "not_resolved")
+
+
+def test_a_claim_resent_by_the_agent_who_won_it_answers_ok_again_and_announces_nothing(
+    django_capture_on_commit_callbacks,
+):
+    agent = AgentFactory()
+    ticket = QueuedTicketFactory()
+    assert services.ticket_claim(ticket_id=ticket.pk, agent_id=agent.pk).ok
+
+    with django_capture_on_commit_callbacks() as announced:
+        again = services.ticket_claim(ticket_id=ticket.pk, agent_id=agent.pk)
+
+    assert (again.ok, again.ticket.pk) == (True, ticket.pk)
+    assert announced == []
+    assert TicketEvent.objects.filter(ticket=ticket, to_status=Status.ASSIGNED).count() == 1
+
+
+def test_a_ticket_another_agent_holds_is_still_taken():
+    winner, other = AgentFactory(), AgentFactory()
+    ticket = QueuedTicketFactory()
+    services.ticket_claim(ticket_id=ticket.pk, agent_id=winner.pk)
+
+    assert services.ticket_claim(ticket_id=ticket.pk, agent_id=other.pk).reason == "taken"
