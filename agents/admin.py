@@ -12,6 +12,7 @@ from agents import onboarding
 from agents.forms import ReviewReasonForm
 from agents.models import (
     Agent,
+    AgentAvailabilityEvent,
     AgentConnection,
     AgentStatusEvent,
     ApplicantAwaitingReview,
@@ -182,13 +183,18 @@ class AgentAdmin(ReviewActions, admin.ModelAdmin):
     list_filter = ["status", "segment", "is_online", "payouts_enabled", "surge_opt_in", "country"]
     search_fields = ["user__email", "user__first_name", "user__last_name", "stripe_account_id"]
     list_select_related = ["user"]
-    # Status, presence and payout readiness change only through services (audited).
+    # Status, presence, availability for offers and payout readiness change only through
+    # services (audited).
     readonly_fields = [
         "status",
         "is_online",
         "connection_count",
         "last_seen_at",
         "disconnected_at",
+        "availability",
+        "consecutive_missed_offers",
+        "last_offered_at",
+        "last_assigned_at",
         "stripe_account_id",
         "payouts_enabled",
         "email_verified_at",
@@ -285,6 +291,16 @@ class AgentStatusEventAdmin(NoAddMixin, admin.ModelAdmin):
     search_fields = ["agent__user__email", "reason"]
     list_select_related = ["agent__user", "actor"]
     readonly_fields = ["agent", "from_status", "to_status", "actor", "reason", "created_at"]
+
+
+@admin.register(AgentAvailabilityEvent)
+class AgentAvailabilityEventAdmin(ViewOnlyAdmin):
+    """Agents set away after missed offers, and back (docs/dispatch.md)."""
+
+    list_display = ["agent", "from_availability", "to_availability", "actor", "created_at"]
+    list_filter = ["to_availability"]
+    search_fields = ["agent__user__email", "reason"]
+    list_select_related = ["agent__user", "actor"]
 
 
 # --- Training content ----------------------------------------------------------------------

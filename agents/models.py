@@ -54,6 +54,16 @@ class Agent(models.Model):
         SUSPENDED = "suspended", "Suspended"
         REJECTED = "rejected", "Rejected"
 
+    class Availability(models.TextChoices):
+        AVAILABLE = "available", "Available"
+        AWAY = "away", "Away"
+
+    # Whether the agent takes offers; changed only by agents.services.agent_availability_set.
+    ALLOWED_AVAILABILITY_TRANSITIONS: dict[str, frozenset[str]] = {
+        Availability.AVAILABLE: frozenset({Availability.AWAY}),
+        Availability.AWAY: frozenset({Availability.AVAILABLE}),
+    }
+
     class Segment(models.TextChoices):
         STUDENT = "student", "Student"
         RURAL = "rural", "Rural resident"
@@ -85,6 +95,17 @@ class Agent(models.Model):
     last_seen_at = models.DateTimeField(null=True, blank=True)
     disconnected_at = models.DateTimeField(null=True, blank=True)
 
+    # Offers (tickets.dispatch, docs/dispatch.md). Away agents get no offers and keep their
+    # chats; an agent is set away after OFFER_MISSES_BEFORE_AWAY offers in a row ran out
+    # unanswered, and comes back only by saying so. The two stamps are the ranking's fairness:
+    # the agent who has waited longest since its last offer or assignment goes first.
+    availability = models.CharField(
+        max_length=16, choices=Availability.choices, default=Availability.AVAILABLE
+    )
+    consecutive_missed_offers = models.PositiveSmallIntegerField(default=0)
+    last_offered_at = models.DateTimeField(null=True, blank=True)
+    last_assigned_at = models.DateTimeField(null=True, blank=True)
+
     reliability_pct = models.PositiveSmallIntegerField(
         default=100, help_text="Share of booked shifts turned up to, in percent."
     )
@@ -112,6 +133,10 @@ class Agent(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(reliability_pct__lte=100), name="agent_reliability_is_a_percent"
+            ),
+            models.CheckConstraint(
+                condition=Q(availability__in=["available", "away"]),
+                name="agent_availability_known",
             ),
             models.CheckConstraint(
                 condition=Q(shift_weekly_hour_cap__lte=168), name="agent_shift_cap_within_a_week"
@@ -162,6 +187,26 @@ class AgentConnection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.agent} on {self.channel_name}"
+
+
+class AgentAvailabilityEvent(models.Model):
+    """Audit trail of an agent's availability for offers: set away after missed offers, back
+    by its own hand (or an operator's)."""
+
+    agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="availability_events")
+    from_availability = models.CharField(max_length=16, choices=Agent.Availability.choices)
+    to_availability = models.CharField(max_length=16, choices=Agent.Availability.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.agent}: {self.from_availability} → {self.to_availability}"
 
 
 class AgentStatusEvent(models.Model):

@@ -1,4 +1,5 @@
-"""Writes about agents: their status, presence, and the login throttle."""
+"""Writes about agents: their status, presence, availability for offers, and the login
+throttle."""
 
 from __future__ import annotations
 
@@ -9,10 +10,16 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
-from agents.models import Agent, AgentConnection, AgentStatusEvent, User
+from agents.models import (
+    Agent,
+    AgentAvailabilityEvent,
+    AgentConnection,
+    AgentStatusEvent,
+    User,
+)
 from agents.signals import agent_left_active
 from agents.vocabulary import LANGUAGE_CODES, SKILL_CODES
 from core import counters
@@ -273,6 +280,104 @@ def agents_mark_departed(*, now=None) -> list[int]:
             agent.save(update_fields=["is_online", "connection_count"])
             departed.append(agent_id)
     return departed
+
+
+# --- Availability for offers --------------------------------------------------------------
+# Available or away (docs/dispatch.md). The dispatcher (tickets.dispatch) counts an offer that
+# ran out unanswered as a miss and sets the agent away after OFFER_MISSES_BEFORE_AWAY of them
+# in a row; any answer breaks the row. Away is left only on purpose: the agent says it is
+# back (or an operator does). Callers that also touch tickets or offers hold the agent's row
+# lock first (tickets.services' lock policy); these functions take it when they need it.
+
+A = Agent.Availability
+
+
+class AvailabilityError(Exception):
+    pass
+
+
+def agent_availability_set(
+    *, agent_id: int, to: str, reason: str = "", actor: User | None = None
+) -> bool:
+    """Set an agent available or away, with an audit row; True if it changed.
+
+    Asking for the availability the agent already has changes nothing (a second click, two
+    tabs). Coming back available also forgets the missed offers that set it away.
+    """
+    if to not in A.values:
+        raise AvailabilityError(f"Unknown availability: {to!r}.")
+    with transaction.atomic():
+        agent = Agent.objects.select_for_update().get(pk=agent_id)
+        if agent.availability == to:
+            return False
+        if to not in Agent.ALLOWED_AVAILABILITY_TRANSITIONS[agent.availability]:
+            raise AvailabilityError(f"An agent who is {agent.availability} cannot become {to}.")
+        changes = {"availability": to}
+        if to == A.AVAILABLE:
+            changes["consecutive_missed_offers"] = 0
+        Agent.objects.filter(pk=agent_id).update(**changes)
+        AgentAvailabilityEvent.objects.create(
+            agent_id=agent_id,
+            from_availability=agent.availability,
+            to_availability=to,
+            actor=actor,
+            reason=reason,
+        )
+    return True
+
+
+def agents_missed_offer(*, agent_ids: list[int]) -> list[int]:
+    """Count one more offer missed in a row for each agent, and set away those who reached
+    OFFER_MISSES_BEFORE_AWAY; returns the ids set away.
+
+    The caller holds the agents' row locks (the expiry sweep, which expires their offers in
+    the same transaction). A fixed number of queries, however many agents.
+    """
+    if not agent_ids:
+        return []
+    Agent.objects.filter(pk__in=agent_ids).update(
+        consecutive_missed_offers=F("consecutive_missed_offers") + 1
+    )
+    away = list(
+        Agent.objects.filter(
+            pk__in=agent_ids,
+            availability=A.AVAILABLE,
+            consecutive_missed_offers__gte=settings.OFFER_MISSES_BEFORE_AWAY,
+        )
+        .order_by("pk")
+        .values_list("pk", "consecutive_missed_offers")
+    )
+    if away:
+        Agent.objects.filter(pk__in=[agent_id for agent_id, _ in away]).update(availability=A.AWAY)
+        AgentAvailabilityEvent.objects.bulk_create(
+            AgentAvailabilityEvent(
+                agent_id=agent_id,
+                from_availability=A.AVAILABLE,
+                to_availability=A.AWAY,
+                reason=f"{misses} offers in a row ran out unanswered",
+            )
+            for agent_id, misses in away
+        )
+    return [agent_id for agent_id, _ in away]
+
+
+def agents_offered(*, agent_ids: list[int], at) -> None:
+    """Stamp the agents just offered a ticket (the dispatcher's fairness); one UPDATE."""
+    if agent_ids:
+        Agent.objects.filter(pk__in=agent_ids).update(last_offered_at=at)
+
+
+def agent_assigned(*, agent_id: int, at) -> None:
+    """Stamp the agent that just took a ticket, by offer or by claim (the fairness again)."""
+    Agent.objects.filter(pk=agent_id).update(last_assigned_at=at)
+
+
+def agent_answered_offer(*, agent: Agent) -> None:
+    """The agent answered an offer (accepted or declined): its row of misses is broken. The
+    caller holds the agent's row lock; nothing is written if there was no miss to forget."""
+    if agent.consecutive_missed_offers:
+        Agent.objects.filter(pk=agent.pk).update(consecutive_missed_offers=0)
+        agent.consecutive_missed_offers = 0
 
 
 # --- Login throttle ----------------------------------------------------------------------

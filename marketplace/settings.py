@@ -242,6 +242,20 @@ if AGENT_HEARTBEAT_TIMEOUT_SECONDS < 2 * AGENT_HEARTBEAT_SECONDS:
     raise ImproperlyConfigured(
         "AGENT_HEARTBEAT_TIMEOUT_SECONDS must be at least twice AGENT_HEARTBEAT_SECONDS."
     )
+# Routing (docs/dispatch.md): how queued tickets reach agents. "offer" offers each ticket to
+# the best free agent in turn, who has OFFER_TIMEOUT_SECONDS to accept; "pick" is the open
+# queue that agents claim from; "hybrid" does both. Read and checked here, but nothing acts
+# on it yet: until the dispatcher is wired in (docs/dispatch.md, part 2) every mode routes as
+# "pick" does.
+ROUTING_MODES = ("offer", "pick", "hybrid")
+ROUTING_MODE = env.str("ROUTING_MODE", default="offer")
+if ROUTING_MODE not in ROUTING_MODES:
+    raise ImproperlyConfigured(f"ROUTING_MODE must be one of {', '.join(ROUTING_MODES)}.")
+OFFER_TIMEOUT_SECONDS = env.int("OFFER_TIMEOUT_SECONDS", default=15)
+# An agent who lets this many offers in a row run out is set away until it comes back.
+OFFER_MISSES_BEFORE_AWAY = env.int("OFFER_MISSES_BEFORE_AWAY", default=3)
+if OFFER_TIMEOUT_SECONDS < 1 or OFFER_MISSES_BEFORE_AWAY < 1:
+    raise ImproperlyConfigured("OFFER_TIMEOUT_SECONDS and OFFER_MISSES_BEFORE_AWAY must be >= 1.")
 LOGIN_MAX_FAILURES = env.int("LOGIN_MAX_FAILURES", default=5)
 LOGIN_FAILURE_WINDOW_SECONDS = env.int("LOGIN_FAILURE_WINDOW_SECONDS", default=15 * 60)
 HEALTH_PROBE_TIMEOUT_SECONDS = env.float("HEALTH_PROBE_TIMEOUT_SECONDS", default=1.5)

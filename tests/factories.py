@@ -4,7 +4,7 @@ import factory
 from django.utils import timezone
 
 from agents.models import Agent, User
-from tickets.models import KnowledgeArticle, Ticket
+from tickets.models import KnowledgeArticle, Offer, Ticket
 from workforce.models import ShiftAssignment, ShiftSlot
 
 PASSWORD = "correct horse battery staple"  # noqa: S105
@@ -59,6 +59,19 @@ class QueuedTicketFactory(TicketFactory):
     escalation_reason = Ticket.EscalationReason.CUSTOMER_REQUEST
     required_skills = factory.LazyFunction(lambda: ["general"])
     summary = "Customer asks about a double charge."
+
+
+class OfferFactory(factory.django.DjangoModelFactory):
+    """A pending offer of a queued ticket to an agent, made just now (tickets.dispatch makes
+    the real ones; this is for setting up a state directly)."""
+
+    class Meta:
+        model = Offer
+
+    ticket = factory.SubFactory(QueuedTicketFactory)
+    agent = factory.SubFactory(AgentFactory)
+    sent_at = factory.LazyFunction(timezone.now)
+    expires_at = factory.LazyAttribute(lambda offer: offer.sent_at + timedelta(seconds=15))
 
 
 class KnowledgeArticleFactory(factory.django.DjangoModelFactory):

@@ -11,6 +11,7 @@ from tickets.models import (
     Integration,
     KnowledgeArticle,
     Message,
+    Offer,
     Ticket,
     TicketEvent,
     TicketNote,
@@ -90,6 +91,16 @@ class TicketEventAdmin(ViewOnlyAdmin):
     list_display = ["ticket", "from_status", "to_status", "actor_kind", "agent", "created_at"]
     list_filter = ["to_status", "actor_kind"]
     search_fields = ["ticket__id", "reason"]
+    list_select_related = ["ticket", "agent__user"]
+
+
+@admin.register(Offer)
+class OfferAdmin(RecordAdmin):
+    """Offers as the dispatcher made them and how each ended (docs/dispatch.md): a record."""
+
+    list_display = ["ticket", "agent", "outcome", "decline_reason", "sent_at", "decided_at"]
+    list_filter = ["outcome", "decline_reason"]
+    search_fields = ["ticket__id", "agent__user__email", "decline_note"]
     list_select_related = ["ticket", "agent__user"]
 
 

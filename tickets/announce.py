@@ -16,7 +16,7 @@ from django.db import transaction
 
 from agents.models import Agent
 from tickets import events, selectors
-from tickets.models import Message, Ticket
+from tickets.models import Message, Offer, Ticket
 
 Status = Ticket.Status
 
@@ -121,6 +121,33 @@ def ticket_left_queue(*, ticket_id: int, language: str) -> None:
         broadcast_queue_positions(language=language)
 
     transaction.on_commit(announce)
+
+
+def offers_made(offers: list[Offer]) -> None:
+    """New offers, each to its own agent's sockets only (needs ``offer.ticket`` loaded with
+    the summary's fields). One push per offer, whatever the number of agents."""
+    pushes = [
+        (events.agent_group(offer.agent_id), events.offer_event(offer, ticket=offer.ticket))
+        for offer in offers
+    ]
+    transaction.on_commit(lambda: events.push_many(pushes))
+
+
+def offer_gone(*, offer_id: int, agent_id: int, reason: str) -> None:
+    """The offer ran out, or was withdrawn or taken: off the agent's screen."""
+    event = events.offer_gone_event(offer_id=offer_id, reason=reason)
+    group = events.agent_group(agent_id)
+    transaction.on_commit(lambda: events.push(group, event))
+
+
+def agent_availability(*, agent_id: int, availability: str, reason: str = "") -> None:
+    """The agent was set away (missed offers) or is back: every socket of the agent hears it,
+    so every open tab shows the same switch."""
+    event: dict[str, Any] = {"type": "presence", "status": availability}
+    if reason:
+        event["reason"] = reason
+    group = events.agent_group(agent_id)
+    transaction.on_commit(lambda: events.push(group, event))
 
 
 def broadcast_queue_positions(*, language: str) -> int:

@@ -8,6 +8,7 @@ Who receives what is a security decision, made here:
 * ``chat.<ticket id>``: the customer's sockets of one conversation.
 * ``agent.<agent id>``: every socket of one agent; messages of the tickets it holds go here,
   addressed by the service to the holder of the moment, so a released ticket stops flowing.
+  So do its offers: a ticket offered to one agent is told to that agent alone.
 * ``queue.<language>``: agents who speak the language; each consumer drops tickets whose
   skills its agent lacks. Summaries only, never a transcript or contact details.
 """
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from collections.abc import Callable
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -27,7 +29,7 @@ from django.utils import timezone
 from tickets.masking import mask_contact_details
 
 if TYPE_CHECKING:
-    from tickets.models import Message, Ticket, TicketNote
+    from tickets.models import Message, Offer, Ticket, TicketNote
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -61,6 +63,26 @@ def ticket_summary(ticket: Ticket, *, now=None) -> dict[str, Any]:
         "customer_first_name": ticket.customer_first_name,
         "status": ticket.status,
     }
+
+
+def offer_event(offer: Offer, *, ticket: Ticket, now=None) -> dict[str, Any]:
+    """An offer to its agent: the ticket's queue card and the seconds left to accept.
+
+    No ``pay`` yet: what a ticket pays is payouts' rate card, which tickets cannot read; the
+    integration adds it (docs/dispatch.md).
+    """
+    now = now or timezone.now()
+    return {
+        "type": "offer",
+        "offer": offer.pk,
+        "ticket": ticket_summary(ticket, now=now),
+        "expires_in": max(0, math.ceil((offer.expires_at - now).total_seconds())),
+    }
+
+
+def offer_gone_event(*, offer_id: int, reason: str) -> dict[str, Any]:
+    """An offer that can no longer be accepted: ``expired``, ``withdrawn`` or ``taken``."""
+    return {"type": "offer.gone", "offer": offer_id, "reason": reason}
 
 
 def message_for_customer(message: Message, *, agent_name: str | None = None) -> dict[str, Any]:

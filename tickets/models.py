@@ -159,6 +159,102 @@ class TicketEvent(models.Model):
         return f"{self.ticket_id}: {self.from_status} → {self.to_status}"
 
 
+class Offer(models.Model):
+    """A queued ticket reserved for one agent until it accepts, declines or the offer runs
+    out (OFFER_TIMEOUT_SECONDS), or the ticket leaves the queue another way (withdrawn).
+
+    Written only by tickets.dispatch and, for withdrawals, tickets.services (docs/dispatch.md).
+    The row is its own audit trail: who was offered what, when, and how it ended. An accepted
+    offer is the ticket's claim, audited as such by a TicketEvent.
+    """
+
+    class Outcome(models.TextChoices):
+        PENDING = "pending", "Waiting for the agent"
+        ACCEPTED = "accepted", "Accepted"
+        DECLINED = "declined", "Declined"
+        EXPIRED = "expired", "Ran out"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    class DeclineReason(models.TextChoices):
+        BUSY = "busy", "Busy"
+        NOT_MY_SKILL = "not_my_skill", "Not my skill"
+        OTHER = "other", "Other"
+
+    # Only a pending offer is ever decided, once.
+    ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
+        Outcome.PENDING: frozenset(
+            {Outcome.ACCEPTED, Outcome.DECLINED, Outcome.EXPIRED, Outcome.WITHDRAWN}
+        ),
+        Outcome.ACCEPTED: frozenset(),
+        Outcome.DECLINED: frozenset(),
+        Outcome.EXPIRED: frozenset(),
+        Outcome.WITHDRAWN: frozenset(),
+    }
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="offers")
+    # No index of its own: offer_agent_recent_idx below starts with the agent.
+    agent = models.ForeignKey(
+        "agents.Agent", on_delete=models.PROTECT, related_name="offers", db_index=False
+    )
+    sent_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    outcome = models.CharField(max_length=16, choices=Outcome.choices, default=Outcome.PENDING)
+    decline_reason = models.CharField(max_length=16, choices=DeclineReason.choices, blank=True)
+    decline_note = models.CharField(max_length=300, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-sent_at", "-id"]
+        constraints = [
+            # The dispatcher's promise, kept by the database whatever the number of processes:
+            # a ticket is reserved for one agent at a time. The dispatcher decides it with row
+            # locks first (tickets.dispatch); this is the guard behind them.
+            models.UniqueConstraint(
+                fields=["ticket"],
+                condition=Q(outcome="pending"),
+                name="offer_one_pending_per_ticket",
+            ),
+            # An agent weighs one offer at a time, as a driver does one ride. Stronger than "one
+            # pending offer per agent and ticket", which follows from it. Also the index of
+            # "does this agent have an offer out", which every dispatch round asks.
+            models.UniqueConstraint(
+                fields=["agent"],
+                condition=Q(outcome="pending"),
+                name="offer_one_pending_per_agent",
+            ),
+            models.CheckConstraint(
+                condition=Q(expires_at__gt=models.F("sent_at")), name="offer_expires_after_sent"
+            ),
+            # Decided exactly when no longer pending.
+            models.CheckConstraint(
+                condition=Q(outcome="pending", decided_at__isnull=True)
+                | (~Q(outcome="pending") & Q(decided_at__isnull=False)),
+                name="offer_decided_unless_pending",
+            ),
+            # A reason exactly for a decline.
+            models.CheckConstraint(
+                condition=(Q(outcome="declined") & ~Q(decline_reason=""))
+                | (~Q(outcome="declined") & Q(decline_reason="", decline_note="")),
+                name="offer_decline_has_a_reason",
+            ),
+        ]
+        indexes = [
+            # The expiry sweep: pending offers with expires_at <= now, soonest first. Partial,
+            # so it holds only the handful of offers out at any moment.
+            models.Index(
+                fields=["expires_at"],
+                condition=Q(outcome="pending"),
+                name="offer_pending_expiry_idx",
+            ),
+            # An agent's recent offers, newest first: its acceptance rate for the ranking's
+            # tie-break, and its history in the admin.
+            models.Index(fields=["agent", "-sent_at"], name="offer_agent_recent_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Offer of {self.ticket_id} to {self.agent_id} ({self.outcome})"
+
+
 class Message(models.Model):
     class Sender(models.TextChoices):
         CUSTOMER = "customer", "Customer"

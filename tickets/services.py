@@ -1,13 +1,15 @@
 """Every change of a ticket's state: start, escalate, claim, release, resolve, rate, abandon.
+A ticket leaving the queue also withdraws the offer out for it (``offers_withdraw``); making,
+accepting and expiring offers is ``tickets.dispatch``.
 
 Consumers, views, admin actions and tasks call these; what customers and agents write is
 ``tickets.messages``, which stores through ``append_message`` here.
 
 Lock policy: a write that touches an agent and a ticket locks the agent row first, then the
-ticket row; blocks are short and make no network call. Pushes leave through
-``transaction.on_commit`` (``tickets.announce``) so a rolled-back change is never announced.
-A resolve and a rating are announced to the apps above (``tickets.signals``) inside their
-transaction: payouts writes the pay line there.
+ticket row, then the ticket's offers; blocks are short and make no network call. Pushes leave
+through ``transaction.on_commit`` (``tickets.announce``) so a rolled-back change is never
+announced. A resolve and a rating are announced to the apps above (``tickets.signals``) inside
+their transaction: payouts writes the pay line there.
 """
 
 from __future__ import annotations
@@ -21,11 +23,12 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from agents import services as agent_services
 from agents.models import Agent
 from core.jobs import enqueue_on_commit
 from tickets import announce, selectors
 from tickets.masking import mask_secrets
-from tickets.models import Message, Ticket, TicketEvent
+from tickets.models import Message, Offer, Ticket, TicketEvent
 from tickets.signals import ticket_rated, ticket_resolved
 
 logger = logging.getLogger(__name__)
@@ -227,35 +230,92 @@ def ticket_claim(*, ticket_id: int, agent_id: int) -> ClaimResult:
             return ClaimResult(ok=False, reason="not_found")
         if ticket.status != Status.QUEUED:
             return ClaimResult(ok=False, reason="taken")
-        if not selectors.agent_is_eligible(agent=agent, ticket=ticket):
-            return ClaimResult(ok=False, reason="not_eligible")
-        held = Ticket.objects.filter(agent_id=agent.pk, status=Status.ASSIGNED).count()
-        if held >= agent.capacity:
-            return ClaimResult(ok=False, reason="capacity")
-        now = timezone.now()
-        won = Ticket.objects.filter(pk=ticket_id, status=Status.QUEUED).update(
-            status=Status.ASSIGNED, agent=agent, claimed_at=now
-        )
-        if won != 1:
+        refusal = claim_refusal(agent=agent, ticket=ticket)
+        if refusal is not None:
+            return ClaimResult(ok=False, reason=refusal)
+        claimed = ticket_assign(ticket_id=ticket_id, agent=agent, reason="claimed")
+        if claimed is None:
             return ClaimResult(ok=False, reason="taken")
-        ticket = Ticket.objects.get(pk=ticket_id)
-        TicketEvent.objects.create(
-            ticket=ticket,
-            from_status=Status.QUEUED,
-            to_status=Status.ASSIGNED,
-            actor_kind=Actor.AGENT,
-            actor=agent.user,
-            agent=agent,
-            reason="claimed",
-        )
-        append_message(
-            ticket,
-            sender=Message.Sender.SYSTEM,
-            body=f"{agent.display_name} joined the conversation.",
-        )
-        ticket.agent = agent
-        announce.ticket_claimed(ticket, agent)
-    return ClaimResult(ok=True, ticket=ticket)
+    return ClaimResult(ok=True, ticket=claimed)
+
+
+def claim_refusal(*, agent: Agent, ticket: Ticket) -> str | None:
+    """Why an agent whose row the caller holds locked may not take this ticket now
+    (``not_eligible`` or ``capacity``), or None if it may. The count is exact under the lock:
+    every claim of the agent's takes the same lock first."""
+    if not selectors.agent_is_eligible(agent=agent, ticket=ticket):
+        return "not_eligible"
+    held = Ticket.objects.filter(agent_id=agent.pk, status=Status.ASSIGNED).count()
+    if held >= agent.capacity:
+        return "capacity"
+    return None
+
+
+def ticket_assign(*, ticket_id: int, agent: Agent, reason: str) -> Ticket | None:
+    """The claim itself, for ``ticket_claim`` and an accepted offer (tickets.dispatch): inside
+    the caller's transaction, with the agent's row locked and ``claim_refusal`` passed.
+
+    The conditional UPDATE from queued decides the one winner; None if the ticket had left
+    the queue. The winner is audited (``reason``), stamped as the agent's latest assignment
+    (the dispatcher's fairness), the customer is told who joined, an offer still out for the
+    ticket is withdrawn, and everyone concerned hears of it after commit.
+    """
+    now = timezone.now()
+    won = Ticket.objects.filter(pk=ticket_id, status=Status.QUEUED).update(
+        status=Status.ASSIGNED, agent=agent, claimed_at=now
+    )
+    if won != 1:
+        return None
+    ticket = Ticket.objects.get(pk=ticket_id)
+    TicketEvent.objects.create(
+        ticket=ticket,
+        from_status=Status.QUEUED,
+        to_status=Status.ASSIGNED,
+        actor_kind=Actor.AGENT,
+        actor=agent.user,
+        agent=agent,
+        reason=reason,
+    )
+    agent_services.agent_assigned(agent_id=agent.pk, at=now)
+    offers_withdraw(ticket_id=ticket_id, reason="taken", now=now)
+    append_message(
+        ticket,
+        sender=Message.Sender.SYSTEM,
+        body=f"{agent.display_name} joined the conversation.",
+    )
+    ticket.agent = agent
+    announce.ticket_claimed(ticket, agent)
+    return ticket
+
+
+def offers_withdraw(
+    *, reason: str, ticket_id: int | None = None, agent_id: int | None = None, now=None
+) -> list[int]:
+    """Withdraw the pending offer of a ticket that left the queue, or of an agent that can no
+    longer take one; returns the offers' ids, and their agents hear ``offer.gone`` with
+    ``reason`` (``taken`` or ``withdrawn``) after commit.
+
+    The caller holds the ticket's row lock (or the agent's): no offer for it can be made or
+    accepted meanwhile. The offers are locked before they change, so an expiry or a decline
+    racing this one decides them either way, never both ways. One query when there is none.
+    """
+    if (ticket_id is None) == (agent_id is None):
+        raise ValueError("Withdraw by ticket or by agent, not both.")
+    owner = {"ticket_id": ticket_id} if ticket_id is not None else {"agent_id": agent_id}
+    pending = list(
+        Offer.objects.select_for_update()
+        .filter(outcome=Offer.Outcome.PENDING, **owner)
+        .order_by("pk")
+        .values_list("pk", "agent_id")
+    )
+    if not pending:
+        return []
+    Offer.objects.filter(pk__in=[offer_id for offer_id, _ in pending]).update(
+        outcome=Offer.Outcome.WITHDRAWN, decided_at=now or timezone.now()
+    )
+    for offer_id, offer_agent_id in pending:
+        announce.offer_gone(offer_id=offer_id, agent_id=offer_agent_id, reason=reason)
+    return [offer_id for offer_id, _ in pending]
 
 
 def _held_ticket(ticket_id: int, agent_id: int) -> Ticket:
@@ -313,6 +373,8 @@ def tickets_requeue_for_agent(*, agent_id: int, reason: str) -> list[int]:
         )
         for ticket in tickets:
             _requeue(ticket, agent=agent, actor_kind=Actor.SYSTEM, actor=None, reason=reason)
+        # Gone or suspended: the ticket it was offered goes to someone else.
+        offers_withdraw(agent_id=agent_id, reason="withdrawn")
     return [ticket.pk for ticket in tickets]
 
 
@@ -332,7 +394,10 @@ def _requeue(ticket: Ticket, *, agent: Agent, actor_kind: str, actor, reason: st
 @transaction.atomic
 def ticket_abandon(*, ticket_id: int, reason: str) -> Ticket:
     ticket = locked_ticket(ticket_id)
+    was_queued = ticket.status == Status.QUEUED
     _transition(ticket, Status.ABANDONED, actor_kind=Actor.SYSTEM, reason=reason)
+    if was_queued:
+        offers_withdraw(ticket_id=ticket.pk, reason="withdrawn")
     if ticket.escalated_at:
         announce.ticket_left_queue(ticket_id=ticket.pk, language=ticket.language)
     announce.ticket_status(ticket)

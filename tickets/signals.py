@@ -11,3 +11,8 @@ ticket_resolved = Signal()
 
 # The customer rated the resolved ticket (once). Sent with: ticket.
 ticket_rated = Signal()
+
+# The dispatcher offered queued tickets to agents (tickets.dispatch.dispatch_round), once per
+# round. Sent with: offers (the Offer rows made, each with its ticket loaded). Nobody listens
+# yet: it is where payouts will hear what each offer pays (docs/dispatch.md).
+offers_made = Signal()

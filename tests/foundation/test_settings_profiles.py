@@ -127,6 +127,50 @@ def test_settings_refuse_to_start_with_a_trusted_proxy_that_is_not_an_address():
     assert "TRUSTED_PROXIES: 'loadbalancer.internal' is not an IP or CIDR" in result.stderr
 
 
+def routing_settings(**env: str) -> subprocess.CompletedProcess:
+    probe = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "print(s.ROUTING_MODE, s.OFFER_TIMEOUT_SECONDS, s.OFFER_MISSES_BEFORE_AWAY)"
+    )
+    names = {"ROUTING_MODE", "OFFER_TIMEOUT_SECONDS", "OFFER_MISSES_BEFORE_AWAY"}
+    clean = {k: v for k, v in os.environ.items() if k not in names}
+    return subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=ROOT,
+        env={**clean, "DJANGO_SETTINGS_MODULE": "marketplace.settings", "SECRET_KEY": "x" * 50}
+        | env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_routing_offers_tickets_with_a_fifteen_second_timeout_and_three_misses_by_default():
+    result = routing_settings()
+    assert result.stdout.strip().splitlines()[-1] == "offer 15 3"
+
+
+def test_the_routing_mode_and_offer_timings_are_read_from_the_environment():
+    result = routing_settings(
+        ROUTING_MODE="hybrid", OFFER_TIMEOUT_SECONDS="20", OFFER_MISSES_BEFORE_AWAY="5"
+    )
+    assert result.stdout.strip().splitlines()[-1] == "hybrid 20 5"
+
+
+@pytest.mark.parametrize(
+    ("env", "complaint"),
+    [
+        ({"ROUTING_MODE": "random"}, "ROUTING_MODE must be one of offer, pick, hybrid"),
+        ({"OFFER_TIMEOUT_SECONDS": "0"}, "must be >= 1"),
+        ({"OFFER_MISSES_BEFORE_AWAY": "0"}, "must be >= 1"),
+    ],
+)
+def test_settings_refuse_to_start_with_an_unknown_routing_mode_or_offer_timing(env, complaint):
+    result = routing_settings(**env)
+    assert result.returncode != 0
+    assert complaint in result.stderr
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db
 def test_the_test_run_uses_postgresql_when_database_url_is_set():

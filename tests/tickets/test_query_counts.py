@@ -38,7 +38,9 @@ def test_a_claim_costs_the_same_for_any_queue_length(
             lambda: services.ticket_claim(ticket_id=tickets[-1].pk, agent_id=agent.pk)
         )
 
-    assert count <= 12
+    # 11 before offers; then the agent's last-assignment stamp (the dispatcher's fairness)
+    # and the look for an offer out on the ticket, to withdraw it.
+    assert count <= 13
 
 
 @pytest.mark.parametrize("earlier_messages", [0, 40])
@@ -92,7 +94,8 @@ def test_a_claim_reply_costs_the_same_for_any_number_of_earlier_notes(
     with django_capture_on_commit_callbacks(execute=False):
         count = queries_for(lambda: protocol.agent_claim(agent_id=agent.pk, ticket_id=ticket.pk))
 
-    assert count <= 14  # the claim's own, the transcript, the notes with their authors
+    # The claim's own (13, as above), the transcript, the notes with their authors.
+    assert count <= 15
 
 
 def test_adding_a_note_costs_a_fixed_number_of_queries(django_capture_on_commit_callbacks):

@@ -1,0 +1,123 @@
+"""The dispatcher's ranking (docs/dispatch.md): which queued ticket is offered first, and to
+which of the free agents.
+
+Pure: no database, no clock but the ``now`` passed in, so that it is tested on tables of
+cases (tests/tickets/test_dispatch_ranking.py) and the dispatcher (tickets.dispatch) is only
+the part that reads rows and writes offers.
+
+Tickets go in queue order: priority first (urgent, then high, which every VIP escalation is
+at least), then the longest wait, then the id. It is the order customers are told their
+place in (tickets.selectors.queue_positions), so a place never lies about who goes first.
+
+Agents, among those eligible (online, available rather than away, allowed to work, speaking
+the ticket's language, with every skill it needs, and a free chat slot), in this order:
+
+1. fewest open chats: a free agent before a busy one, so load spreads;
+2. longest since its last offer or assignment (fairness), in steps of
+   ``FAIRNESS_STEP_SECONDS``; never offered nor assigned counts as the longest;
+3. higher acceptance rate, then higher rating: tie-breakers, used where they exist (an agent
+   with a record goes before one without);
+4. the agent's id, so that the order is total and a round is repeatable.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+# Idle times are compared in steps this long, so that agents who have waited about as long
+# are told apart by their acceptance rate and rating rather than by milliseconds. Short
+# beside the offer timeout (15 s): fairness still decides between anyone a whole step apart.
+FAIRNESS_STEP_SECONDS = 5
+
+
+class RoutableTicket(Protocol):
+    """What the ranking reads of a ticket (a tickets.models.Ticket is one)."""
+
+    pk: int | None
+    language: str
+    required_skills: list[str]
+    priority: int
+    escalated_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """An agent as the ranking sees it: what the dispatcher read of it this round."""
+
+    agent_id: int
+    languages: frozenset[str]
+    skills: frozenset[str]
+    capacity: int
+    open_chats: int
+    last_offered_at: datetime | None = None
+    last_assigned_at: datetime | None = None
+    # Accepted / (accepted + declined + expired) over recent offers; None without any.
+    acceptance_rate: float | None = None
+    # Average customer rating (1–5) of recent resolved tickets; None without any.
+    rating: float | None = None
+    online: bool = True
+    available: bool = True
+    may_work: bool = True
+
+
+def is_eligible(ticket: RoutableTicket, candidate: Candidate) -> bool:
+    return (
+        candidate.online
+        and candidate.available
+        and candidate.may_work
+        and candidate.open_chats < candidate.capacity
+        and ticket.language in candidate.languages
+        and set(ticket.required_skills) <= candidate.skills
+    )
+
+
+def idle_steps(candidate: Candidate, now: datetime) -> float:
+    """Whole fairness steps since the agent's last offer or assignment; infinite if never."""
+    stamps = [t for t in (candidate.last_offered_at, candidate.last_assigned_at) if t]
+    if not stamps:
+        return math.inf
+    idle = max(0.0, (now - max(stamps)).total_seconds())
+    return float(math.floor(idle / FAIRNESS_STEP_SECONDS))
+
+
+def _best_first(value: float | None) -> tuple[bool, float]:
+    # Higher first; None (no record) after every value.
+    return (value is None, -(value or 0.0))
+
+
+def agent_rank_key(candidate: Candidate, now: datetime) -> tuple:
+    return (
+        candidate.open_chats,
+        -idle_steps(candidate, now),
+        _best_first(candidate.acceptance_rate),
+        _best_first(candidate.rating),
+        candidate.agent_id,
+    )
+
+
+def rank_agents(
+    ticket: RoutableTicket, candidates: Iterable[Candidate], now: datetime
+) -> list[Candidate]:
+    """The agents who may be offered ``ticket``, best first; the ineligible are left out."""
+    eligible = [candidate for candidate in candidates if is_eligible(ticket, candidate)]
+    return sorted(eligible, key=lambda candidate: agent_rank_key(candidate, now))
+
+
+def ticket_rank_key(ticket: RoutableTicket) -> tuple:
+    # escalated_at is set on every queued ticket; a missing one would go last, not crash.
+    waiting_since = ticket.escalated_at
+    return (
+        -ticket.priority,
+        waiting_since is None,
+        waiting_since.timestamp() if waiting_since else 0.0,
+        ticket.pk or 0,
+    )
+
+
+def rank_tickets(tickets: Sequence[RoutableTicket]) -> list[RoutableTicket]:
+    """Queued tickets in the order they are offered: priority, then waiting time."""
+    return sorted(tickets, key=ticket_rank_key)
