@@ -18,6 +18,12 @@
     chatsEmpty: $("chats-empty"),
     toast: $("toast"),
     queueTemplate: $("queue-item"),
+    queueDigest: $("queue-digest"),
+    offers: $("offers"),
+    offerList: $("offer-list"),
+    offerTemplate: $("offer-item"),
+    availableControl: $("available-control"),
+    available: $("available-switch"),
     chatTemplate: $("chat-panel"),
   };
 
@@ -37,12 +43,24 @@
     not_found: "This ticket no longer exists.",
   };
 
+  const OFFER_GONE = {
+    expired: "The offer ran out; it went to another agent.",
+    withdrawn: "The customer left before you accepted.",
+    taken: "Another agent took that conversation.",
+    capacity: "You are at your chat limit.",
+    not_yours: "That offer was for someone else.",
+    not_found: "That offer no longer exists.",
+  };
+  // "offer": offers only; "hybrid": offers, and the queue to pick from; "pick": the queue.
+  const routingMode = config.routingMode || "pick";
+
   const state = {
     socket: null,
     wantOnline: sessionStorage.getItem("portal-online") === "1",
     retries: 0,
     reconnectTimer: null,
     queue: new Map(), // ticket id -> {summary, receivedAt}
+    offers: new Map(), // offer id -> {frame, deadline, element}
     chats: new Map(), // ticket id -> chat
     activeChat: null,
   };
@@ -159,6 +177,8 @@
     state.socket = null;
     state.queue.clear();
     renderQueue();
+    for (const offerId of [...state.offers.keys()]) removeOffer(offerId);
+    els.queueDigest.hidden = true;
     els.queueEmpty.textContent = "Go online to see the customers waiting.";
     setConnection(message || "Offline");
   }
@@ -226,6 +246,108 @@
     const claim = item.querySelector(".claim");
     claim.textContent = "Claim";
     claim.disabled = reason === "taken" || reason === "not_found";
+  }
+
+  // --- Offers: one ticket at a time, with a deadline (docs/dispatch.md) -----------------
+
+  function addOffer(frame) {
+    removeOffer(frame.offer);
+    const item = els.offerTemplate.content.firstElementChild.cloneNode(true);
+    const { ticket } = frame;
+    item.dataset.offer = frame.offer;
+    item.dataset.ticket = ticket.id;
+    item.querySelector(".topic").textContent =
+      `${ticket.topic || "Conversation"}${ticket.customer_first_name ? ` — ${ticket.customer_first_name}` : ""}`;
+    const priority = item.querySelector(".priority");
+    priority.textContent = PRIORITY[ticket.priority] || ticket.priority;
+    priority.dataset.priority = ticket.priority;
+    item.querySelector(".language").textContent = ticket.language;
+    item.querySelector(".reason").textContent =
+      REASON[ticket.escalation_reason] || ticket.escalation_reason || "";
+    item.querySelector(".summary").textContent = ticket.summary || "";
+    item.querySelector(".pay").textContent = frame.pay
+      ? `Pays ${formatMoney(frame.pay.amount_minor, frame.pay.currency)}`
+      : "";
+    const accept = item.querySelector(".accept");
+    const decline = item.querySelector(".decline");
+    const reasons = item.querySelector(".decline-reasons");
+    accept.addEventListener("click", () => {
+      accept.disabled = decline.disabled = true;
+      accept.textContent = "Accepting…";
+      if (!send({ type: "accept", offer: frame.offer })) {
+        accept.disabled = decline.disabled = false;
+        accept.textContent = "Accept";
+        showToast("You're offline: reconnecting first.");
+      }
+    });
+    decline.addEventListener("click", () => {
+      reasons.hidden = false;
+      reasons.querySelector("button").focus();
+    });
+    for (const button of reasons.querySelectorAll("button")) {
+      button.addEventListener("click", () => {
+        send({ type: "decline", offer: frame.offer, reason: button.dataset.reason });
+        removeOffer(frame.offer);
+      });
+    }
+    const offer = { frame, deadline: Date.now() + frame.expires_in * 1000, element: item };
+    state.offers.set(frame.offer, offer);
+    els.offerList.append(item);
+    els.offers.hidden = false;
+    tickOffer(offer);
+    accept.focus();
+    notifyNewTicket(ticket);
+  }
+
+  function tickOffer(offer) {
+    const left = Math.max(0, Math.ceil((offer.deadline - Date.now()) / 1000));
+    const countdown = offer.element.querySelector(".countdown");
+    countdown.textContent = left ? `${left} s to accept` : "Time is up";
+    countdown.classList.toggle("is-low", left <= 5);
+  }
+
+  function removeOffer(offerId) {
+    const offer = state.offers.get(offerId);
+    if (!offer) return;
+    offer.element.remove();
+    state.offers.delete(offerId);
+    els.offers.hidden = state.offers.size === 0;
+  }
+
+  function removeOfferForTicket(ticketId) {
+    for (const [offerId, offer] of state.offers) {
+      if (offer.frame.ticket.id === ticketId) removeOffer(offerId);
+    }
+  }
+
+  function formatMoney(amountMinor, currency) {
+    const code = (currency || "usd").toUpperCase();
+    try {
+      const digits = new Intl.NumberFormat("en", { style: "currency", currency: code })
+        .resolvedOptions().maximumFractionDigits;
+      return new Intl.NumberFormat(undefined, { style: "currency", currency: code }).format(
+        amountMinor / 10 ** digits,
+      );
+    } catch {
+      return `${amountMinor} ${code}`;
+    }
+  }
+
+  function showDigest(frame) {
+    const oldest = frame.waiting ? ` · longest wait ${formatWait(frame.oldest_wait_seconds)}` : "";
+    els.queueDigest.textContent = frame.waiting
+      ? `${frame.waiting} waiting${oldest}. Offers come to you one at a time.`
+      : "Nobody is waiting right now.";
+    els.queueDigest.hidden = false;
+    if (routingMode === "offer") {
+      els.queueCount.textContent = String(frame.waiting);
+      els.queueEmpty.hidden = true;
+    }
+  }
+
+  function setAvailable(available, message) {
+    els.available.checked = available;
+    if (message) showToast(message);
   }
 
   // --- Chats --------------------------------------------------------------------------
@@ -591,6 +713,7 @@
       renderQueue();
     },
     "claim.ok"(frame) {
+      removeOfferForTicket(frame.ticket.id);
       state.queue.delete(frame.ticket.id);
       renderQueue();
       const chat = ensureChat(frame.ticket);
@@ -600,6 +723,27 @@
     },
     "claim.failed"(frame) {
       markClaimFailed(frame.ticket, frame.reason);
+    },
+    offer(frame) {
+      addOffer(frame);
+    },
+    "offer.gone"(frame) {
+      removeOffer(frame.offer);
+      showToast(OFFER_GONE[frame.reason] || "That offer is no longer open.");
+    },
+    "decline.ok"(frame) {
+      removeOffer(frame.offer);
+    },
+    presence(frame) {
+      setAvailable(
+        frame.status === "available",
+        frame.status === "away"
+          ? "Offers are paused: several ran out unanswered. Switch “Available for offers” back on when you're ready."
+          : "",
+      );
+    },
+    "queue.digest"(frame) {
+      showDigest(frame);
     },
     "ticket.assigned"(frame) {
       const chat = ensureChat(frame.ticket);
@@ -677,5 +821,15 @@
   setInterval(() => {
     if (state.queue.size) renderQueue();
   }, 5000);
+  setInterval(() => {
+    for (const offer of state.offers.values()) tickOffer(offer);
+  }, 250);
+  if (routingMode !== "pick") {
+    els.availableControl.hidden = false;
+    els.available.addEventListener("change", () => {
+      send({ type: "presence", status: els.available.checked ? "available" : "away" });
+    });
+  }
+  if (routingMode === "offer") els.queue.hidden = true;
   if (state.wantOnline) goOnline();
 })();
