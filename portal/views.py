@@ -57,6 +57,7 @@ def portal(request, agent):
         "capacity": agent.capacity,
         "wsPath": "/ws/agent/",
         "heartbeatSeconds": settings.AGENT_HEARTBEAT_SECONDS,
+        "routingMode": settings.ROUTING_MODE,
         "canned": canned,
     }
     return render(
