@@ -27,8 +27,8 @@ hl_…`. A missing or unknown key gets 401, a revoked key 403.
 **Retries.** Send an `Idempotency-Key` header (1 to 255 printable ASCII characters, not
 starting or ending with a space, e.g. a UUID, fresh per conversation) to make a POST safe to
 retry: a repeat with the same key and the same body gets the same ticket (`201`, with
-`Idempotent-Replayed: true`) instead of a second one. Keys belong to your integration and are kept; reusing one
-with a different body is refused with `422` and changes nothing.
+`Idempotent-Replayed: true`) instead of a second one. Keys belong to your integration and
+are kept; reusing one with a different body is refused with `422` and changes nothing.
 
 The conversation goes straight to the human queue. Send the customer to `chat_url` to
 continue with a person.
