@@ -8,6 +8,7 @@ from rest_framework.views import APIView
 from agents import services
 from agents.models import Agent
 from agents.serializers import SessionLoginInput, SessionLoginOutput
+from core import api_errors
 from core.client_address import client_address
 
 
@@ -17,7 +18,19 @@ class SessionLoginApi(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
 
-    @extend_schema(request=SessionLoginInput, responses={200: SessionLoginOutput})
+    @extend_schema(
+        request=SessionLoginInput,
+        parameters=[api_errors.retry_after(503)],
+        responses={
+            200: SessionLoginOutput,
+            400: api_errors.BAD_REQUEST,
+            401: api_errors.refusal("Wrong email or password."),
+            406: api_errors.NOT_ACCEPTABLE,
+            415: api_errors.UNSUPPORTED_MEDIA_TYPE,
+            429: api_errors.refusal("Too many failed logins for this email or client address."),
+            503: api_errors.UNAVAILABLE,
+        },
+    )
     def post(self, request):
         data = SessionLoginInput(data=request.data)
         data.is_valid(raise_exception=True)

@@ -1,9 +1,11 @@
 from rest_framework import serializers
 
+from core.api_fields import StrictCharField, StrictEmailField
+
 
 class SessionLoginInput(serializers.Serializer):
-    email = serializers.EmailField()
-    password = serializers.CharField(max_length=256, trim_whitespace=False)
+    email = StrictEmailField()
+    password = StrictCharField(max_length=256, trim_whitespace=False)
 
 
 class SessionLoginOutput(serializers.Serializer):

@@ -13,6 +13,7 @@ Every variable is documented in ``.env.example``.
 
 import ipaddress
 import os
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -326,20 +327,27 @@ JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=32)
 if not 3 <= JSON_MAX_DEPTH <= 200:
     raise ImproperlyConfigured("JSON_MAX_DEPTH must be from 3 (an escalation's depth) to 200.")
 
+# Conversations a client address may start, in DRF's notation ("30/minute"). `make
+# schema-check` raises it for its own server, whose fuzzing comes from one address.
+CONVERSATION_CREATE_RATE = env.str("CONVERSATION_CREATE_RATE", default="30/minute")
+if not re.fullmatch(
+    r"[1-9][0-9]*/(s|sec|second|m|min|minute|h|hour|d|day)", CONVERSATION_CREATE_RATE
+):
+    raise ImproperlyConfigured("CONVERSATION_CREATE_RATE must read like 30/minute.")
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PARSER_CLASSES": [
-        "core.json_input.BoundedJSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
+    # JSON in and out, as the schema (/api/schema/) says: a form body could not carry an
+    # escalation's transcript, and the browsable API's HTML is no answer the schema lists.
+    "DEFAULT_PARSER_CLASSES": ["core.json_input.BoundedJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     # Per client address (core.throttles). Logins have their own throttle, of failures
     # (agents.services.login_attempt_reserve), not a DRF rate.
-    "DEFAULT_THROTTLE_RATES": {"conversation_create": "30/minute"},
+    "DEFAULT_THROTTLE_RATES": {"conversation_create": CONVERSATION_CREATE_RATE},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Humanline API",

@@ -9,6 +9,7 @@ from agents.views import LoginView
 from marketplace import views
 from tickets.apis import ConversationCreateApi, ConversationMessagesApi
 
+handler404 = "marketplace.views.not_found"
 handler500 = "marketplace.outages.server_error"
 
 admin.site.site_header = "Humanline operations"

@@ -5,6 +5,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core import api_errors
 from core.throttles import AddressRateThrottle
 from tickets import protocol, services
 from tickets.models import Ticket
@@ -34,7 +35,18 @@ class ConversationCreateApi(APIView):
     permission_classes = [AllowAny]
     throttle_classes = [ConversationCreateThrottle]
 
-    @extend_schema(request=ConversationCreateInput, responses={201: ConversationCreateOutput})
+    @extend_schema(
+        request=ConversationCreateInput,
+        parameters=[api_errors.retry_after(429, 503)],
+        responses={
+            201: ConversationCreateOutput,
+            400: api_errors.BAD_REQUEST,
+            406: api_errors.NOT_ACCEPTABLE,
+            415: api_errors.UNSUPPORTED_MEDIA_TYPE,
+            429: api_errors.refusal("Over CONVERSATION_CREATE_RATE from this client address."),
+            503: api_errors.UNAVAILABLE,
+        },
+    )
     def post(self, request):
         data = ConversationCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -54,7 +66,16 @@ class ConversationMessagesApi(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
 
-    @extend_schema(parameters=[TranscriptQuery], responses={200: TranscriptOutput})
+    @extend_schema(
+        parameters=[TranscriptQuery, api_errors.retry_after(503)],
+        responses={
+            200: TranscriptOutput,
+            400: api_errors.INVALID_QUERY,
+            404: api_errors.refusal("No conversation has this token."),
+            406: api_errors.NOT_ACCEPTABLE,
+            503: api_errors.UNAVAILABLE,
+        },
+    )
     def get(self, request, token: str):
         query = TranscriptQuery(data=request.query_params)
         query.is_valid(raise_exception=True)

@@ -6,13 +6,14 @@ import re
 
 from django.contrib.auth.models import AnonymousUser
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core import api_errors
 from tickets import integrations
 from tickets.apis import websocket_url
 from tickets.integration_serializers import EscalationInput, EscalationOutput
@@ -23,11 +24,11 @@ Hand a conversation from your own assistant to Humanline's agents. Authenticate 
 integration's API key (created and revoked in the Humanline admin): `Authorization: Bearer
 hl_…`. A missing or unknown key gets 401, a revoked key 403.
 
-**Retries.** Send an `Idempotency-Key` header (any string of up to 255 printable ASCII
-characters, e.g. a UUID, fresh per conversation) to make a POST safe to retry: a repeat with
-the same key and the same body gets the same ticket (`201`, with `Idempotent-Replayed:
-true`) instead of a second one. Keys belong to your integration and are kept; reusing one
-with a different body is refused with `422` and changes nothing.
+**Retries.** Send an `Idempotency-Key` header (1 to 255 printable ASCII characters, not
+starting or ending with a space, e.g. a UUID, fresh per conversation) to make a POST safe to
+retry: a repeat with the same key and the same body gets the same ticket (`201`, with
+`Idempotent-Replayed: true`) instead of a second one. Keys belong to your integration and
+are kept; reusing one with a different body is refused with `422` and changes nothing.
 
 The conversation goes straight to the human queue. Send the customer to `chat_url` to
 continue with a person.
@@ -93,7 +94,10 @@ class IntegrationKeyScheme(OpenApiAuthenticationExtension):
 
 IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
 IDEMPOTENCY_KEY_MAX_CHARS = 255
-_PRINTABLE_ASCII = re.compile(r"^[\x20-\x7e]+$")
+# 1 to 255 printable ASCII characters, the first and last not a space: HTTP drops a header
+# value's surrounding spaces on the way, so a key that had them could never arrive as sent.
+# The schema's pattern; re.fullmatch reads its $ as the end of the text, as JSON Schema does.
+IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e](?:[\x20-\x7e]{0,253}[\x21-\x7e])?$"
 
 
 class IdempotencyKeyConflict(exceptions.APIException):
@@ -105,11 +109,12 @@ def _idempotency_key(request) -> str | None:
     key = request.headers.get(IDEMPOTENCY_KEY_HEADER)
     if key is None:
         return None
-    if not (0 < len(key) <= IDEMPOTENCY_KEY_MAX_CHARS) or not _PRINTABLE_ASCII.match(key):
+    if not re.fullmatch(IDEMPOTENCY_KEY_PATTERN, key):
         raise serializers.ValidationError(
             {
                 IDEMPOTENCY_KEY_HEADER: [
-                    f"Up to {IDEMPOTENCY_KEY_MAX_CHARS} printable ASCII characters."
+                    f"1 to {IDEMPOTENCY_KEY_MAX_CHARS} printable ASCII characters, "
+                    "not starting or ending with a space."
                 ]
             }
         )
@@ -132,15 +137,28 @@ class EscalationCreateApi(APIView):
                 str,
                 OpenApiParameter.HEADER,
                 required=False,
+                pattern=IDEMPOTENCY_KEY_PATTERN,
                 description="Makes retries safe: one ticket per key (see above).",
-            )
+            ),
+            OpenApiParameter(
+                "WWW-Authenticate",
+                str,
+                OpenApiParameter.HEADER,
+                required=True,
+                response=[401],
+                description='`Bearer realm="api"`',
+            ),
+            api_errors.retry_after(503),
         ],
         responses={
             201: EscalationOutput,
-            400: OpenApiResponse(description="Invalid body or Idempotency-Key: errors by field."),
-            401: OpenApiResponse(description="Missing or unknown API key."),
-            403: OpenApiResponse(description="Revoked API key."),
-            422: OpenApiResponse(description="Idempotency-Key reused with a different body."),
+            400: api_errors.BAD_REQUEST,
+            401: api_errors.refusal("Missing or unknown API key."),
+            403: api_errors.refusal("Revoked API key."),
+            406: api_errors.NOT_ACCEPTABLE,
+            415: api_errors.UNSUPPORTED_MEDIA_TYPE,
+            422: api_errors.refusal("Idempotency-Key reused with a different body."),
+            503: api_errors.UNAVAILABLE,
         },
     )
     def post(self, request):

@@ -2,16 +2,15 @@ from django.conf import settings
 from rest_framework import serializers
 
 from agents.vocabulary import Language
+from core.api_fields import StrictCharField, StrictChoiceField
 from tickets.integrations import HANDOVER_PRIORITIES
 
 MAX_HANDED_OVER_TURNS = 200
 
 
 class HandedOverTurnInput(serializers.Serializer):
-    sender = serializers.ChoiceField(
-        choices=[("customer", "The customer"), ("bot", "Your assistant")]
-    )
-    body = serializers.CharField(max_length=settings.CHAT_MAX_BODY_CHARS)
+    sender = StrictChoiceField(choices=[("customer", "The customer"), ("bot", "Your assistant")])
+    body = StrictCharField(max_length=settings.CHAT_MAX_BODY_CHARS)
 
 
 class EscalationInput(serializers.Serializer):
@@ -21,31 +20,29 @@ class EscalationInput(serializers.Serializer):
         max_length=MAX_HANDED_OVER_TURNS,
         help_text="The conversation so far, oldest first. Card numbers are masked on arrival.",
     )
-    reason = serializers.CharField(
+    reason = StrictCharField(
         max_length=500, help_text="Why your assistant hands over, in words an agent reads."
     )
-    language = serializers.ChoiceField(choices=Language.choices, required=False, default="en")
-    topic = serializers.RegexField(
-        r"^[A-Za-z0-9_\- ]*$",
+    language = StrictChoiceField(choices=Language.choices, required=False, default="en")
+    topic = StrictCharField(
+        pattern=r"^[A-Za-z0-9_\- ]+$",
         max_length=64,
         required=False,
         allow_blank=True,
         default="",
         help_text="Routes the ticket to agents with the matching skill, e.g. billing.",
     )
-    priority = serializers.ChoiceField(
+    priority = StrictChoiceField(
         choices=list(HANDOVER_PRIORITIES), required=False, default="normal"
     )
-    customer_reference = serializers.CharField(
+    customer_reference = StrictCharField(
         max_length=128,
         required=False,
         allow_blank=True,
         default="",
         help_text="Your id for the customer or conversation; echoed in the webhook.",
     )
-    customer_name = serializers.CharField(
-        max_length=120, required=False, allow_blank=True, default=""
-    )
+    customer_name = StrictCharField(max_length=120, required=False, allow_blank=True, default="")
 
 
 class EscalationOutput(serializers.Serializer):

@@ -1,12 +1,21 @@
 from rest_framework import serializers
 
 from agents.vocabulary import Language
+from core.api_fields import (
+    StrictCharField,
+    StrictChoiceField,
+    StrictEmailField,
+    StrictIntegerField,
+)
+
+# Message.seq is a PositiveIntegerField: PostgreSQL's integer, at most 2**31 - 1.
+MAX_SEQ = 2**31 - 1
 
 
 class ConversationCreateInput(serializers.Serializer):
-    name = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
-    email = serializers.EmailField(required=False, allow_blank=True, default="")
-    language = serializers.ChoiceField(choices=Language.choices, required=False, default="en")
+    name = StrictCharField(max_length=120, required=False, allow_blank=True, default="")
+    email = StrictEmailField(required=False, allow_blank=True, default="")
+    language = StrictChoiceField(choices=Language.choices, required=False, default="en")
 
 
 class ConversationCreateOutput(serializers.Serializer):
@@ -17,7 +26,7 @@ class ConversationCreateOutput(serializers.Serializer):
 
 
 class TranscriptQuery(serializers.Serializer):
-    after_seq = serializers.IntegerField(min_value=0, required=False, default=0)
+    after_seq = StrictIntegerField(min_value=0, max_value=MAX_SEQ, required=False, default=0)
 
 
 class MessageOutput(serializers.Serializer):

@@ -145,6 +145,18 @@ def routing_settings(**env: str) -> subprocess.CompletedProcess:
     )
 
 
+def settings_value(expression: str, **env: str) -> subprocess.CompletedProcess:
+    probe = f"import django; django.setup(); from django.conf import settings; print({expression})"
+    return subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=ROOT,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "marketplace.settings", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
 def test_routing_is_the_open_queue_with_a_fifteen_second_offer_timeout_by_default():
     # "pick" until the dispatcher is wired to the sockets (docs/dispatch.md): the default
     # says what the product does.
@@ -171,6 +183,23 @@ def test_settings_refuse_to_start_with_an_unknown_routing_mode_or_offer_timing(e
     result = routing_settings(**env)
     assert result.returncode != 0
     assert complaint in result.stderr
+
+
+def test_the_conversation_create_rate_is_read_from_the_environment():
+    result = settings_value(
+        "settings.REST_FRAMEWORK['DEFAULT_THROTTLE_RATES']['conversation_create']",
+        SECRET_KEY="x" * 50,
+        CONVERSATION_CREATE_RATE="500/hour",
+    )
+
+    assert result.stdout.strip().splitlines()[-1] == "500/hour"
+
+
+def test_settings_refuse_to_start_with_a_conversation_create_rate_that_is_no_rate():
+    result = settings_value("1", SECRET_KEY="x" * 50, CONVERSATION_CREATE_RATE="30 per minute")
+
+    assert result.returncode != 0
+    assert "CONVERSATION_CREATE_RATE must read like 30/minute" in result.stderr
 
 
 @pytest.mark.postgres
