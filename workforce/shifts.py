@@ -363,7 +363,8 @@ class NoShowSweep:
 
 def _is_present(agent: Agent, slot: ShiftSlot) -> bool:
     # Online now, or seen since the shift started (last_seen_at moves on connect, on
-    # disconnect and every 15 s in between, so it proves a socket was open after the start).
+    # disconnect and while the agent's socket is heard, at most every 15 s, so it proves the
+    # agent was really there after the start).
     seen = agent.last_seen_at
     return agent.is_online or (seen is not None and seen >= slot.starts_at)
 
