@@ -437,6 +437,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tickets.tasks.abandon_stale_tickets",
         "schedule": timedelta(seconds=30),
     },
+    # Offers (docs/dispatch.md): expiry and a dispatch round every second, the safety net
+    # behind the triggers; a no-op in pick routing, so left in the schedule in every mode.
+    "dispatch-offers": {
+        "task": "tickets.tasks.dispatch_offers",
+        "schedule": timedelta(seconds=1),
+    },
     "refresh-queue-positions": {
         "task": "tickets.tasks.broadcast_queue_positions",
         "schedule": timedelta(seconds=5),

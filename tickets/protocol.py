@@ -11,8 +11,8 @@ from typing import Any
 from django.utils import timezone
 
 from agents.models import Agent
-from tickets import announce, events, messages, selectors, services
-from tickets.models import Ticket
+from tickets import announce, dispatch, events, messages, selectors, services
+from tickets.models import Offer, Ticket
 from tickets.services import Forbidden
 
 
@@ -148,7 +148,57 @@ def agent_claim(*, agent_id: int, ticket_id: int) -> dict[str, Any]:
     result = services.ticket_claim(ticket_id=ticket_id, agent_id=agent_id)
     if not result.ok:
         return {"type": "claim.failed", "ticket": ticket_id, "reason": result.reason}
-    ticket = result.ticket
+    return _claim_ok(result.ticket)
+
+
+def agent_accept(*, agent_id: int, offer_id: int) -> dict[str, Any]:
+    """An accepted offer is a claim, and answered as one (``claim.ok``); a refused accept is
+    ``offer.gone`` with the reason, and changed nothing (tickets.dispatch.offer_accept)."""
+    try:
+        ticket = dispatch.offer_accept(offer_id=offer_id, agent_id=agent_id)
+    except dispatch.OfferGone as gone:
+        return events.offer_gone_event(offer_id=offer_id, reason=gone.reason)
+    return _claim_ok(ticket)
+
+
+def agent_decline(*, agent_id: int, offer_id: int, reason: str, note: str) -> dict[str, Any]:
+    try:
+        dispatch.offer_decline(offer_id=offer_id, agent_id=agent_id, reason=reason, note=note)
+    except dispatch.OfferGone as gone:
+        return events.offer_gone_event(offer_id=offer_id, reason=gone.reason)
+    return {"type": "decline.ok", "offer": offer_id}
+
+
+def agent_presence(*, agent: Agent, status: str) -> dict[str, Any]:
+    """The portal's available/away switch. Every socket of the agent hears the change
+    (announce.agent_availability); the one that asked is answered in any case, so a switch
+    flipped to what it already was still settles."""
+    if status == Agent.Availability.AVAILABLE:
+        dispatch.agent_set_available(agent_id=agent.pk, actor=agent.user)
+    else:
+        dispatch.agent_set_away(agent_id=agent.pk, reason="by the agent", actor=agent.user)
+    return {"type": "presence", "status": status}
+
+
+def agent_offer_state(*, agent_id: int) -> list[dict[str, Any]]:
+    """What a socket of an agent is told on connecting, in offer and hybrid routing: the
+    offer it has out, if any (a reconnecting tab shows it again), and ``presence`` if away."""
+    frames: list[dict[str, Any]] = []
+    availability = Agent.objects.values_list("availability", flat=True).get(pk=agent_id)
+    if availability == Agent.Availability.AWAY:
+        frames.append({"type": "presence", "status": Agent.Availability.AWAY})
+    now = timezone.now()
+    offer = (
+        Offer.objects.select_related("ticket")
+        .filter(agent_id=agent_id, outcome=Offer.Outcome.PENDING, expires_at__gt=now)
+        .first()
+    )
+    if offer is not None:
+        frames.append(events.offer_event(offer, ticket=offer.ticket, now=now))
+    return frames
+
+
+def _claim_ok(ticket: Ticket) -> dict[str, Any]:
     card = events.ticket_summary(ticket)
     card["transcript"] = [
         events.message_for_agent(message)

@@ -152,6 +152,31 @@ def _transition(
     )
 
 
+def offers_routing() -> bool:
+    """True when the dispatcher offers tickets to agents (ROUTING_MODE offer or hybrid)."""
+    return settings.ROUTING_MODE != "pick"
+
+
+def queue_frames_routing() -> bool:
+    """True when agents are sent the queue ticket by ticket (ROUTING_MODE pick or hybrid);
+    in offer mode they hear a digest instead (docs/protocol.md)."""
+    return settings.ROUTING_MODE != "offer"
+
+
+def dispatch_soon() -> None:
+    """Ask for a dispatch round once the surrounding change commits (at once outside a
+    transaction), in offer and hybrid routing; nothing in pick.
+
+    Not coalesced beyond this: every committed trigger enqueues one
+    ``tickets.tasks.dispatch_offers``. Rounds are safe to run at once in any number of
+    processes (tickets.dispatch), and one with nothing to do costs one or two queries, so a
+    burst of triggers costs a burst of cheap rounds; skipping one could instead leave a
+    ticket waiting for the one-second sweep.
+    """
+    if offers_routing():
+        enqueue_on_commit("tickets.tasks.dispatch_offers")
+
+
 def locked_ticket(ticket_id: int) -> Ticket:
     try:
         return Ticket.objects.select_for_update().get(pk=ticket_id)
@@ -191,6 +216,7 @@ def ticket_escalate(
     _transition(ticket, Status.QUEUED, actor_kind=actor_kind, reason=reason)
     append_message(ticket, sender=Message.Sender.SYSTEM, body="You're in the queue for a person.")
     announce.ticket_queued(ticket)
+    dispatch_soon()
     return ticket
 
 
@@ -346,6 +372,7 @@ def ticket_resolve(*, ticket_id: int, agent_id: int) -> Ticket:
         body=f"{agent.display_name} marked the conversation resolved.",
     )
     announce.ticket_left_agent(ticket, agent_id=agent_id)
+    dispatch_soon()  # the agent has a free slot
     if ticket.integration_id is not None:
         # Handed over by a company's own assistant: tell the company, after commit. A lost
         # enqueue must not fail the resolve; the periodic drain catches it up.
@@ -375,6 +402,7 @@ def tickets_requeue_for_agent(*, agent_id: int, reason: str) -> list[int]:
             _requeue(ticket, agent=agent, actor_kind=Actor.SYSTEM, actor=None, reason=reason)
         # Gone or suspended: the ticket it was offered goes to someone else.
         offers_withdraw(agent_id=agent_id, reason="withdrawn")
+        dispatch_soon()
     return [ticket.pk for ticket in tickets]
 
 
@@ -389,6 +417,7 @@ def _requeue(ticket: Ticket, *, agent: Agent, actor_kind: str, actor, reason: st
     )
     announce.ticket_left_agent(ticket, agent_id=agent.pk)
     announce.ticket_queued(ticket)
+    dispatch_soon()  # the ticket is back in the queue, and its agent has a free slot
 
 
 @transaction.atomic
