@@ -234,6 +234,22 @@ def _candidate(agent: Agent, standing: selectors.AgentStanding) -> Candidate:
     )
 
 
+def offers_pay_record(*, offers: list[Offer], pay: dict[int, tuple[int, str]]) -> None:
+    """Record what each offer pays (``pay``: offer id -> amount in minor units, currency),
+    on the rows and on the objects: payouts' quote, heard on ``offers_made`` inside the
+    round's transaction, so the round's push (built after the signal) carries it and the
+    offer keeps what the agent was promised. Offers not in ``pay`` have no rate. One query.
+    """
+    quoted = [offer for offer in offers if offer.pk in pay]
+    for offer in quoted:
+        amount, currency = pay[offer.pk]
+        if amount < 0:
+            raise ValueError(f"offer {offer.pk}: a negative pay")
+        offer.pay_amount_minor, offer.pay_currency = amount, currency
+    if quoted:
+        Offer.objects.bulk_update(quoted, ["pay_amount_minor", "pay_currency"])
+
+
 # --- An agent's answer -------------------------------------------------------------------
 
 
