@@ -26,7 +26,7 @@ from django.conf import settings
 
 from agents import services as agent_services
 from core.outages import SERVICE_UNAVAILABLE_ERRORS
-from tickets import assistant_flow, events, messages, protocol, services
+from tickets import assistant_flow, events, messages, protocol, routing, services
 from tickets.frames import AGENT_FRAMES, CUSTOMER_FRAMES, FrameError, FrameRateLimiter, parse_frame
 from tickets.models import Ticket
 from tickets.services import TicketError
@@ -308,7 +308,7 @@ class AgentQueueResync:
                     text = texts.get(id(event))
                     if text is None:
                         text = texts[id(event)] = events.frame_text(event)
-                        for ticket in event["tickets"]:
+                        for ticket in event.get("tickets", ()):  # none in a digest
                             claims.seen_queued(ticket["id"])
                 sends.append(consumer.resync(snapshot, text))
             # Together, so one slow socket does not hold up the others' resync.
@@ -463,12 +463,12 @@ class AgentConsumer(ProtocolConsumer):
                 return
             self.agent, self.present_as = agent, agent.pk
             await self.join(events.agent_group(agent.pk))
-            if services.queue_frames_routing():
+            if routing.queue_frames_routing():
                 for language in agent.languages:
                     await self.join(events.queue_group(language))
             snapshot = await database_sync_to_async(protocol.agent_snapshot)(agent=agent)
             offer_state = []
-            if services.offers_routing():
+            if routing.offers_routing():
                 offer_state = await database_sync_to_async(protocol.agent_offer_state)(
                     agent_id=agent.pk
                 )
@@ -483,7 +483,7 @@ class AgentConsumer(ProtocolConsumer):
         for frame in offer_state:
             await self.send_json(frame)
         queue_resync.add(self)
-        if services.offers_routing():
+        if routing.offers_routing():
             # Online: a round may have a ticket for this agent now (on a pool thread: in the
             # embedded profile the round runs in this call).
             await parallel_database_call(services.dispatch_soon)()

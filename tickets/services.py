@@ -26,7 +26,7 @@ from django.utils import timezone
 from agents import services as agent_services
 from agents.models import Agent
 from core.jobs import enqueue_on_commit
-from tickets import announce, selectors
+from tickets import announce, routing, selectors
 from tickets.masking import mask_secrets
 from tickets.models import Message, Offer, Ticket, TicketEvent
 from tickets.signals import ticket_rated, ticket_resolved
@@ -152,17 +152,6 @@ def _transition(
     )
 
 
-def offers_routing() -> bool:
-    """True when the dispatcher offers tickets to agents (ROUTING_MODE offer or hybrid)."""
-    return settings.ROUTING_MODE != "pick"
-
-
-def queue_frames_routing() -> bool:
-    """True when agents are sent the queue ticket by ticket (ROUTING_MODE pick or hybrid);
-    in offer mode they hear a digest instead (docs/protocol.md)."""
-    return settings.ROUTING_MODE != "offer"
-
-
 def dispatch_soon() -> None:
     """Ask for a dispatch round once the surrounding change commits (at once outside a
     transaction), in offer and hybrid routing; nothing in pick.
@@ -173,7 +162,7 @@ def dispatch_soon() -> None:
     burst of triggers costs a burst of cheap rounds; skipping one could instead leave a
     ticket waiting for the one-second sweep.
     """
-    if offers_routing():
+    if routing.offers_routing():
         enqueue_on_commit("tickets.tasks.dispatch_offers")
 
 

@@ -9,7 +9,7 @@ import logging
 from celery import shared_task
 
 from agents import services as agent_services
-from tickets import announce, assistant_flow, dispatch, integrations, services
+from tickets import announce, assistant_flow, dispatch, integrations, routing, services
 from tickets.models import Ticket
 
 logger = logging.getLogger(__name__)
@@ -51,7 +51,7 @@ def dispatch_offers() -> int:
     run every second by the schedule. Safe to run twice or at once in several processes
     (tickets.dispatch); does nothing in pick routing, so a message queued before a switch
     to pick is harmless."""
-    if not services.offers_routing():
+    if not routing.offers_routing():
         return 0
     dispatch.offers_expire()
     return len(dispatch.dispatch_round())

@@ -281,14 +281,18 @@ def test_each_offer_is_pushed_to_its_own_agent_only_after_commit(
     for callback in callbacks:
         callback()
 
-    [(group, event)] = pushes
+    [(group, event)] = [push for push in pushes if push[0].startswith("agent.")]
     assert group == f"agent.{agent.pk}" != f"agent.{other.pk}"
     assert event["type"] == "offer"
     assert event["offer"] == offer_id
     assert event["expires_in"] == 15
     assert event["ticket"]["id"] == ticket.pk
     assert event["ticket"]["summary"] == "Double charge."
-    assert "pay" not in event  # payouts' to add (docs/dispatch.md)
+    assert "pay" not in event  # no rate card in force (tests/payouts/test_offer_pay.py)
+    # And the customer is told a person is being connected.
+    assert [event for group, event in pushes if group.startswith("chat.")] == [
+        {"type": "status", "status": "queued", "connecting": True}
+    ]
 
 
 def test_the_offers_made_are_announced_once_per_round_inside_its_transaction():

@@ -8,8 +8,9 @@ from asgiref.sync import sync_to_async
 from django.utils import timezone
 
 from agents.models import Agent
-from tests.factories import AgentFactory, OfferFactory, QueuedTicketFactory
-from tests.tickets.wsclient import open_agent
+from tests.factories import AgentFactory, OfferFactory, QueuedTicketFactory, TicketFactory
+from tests.tickets.wsclient import open_agent, open_customer
+from tickets import services
 from tickets.models import Offer, Ticket
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -277,3 +278,66 @@ async def test_in_pick_routing_a_connecting_agent_hears_no_offer(settings):
     assert await socket.nothing_more(timeout=0.3)
     assert not await db(Offer.objects.exists)()
     await socket.close()
+
+
+# --- What agents and customers see of the queue ----------------------------------------------
+
+
+async def test_in_offer_routing_an_agent_is_shown_a_digest_not_the_queues_tickets():
+    agent = await db(AgentFactory)(availability="away")  # away: nothing is offered to it
+    await db(QueuedTicketFactory)()
+    await db(QueuedTicketFactory)(language="fr")
+
+    socket, frames = await connected_with_frames(agent)
+
+    assert of_type(frames, "queue") == []
+    [digest] = of_type(frames, "queue.digest")
+    assert (digest["waiting"], digest["by_language"]) == (1, {"en": 1})
+    assert digest["oldest_wait_seconds"] >= 0
+    await socket.close()
+
+
+async def test_in_offer_routing_an_escalation_reaches_agents_as_an_offer_not_ticket_new():
+    agent = await db(AgentFactory)(is_online=False, connection_count=0)
+    socket = await connected(agent)
+    ticket = await db(TicketFactory)()
+
+    await db(services.ticket_escalate)(ticket_id=ticket.pk, reason="customer asked")
+
+    assert (await socket.receive_type("offer", "ticket.new"))["type"] == "offer"
+    assert await socket.nothing_more(timeout=0.3)
+    await socket.close()
+
+
+async def test_in_hybrid_routing_an_agent_gets_the_queue_and_its_offers(settings):
+    settings.ROUTING_MODE = "hybrid"
+    agent = await db(AgentFactory)(is_online=False, connection_count=0)
+    socket = await connected(agent)
+    ticket = await db(TicketFactory)()
+
+    await db(services.ticket_escalate)(ticket_id=ticket.pk, reason="customer asked")
+
+    kinds = {(await socket.receive_type("offer", "ticket.new"))["type"] for _ in range(2)}
+    assert kinds == {"offer", "ticket.new"}
+    await socket.close()
+
+
+async def test_the_queue_resync_sends_the_digest_in_offer_routing(settings):
+    settings.AGENT_QUEUE_RESYNC_SECONDS = 0.05
+    agent = await db(AgentFactory)(availability="away")
+    socket, _, _ = await open_agent(agent.user)
+    assert (await socket.receive())["type"] == "queue.digest"  # on connect
+
+    assert (await socket.receive_type("queue.digest", "queue"))["type"] == "queue.digest"
+    await socket.close()
+
+
+async def test_a_customer_is_told_a_person_is_being_connected_while_an_offer_is_out():
+    offer = await db(OfferFactory)()
+
+    customer, ok, _ = await open_customer(offer.ticket.token)
+
+    assert ok
+    status = await customer.receive_type("status")
+    assert (status["status"], status["connecting"]) == ("queued", True)
+    await customer.close()
