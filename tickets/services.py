@@ -292,7 +292,8 @@ def ticket_assign(*, ticket_id: int, agent: Agent, reason: str) -> Ticket | None
         reason=reason,
     )
     agent_services.agent_assigned(agent_id=agent.pk, at=now)
-    offers_withdraw(ticket_id=ticket_id, reason="taken", now=now)
+    if offers_withdraw(ticket_id=ticket_id, reason="taken", now=now):
+        dispatch_soon()  # the agent it was offered to is free for another ticket
     append_message(
         ticket,
         sender=Message.Sender.SYSTEM,
@@ -414,8 +415,9 @@ def ticket_abandon(*, ticket_id: int, reason: str) -> Ticket:
     ticket = locked_ticket(ticket_id)
     was_queued = ticket.status == Status.QUEUED
     _transition(ticket, Status.ABANDONED, actor_kind=Actor.SYSTEM, reason=reason)
-    if was_queued:
-        offers_withdraw(ticket_id=ticket.pk, reason="withdrawn")
+    # The agent it was offered to is free for another ticket.
+    if was_queued and offers_withdraw(ticket_id=ticket.pk, reason="withdrawn"):
+        dispatch_soon()
     if ticket.escalated_at:
         announce.ticket_left_queue(ticket_id=ticket.pk, language=ticket.language)
     announce.ticket_status(ticket)

@@ -87,3 +87,13 @@ def test_the_sweep_does_nothing_in_pick_routing(settings):
 
     assert tasks.dispatch_offers() == 0
     assert not Offer.objects.exists()
+
+
+def test_an_agent_whose_offered_ticket_was_abandoned_is_offered_the_next_at_once(settings):
+    settings.ROUTING_MODE = "offer"
+    offer = OfferFactory()
+    waiting = QueuedTicketFactory()
+
+    services.ticket_abandon(ticket_id=offer.ticket_id, reason="customer left")
+
+    assert pending() == [(waiting.pk, offer.agent_id)]
