@@ -245,10 +245,9 @@ if AGENT_HEARTBEAT_TIMEOUT_SECONDS < 2 * AGENT_HEARTBEAT_SECONDS:
     )
 # Routing (docs/dispatch.md): how queued tickets reach agents. "offer" offers each ticket to
 # the best free agent in turn, who has OFFER_TIMEOUT_SECONDS to accept; "pick" is the open
-# queue that agents claim from; "hybrid" does both. Read and checked here, but nothing acts
-# on it yet: until the dispatcher is wired to the sockets (docs/dispatch.md, part 2) every
-# mode routes as "pick" does, so "pick" is the default that says what happens; "offer"
-# becomes the default with that wiring.
+# queue that agents claim from; "hybrid" does both. All three are wired to the sockets; "pick"
+# stays the default until the rest of the dispatch work (ETA from the dispatcher, admin,
+# benchmarks) is done and measured.
 ROUTING_MODES = ("offer", "pick", "hybrid")
 ROUTING_MODE = env.str("ROUTING_MODE", default="pick")
 if ROUTING_MODE not in ROUTING_MODES:
@@ -444,6 +443,12 @@ CELERY_BEAT_SCHEDULE = {
     "abandon-stale-tickets": {
         "task": "tickets.tasks.abandon_stale_tickets",
         "schedule": timedelta(seconds=30),
+    },
+    # Offers (docs/dispatch.md): expiry and a dispatch round every second, the safety net
+    # behind the triggers; a no-op in pick routing, so left in the schedule in every mode.
+    "dispatch-offers": {
+        "task": "tickets.tasks.dispatch_offers",
+        "schedule": timedelta(seconds=1),
     },
     "refresh-queue-positions": {
         "task": "tickets.tasks.broadcast_queue_positions",

@@ -14,17 +14,19 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, F, Sum
 from django.utils import timezone
 
 from payouts.models import EarningLine, Payout, RateCard, RateCardEntry
 from payouts.money import format_multiplier
 from tickets.models import Ticket
-from workforce.surge import surge_active_at
+from workforce.surge import surge_languages_at
 
 logger = logging.getLogger(__name__)
 
@@ -73,14 +75,73 @@ def _surge_scaled(amount_cents: int, multiplier_pct: int) -> int:
 def ticket_base_amount(card: RateCard, ticket: Ticket) -> int | None:
     """The card's amount for the ticket's priority: the best entry for one of its skills,
     else the entry for any skill; None when the card has neither."""
-    entries = RateCardEntry.objects.filter(rate_card=card, priority=ticket.priority).filter(
-        Q(skill="") | Q(skill__in=ticket.required_skills or [])
-    )
-    by_skill = {entry.skill: entry.amount_cents for entry in entries}
-    skilled = [amount for skill, amount in by_skill.items() if skill]
+    return _base_amount(_card_entries(card, priorities={ticket.priority}), ticket)
+
+
+def _card_entries(card: RateCard, *, priorities: set[int]) -> dict[tuple[int, str], int]:
+    entries = RateCardEntry.objects.filter(rate_card=card, priority__in=priorities)
+    return {(e.priority, e.skill): e.amount_cents for e in entries}
+
+
+def _base_amount(entries: dict[tuple[int, str], int], ticket: Ticket) -> int | None:
+    skilled = [
+        entries[(ticket.priority, skill)]
+        for skill in ticket.required_skills or []
+        if skill and (ticket.priority, skill) in entries
+    ]
     if skilled:
         return max(skilled)
-    return by_skill.get("")
+    return entries.get((ticket.priority, ""))
+
+
+@dataclass(frozen=True)
+class PayQuote:
+    """What handling a ticket pays: ``amount_minor`` in minor units of ``currency`` (None
+    when no card is in force or it has no amount for the ticket), surge included."""
+
+    amount_minor: int | None
+    currency: str
+    card: RateCard | None
+    surge: bool
+
+
+def ticket_pay_quote(*, ticket: Ticket, at: datetime, surge_at: datetime | None) -> PayQuote:
+    """The pay for ``ticket`` under the card in force at ``at``: the card's amount for its
+    priority and skills (``ticket_base_amount``), times the card's surge multiplier if a
+    surge of its language was open at ``surge_at`` (no surge when None). The one home of
+    those rules: the pay line of a resolved ticket and the pay shown on an offer both come
+    from here."""
+    return ticket_pay_quotes(tickets=[ticket], at=at, surge_at=surge_at)[ticket.pk]
+
+
+def ticket_pay_quotes(
+    *, tickets: Sequence[Ticket], at: datetime, surge_at: datetime | None
+) -> dict[int, PayQuote]:
+    """``ticket_pay_quote`` for many tickets, by ticket id, in a fixed number of queries
+    (the card; then its entries and the surges open): a dispatch round quotes all its offers
+    at once."""
+    card = rate_card_at(at)
+    if card is None:
+        none = PayQuote(
+            amount_minor=None, currency=settings.PAYOUT_CURRENCY, card=None, surge=False
+        )
+        return {ticket.pk: none for ticket in tickets}
+    entries = _card_entries(card, priorities={ticket.priority for ticket in tickets})
+    surging = (
+        surge_languages_at(languages={ticket.language for ticket in tickets}, at=surge_at)
+        if surge_at is not None
+        else set()
+    )
+    quotes: dict[int, PayQuote] = {}
+    for ticket in tickets:
+        amount = _base_amount(entries, ticket)
+        surge = amount is not None and ticket.language in surging
+        if surge:
+            amount = _surge_scaled(amount, card.surge_multiplier_pct)
+        quotes[ticket.pk] = PayQuote(
+            amount_minor=amount, currency=card.currency, card=card, surge=surge
+        )
+    return quotes
 
 
 def ticket_pay_line_create(*, ticket: Ticket) -> EarningLine:
@@ -91,11 +152,9 @@ def ticket_pay_line_create(*, ticket: Ticket) -> EarningLine:
     being a ticket that silently earned nothing.
     """
     earned_at = ticket.resolved_at or timezone.now()
-    card = rate_card_at(earned_at)
-    amount = ticket_base_amount(card, ticket) if card else None
-    surge = bool(
-        ticket.claimed_at and surge_active_at(language=ticket.language, at=ticket.claimed_at)
-    )
+    # The card of the resolve; the surge of the claim (a ticket taken during a surge pays it).
+    quote = ticket_pay_quote(ticket=ticket, at=earned_at, surge_at=ticket.claimed_at)
+    card, amount, surge = quote.card, quote.amount_minor, quote.surge
     if amount is None:
         logger.warning("no rate for ticket %s (priority %s)", ticket.pk, ticket.priority)
         description = f"Ticket #{ticket.pk}: no rate set for this priority, an admin will review"
@@ -103,7 +162,6 @@ def ticket_pay_line_create(*, ticket: Ticket) -> EarningLine:
     else:
         description = f"Ticket #{ticket.pk} ({ticket.get_priority_display().lower()} priority)"
         if surge:
-            amount = _surge_scaled(amount, card.surge_multiplier_pct)
             description += f", surge ×{format_multiplier(card.surge_multiplier_pct)}"
     line, _ = EarningLine.objects.get_or_create(
         source_key=f"ticket:{ticket.pk}",

@@ -10,13 +10,33 @@ from django.dispatch import receiver
 
 from core.jobs import enqueue_on_commit
 from payouts import ledger
-from tickets.signals import ticket_rated, ticket_resolved
+from tickets import dispatch
+from tickets.signals import offers_made, ticket_rated, ticket_resolved
 from workforce.signals import shift_completed, surge_started
 
 
 @receiver(ticket_resolved, dispatch_uid="payouts.ticket_pay_line")
 def write_ticket_pay_line(sender, *, ticket, **kwargs) -> None:
     ledger.ticket_pay_line_create(ticket=ticket)
+
+
+@receiver(offers_made, dispatch_uid="payouts.offer_pay_quote")
+def quote_offer_pay(sender, *, offers, **kwargs) -> None:
+    """What each new offer pays, as its pay line would if the agent accepted now: the card
+    in force and the surge open when the offer is made (ledger.ticket_pay_quote). Recorded
+    on the offers in the round's transaction; offers with no rate show no pay."""
+    if not offers:
+        return
+    at = offers[0].sent_at  # one round, one time
+    quotes = ledger.ticket_pay_quotes(
+        tickets=[offer.ticket for offer in offers], at=at, surge_at=at
+    )
+    pay = {
+        offer.pk: (quote.amount_minor, quote.currency)
+        for offer in offers
+        if (quote := quotes[offer.ticket_id]).amount_minor is not None
+    }
+    dispatch.offers_pay_record(offers=offers, pay=pay)
 
 
 @receiver(ticket_rated, dispatch_uid="payouts.top_rating_bonus")

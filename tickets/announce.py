@@ -15,7 +15,7 @@ from typing import Any
 from django.db import transaction
 
 from agents.models import Agent
-from tickets import events, selectors
+from tickets import events, routing, selectors
 from tickets.models import Message, Offer, Ticket
 
 Status = Ticket.Status
@@ -60,7 +60,8 @@ def ticket_queued(ticket: Ticket) -> None:
     language = ticket.language
 
     def announce() -> None:
-        events.push(events.queue_group(language), {"type": "ticket.new", "ticket": summary})
+        if routing.queue_frames_routing():
+            events.push(events.queue_group(language), {"type": "ticket.new", "ticket": summary})
         if _queue_positions_due(language):
             broadcast_queue_positions(language=language)
         else:
@@ -77,16 +78,18 @@ def ticket_claimed(ticket: Ticket, agent: Agent) -> None:
     agent_id, agent_name, last_seq = agent.pk, agent.display_name, ticket.last_seq
 
     def announce() -> None:
-        events.push_many(
-            [
-                (events.queue_group(language), {"type": "ticket.taken", "ticket": ticket.pk}),
-                (events.agent_group(agent_id), {"type": "ticket.assigned", "ticket": summary}),
-                (
-                    events.chat_group(ticket.pk),
-                    status_event(Status.ASSIGNED, agent_name=agent_name, last_seq=last_seq),
-                ),
-            ]
-        )
+        pushes = [
+            (events.agent_group(agent_id), {"type": "ticket.assigned", "ticket": summary}),
+            (
+                events.chat_group(ticket.pk),
+                status_event(Status.ASSIGNED, agent_name=agent_name, last_seq=last_seq),
+            ),
+        ]
+        if routing.queue_frames_routing():
+            pushes.insert(
+                0, (events.queue_group(language), {"type": "ticket.taken", "ticket": ticket.pk})
+            )
+        events.push_many(pushes)
         if _queue_positions_due(language):
             broadcast_queue_positions(language=language)
 
@@ -117,7 +120,8 @@ def ticket_left_queue(*, ticket_id: int, language: str) -> None:
     customers behind it move up."""
 
     def announce() -> None:
-        events.push(events.queue_group(language), {"type": "ticket.taken", "ticket": ticket_id})
+        if routing.queue_frames_routing():
+            events.push(events.queue_group(language), {"type": "ticket.taken", "ticket": ticket_id})
         broadcast_queue_positions(language=language)
 
     transaction.on_commit(announce)
@@ -128,6 +132,15 @@ def offers_made(offers: list[Offer]) -> None:
     the summary's fields). One push per offer, whatever the number of agents."""
     pushes = [
         (events.agent_group(offer.agent_id), events.offer_event(offer, ticket=offer.ticket))
+        for offer in offers
+    ]
+    # The customer sees that a person is being found right now; the queue's periodic
+    # broadcast tells it its place again (without ``connecting``) if the offer runs out.
+    pushes += [
+        (
+            events.chat_group(offer.ticket_id),
+            status_event(Status.QUEUED, connecting=True),
+        )
         for offer in offers
     ]
     transaction.on_commit(lambda: events.push_many(pushes))

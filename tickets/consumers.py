@@ -26,7 +26,7 @@ from django.conf import settings
 
 from agents import services as agent_services
 from core.outages import SERVICE_UNAVAILABLE_ERRORS
-from tickets import assistant_flow, events, messages, protocol, services
+from tickets import assistant_flow, events, messages, protocol, routing, services
 from tickets.frames import AGENT_FRAMES, CUSTOMER_FRAMES, FrameError, FrameRateLimiter, parse_frame
 from tickets.models import Ticket
 from tickets.services import TicketError
@@ -308,7 +308,7 @@ class AgentQueueResync:
                     text = texts.get(id(event))
                     if text is None:
                         text = texts[id(event)] = events.frame_text(event)
-                        for ticket in event["tickets"]:
+                        for ticket in event.get("tickets", ()):  # none in a digest
                             claims.seen_queued(ticket["id"])
                 sends.append(consumer.resync(snapshot, text))
             # Together, so one slow socket does not hold up the others' resync.
@@ -463,9 +463,15 @@ class AgentConsumer(ProtocolConsumer):
                 return
             self.agent, self.present_as = agent, agent.pk
             await self.join(events.agent_group(agent.pk))
-            for language in agent.languages:
-                await self.join(events.queue_group(language))
+            if routing.queue_frames_routing():
+                for language in agent.languages:
+                    await self.join(events.queue_group(language))
             snapshot = await database_sync_to_async(protocol.agent_snapshot)(agent=agent)
+            offer_state = []
+            if routing.offers_routing():
+                offer_state = await database_sync_to_async(protocol.agent_offer_state)(
+                    agent_id=agent.pk
+                )
         except SERVICE_UNAVAILABLE_ERRORS as error:
             logger.warning("agent socket: a backing service is unavailable: %r", error)
             await self.accept()
@@ -474,7 +480,13 @@ class AgentConsumer(ProtocolConsumer):
         await self.accept()
         await self.send_json(snapshot.queue_event)
         await self.send_json(snapshot.assigned_event)
+        for frame in offer_state:
+            await self.send_json(frame)
         queue_resync.add(self)
+        if routing.offers_routing():
+            # Online: a round may have a ticket for this agent now (on a pool thread: in the
+            # embedded profile the round runs in this call).
+            await parallel_database_call(services.dispatch_soon)()
 
     async def release(self) -> None:
         queue_resync.discard(self)
@@ -518,6 +530,27 @@ class AgentConsumer(ProtocolConsumer):
 
     async def on_claim(self, *, ticket: int) -> None:
         reply, pushes = await claims.claim(agent_id=self.agent.pk, ticket_id=ticket)
+        await self.send_json(reply)
+        await events.send_pushes(pushes)
+
+    async def on_accept(self, *, offer: int) -> None:
+        reply, pushes = await parallel_database_call(events.call_holding_pushes)(
+            protocol.agent_accept, agent_id=self.agent.pk, offer_id=offer
+        )
+        await self.send_json(reply)
+        await events.send_pushes(pushes)
+
+    async def on_decline(self, *, offer: int, reason: str, note: str) -> None:
+        reply, pushes = await parallel_database_call(events.call_holding_pushes)(
+            protocol.agent_decline, agent_id=self.agent.pk, offer_id=offer, reason=reason, note=note
+        )
+        await self.send_json(reply)
+        await events.send_pushes(pushes)
+
+    async def on_presence(self, *, status: str) -> None:
+        reply, pushes = await parallel_database_call(events.call_holding_pushes)(
+            protocol.agent_presence, agent=self.agent, status=status
+        )
         await self.send_json(reply)
         await events.send_pushes(pushes)
 

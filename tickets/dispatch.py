@@ -1,8 +1,10 @@
 """The dispatcher (docs/dispatch.md): each queued ticket offered to the best free agent, one
 agent at a time, with an accept timeout; an accepted offer is the ticket's claim.
 
-Nothing calls it yet but the tests: ROUTING_MODE is read, and the product still routes as
-"pick" until the sockets, the triggers and the sweep are wired in (docs/dispatch.md, part 2).
+Run by ``tickets.tasks.dispatch_offers`` (expiry, then a round) in offer and hybrid routing:
+on commit of every change that may make an offer possible (``services.dispatch_soon``) and
+every second as the safety net (CELERY_BEAT_SCHEDULE). The agent socket's ``accept``,
+``decline`` and ``presence`` frames call the services below (tickets.protocol).
 
 Exactly one pending offer per ticket, and one per agent, however many processes run rounds
 at once, is decided in the database:
@@ -232,6 +234,22 @@ def _candidate(agent: Agent, standing: selectors.AgentStanding) -> Candidate:
     )
 
 
+def offers_pay_record(*, offers: list[Offer], pay: dict[int, tuple[int, str]]) -> None:
+    """Record what each offer pays (``pay``: offer id -> amount in minor units, currency),
+    on the rows and on the objects: payouts' quote, heard on ``offers_made`` inside the
+    round's transaction, so the round's push (built after the signal) carries it and the
+    offer keeps what the agent was promised. Offers not in ``pay`` have no rate. One query.
+    """
+    quoted = [offer for offer in offers if offer.pk in pay]
+    for offer in quoted:
+        amount, currency = pay[offer.pk]
+        if amount < 0:
+            raise ValueError(f"offer {offer.pk}: a negative pay")
+        offer.pay_amount_minor, offer.pay_currency = amount, currency
+    if quoted:
+        Offer.objects.bulk_update(quoted, ["pay_amount_minor", "pay_currency"])
+
+
 # --- An agent's answer -------------------------------------------------------------------
 
 
@@ -298,6 +316,7 @@ def offer_accept(*, offer_id: int, agent_id: int) -> Ticket:
             raise OfferGone("capacity")
         if refusal == "not_eligible":
             services.offers_withdraw(ticket_id=ticket.pk, reason="withdrawn", now=now)
+            services.dispatch_soon()
             withdrawn = True
         else:
             accepted = Offer.objects.filter(pk=offer_id, outcome=Outcome.PENDING).update(
@@ -350,6 +369,7 @@ def offer_decline(*, offer_id: int, agent_id: int, reason: str, note: str = "") 
             offer.refresh_from_db()
             raise OfferGone(_gone_reason(offer, now=now) or "withdrawn")
         agent_services.agent_answered_offer(agent=agent)
+        services.dispatch_soon()  # the ticket goes to the next agent at once
     offer.outcome, offer.decline_reason, offer.decline_note, offer.decided_at = (
         Outcome.DECLINED,
         reason,
@@ -428,6 +448,7 @@ def agent_set_available(*, agent_id: int, actor: User | None = None) -> bool:
             announce.agent_availability(
                 agent_id=agent_id, availability=Agent.Availability.AVAILABLE
             )
+            services.dispatch_soon()
     return changed
 
 
@@ -440,7 +461,8 @@ def agent_set_away(*, agent_id: int, reason: str = "", actor: User | None = None
             agent_id=agent_id, to=Agent.Availability.AWAY, reason=reason, actor=actor
         )
         if changed:
-            services.offers_withdraw(agent_id=agent_id, reason="withdrawn")
+            if services.offers_withdraw(agent_id=agent_id, reason="withdrawn"):
+                services.dispatch_soon()  # the withdrawn ticket goes to someone else
             announce.agent_availability(
                 agent_id=agent_id, availability=Agent.Availability.AWAY, reason=reason
             )

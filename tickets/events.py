@@ -66,18 +66,18 @@ def ticket_summary(ticket: Ticket, *, now=None) -> dict[str, Any]:
 
 
 def offer_event(offer: Offer, *, ticket: Ticket, now=None) -> dict[str, Any]:
-    """An offer to its agent: the ticket's queue card and the seconds left to accept.
-
-    No ``pay`` yet: what a ticket pays is payouts' rate card, which tickets cannot read; the
-    integration adds it (docs/dispatch.md).
-    """
+    """An offer to its agent: the ticket's queue card, the seconds left to accept and, when a
+    rate applies, what handling it pays (quoted by payouts when the offer was made)."""
     now = now or timezone.now()
-    return {
+    event: dict[str, Any] = {
         "type": "offer",
         "offer": offer.pk,
         "ticket": ticket_summary(ticket, now=now),
         "expires_in": max(0, math.ceil((offer.expires_at - now).total_seconds())),
     }
+    if offer.pay_amount_minor is not None:
+        event["pay"] = {"amount_minor": offer.pay_amount_minor, "currency": offer.pay_currency}
+    return event
 
 
 def offer_gone_event(*, offer_id: int, reason: str) -> dict[str, Any]:

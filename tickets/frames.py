@@ -18,7 +18,7 @@ from typing import Any
 
 from django.conf import settings
 
-from tickets.models import NOTE_MAX_BODY_CHARS
+from tickets.models import NOTE_MAX_BODY_CHARS, Offer
 
 
 class FrameError(Exception):
@@ -101,13 +101,27 @@ class Text:
         return value
 
 
-Field = Integer | Text
+@dataclass(frozen=True)
+class Choice:
+    """A JSON string that is one of ``choices`` (a decline's reason, a presence status)."""
+
+    choices: tuple[str, ...]
+    default: Any = _REQUIRED
+
+    def clean(self, name: str, value: Any) -> str:
+        if not isinstance(value, str) or value not in self.choices:
+            raise FrameError("invalid_field", f"{name}: Must be one of {', '.join(self.choices)}.")
+        return value
+
+
+Field = Integer | Text | Choice
 Schema = dict[str, Field]
 
 CLIENT_ID = Text(max_length=64)
 BODY = Text(trim=False, too_long_code="body_too_long", blank_code="empty_body")
 TICKET = Integer(min_value=1)
 AFTER_SEQ = Integer(min_value=0)
+OFFER = Integer(min_value=1)
 
 CUSTOMER_FRAMES: dict[str, Schema] = {
     "message": {"client_id": CLIENT_ID, "body": BODY},
@@ -139,6 +153,19 @@ AGENT_FRAMES: dict[str, Schema] = {
     "release": {"ticket": TICKET, "reason": Text(max_length=500, allow_blank=True, default="")},
     "resume": {"ticket": TICKET, "after_seq": AFTER_SEQ},
     "heartbeat": {},
+    # Offers (docs/dispatch.md): answered in every routing mode, so that an offer made just
+    # before a switch to "pick" can still be taken; in "pick" nobody is offered anything.
+    "accept": {"offer": OFFER},
+    "decline": {
+        "offer": OFFER,
+        "reason": Choice(tuple(Offer.DeclineReason.values)),
+        "note": Text(
+            max_length=Offer._meta.get_field("decline_note").max_length,
+            allow_blank=True,
+            default="",
+        ),
+    },
+    "presence": {"status": Choice(("available", "away"))},
 }
 
 

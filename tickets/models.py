@@ -202,6 +202,12 @@ class Offer(models.Model):
     decline_reason = models.CharField(max_length=16, choices=DeclineReason.choices, blank=True)
     decline_note = models.CharField(max_length=300, blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
+    # What handling the ticket pays, quoted when the offer is made (payouts hears
+    # tickets.signals.offers_made and records it through tickets.dispatch.offers_pay_record),
+    # in minor units of pay_currency: shown on the offer, and the record of what the agent
+    # was promised. Null when no rate applies.
+    pay_amount_minor = models.PositiveIntegerField(null=True, blank=True)
+    pay_currency = models.CharField(max_length=3, blank=True)
 
     class Meta:
         ordering = ["-sent_at", "-id"]
@@ -236,6 +242,12 @@ class Offer(models.Model):
                 condition=(Q(outcome="declined") & ~Q(decline_reason=""))
                 | (~Q(outcome="declined") & Q(decline_reason="", decline_note="")),
                 name="offer_decline_has_a_reason",
+            ),
+            # A quote is an amount with its currency, or neither.
+            models.CheckConstraint(
+                condition=Q(pay_amount_minor__isnull=True, pay_currency="")
+                | (Q(pay_amount_minor__isnull=False) & ~Q(pay_currency="")),
+                name="offer_pay_has_a_currency",
             ),
         ]
         indexes = [

@@ -8,11 +8,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.db.models import Count, Min
 from django.utils import timezone
 
 from agents.models import Agent
-from tickets import announce, events, messages, selectors, services
-from tickets.models import Ticket
+from tickets import announce, dispatch, events, messages, routing, selectors, services
+from tickets.models import Offer, Ticket
 from tickets.services import Forbidden
 
 
@@ -29,6 +30,8 @@ def customer_status_on_connect(ticket: Ticket) -> dict[str, Any]:
         position = selectors.queue_position(ticket=ticket)
         extra["queue_position"] = position
         extra["eta_seconds"] = selectors.wait_estimator(language=ticket.language)(position)
+        if Offer.objects.filter(ticket_id=ticket.pk, outcome=Offer.Outcome.PENDING).exists():
+            extra["connecting"] = True  # an agent is being offered it right now
     elif ticket.status == Ticket.Status.ASSIGNED and ticket.agent:
         extra["agent_name"] = ticket.agent.display_name
     return announce.status_event(ticket.status, last_seq=ticket.last_seq, **extra)
@@ -90,17 +93,45 @@ class AgentSnapshot:
     assigned_event: dict[str, Any]
 
 
+def queue_digest(*, languages: list[str], now=None) -> dict[str, Any]:
+    """What agents see of the queue in offer routing instead of its tickets: how many wait in
+    their languages, by language, and the longest wait. One query."""
+    now = now or timezone.now()
+    rows = (
+        Ticket.objects.filter(status=Ticket.Status.QUEUED, language__in=languages)
+        .order_by()
+        .values("language")
+        .annotate(waiting=Count("pk"), oldest=Min("escalated_at"))
+    )
+    by_language = {row["language"]: row["waiting"] for row in rows}
+    oldest = min((row["oldest"] for row in rows if row["oldest"]), default=None)
+    return {
+        "type": "queue.digest",
+        "waiting": sum(by_language.values()),
+        "oldest_wait_seconds": max(0, int((now - oldest).total_seconds())) if oldest else 0,
+        "by_language": by_language,
+    }
+
+
+def _queue_event(agent: Agent, *, now) -> dict[str, Any]:
+    """The queue as an agent's socket is shown it: its tickets (pick, hybrid) or the digest
+    (offer)."""
+    if not routing.queue_frames_routing():
+        return queue_digest(languages=sorted(agent.languages), now=now)
+    queue = selectors.queue_for_agent(agent=agent)
+    return {
+        "type": "queue",
+        "tickets": [events.ticket_summary(ticket, now=now) for ticket in queue],
+    }
+
+
 def agent_snapshot(*, agent: Agent) -> AgentSnapshot:
     now = timezone.now()
-    queue = selectors.queue_for_agent(agent=agent)
     held = selectors.tickets_held_by(agent_id=agent.pk)
     notes = selectors.notes_by_ticket(ticket_ids=[ticket.pk for ticket in held])
     return AgentSnapshot(
         agent=agent,
-        queue_event={
-            "type": "queue",
-            "tickets": [events.ticket_summary(ticket, now=now) for ticket in queue],
-        },
+        queue_event=_queue_event(agent, now=now),
         assigned_event={
             "type": "assigned",
             "tickets": [
@@ -135,11 +166,7 @@ def agents_resync(*, agent_ids: list[int]) -> dict[int, AgentSnapshot | None]:
             continue
         key = (tuple(sorted(agent.languages)), tuple(sorted(agent.skills)))
         if key not in queues:
-            queue = selectors.queue_for_agent(agent=agent)
-            queues[key] = {
-                "type": "queue",
-                "tickets": [events.ticket_summary(t, now=now) for t in queue],
-            }
+            queues[key] = _queue_event(agent, now=now)
         snapshots[agent_id] = AgentSnapshot(agent=agent, queue_event=queues[key], assigned_event={})
     return snapshots
 
@@ -148,7 +175,57 @@ def agent_claim(*, agent_id: int, ticket_id: int) -> dict[str, Any]:
     result = services.ticket_claim(ticket_id=ticket_id, agent_id=agent_id)
     if not result.ok:
         return {"type": "claim.failed", "ticket": ticket_id, "reason": result.reason}
-    ticket = result.ticket
+    return _claim_ok(result.ticket)
+
+
+def agent_accept(*, agent_id: int, offer_id: int) -> dict[str, Any]:
+    """An accepted offer is a claim, and answered as one (``claim.ok``); a refused accept is
+    ``offer.gone`` with the reason, and changed nothing (tickets.dispatch.offer_accept)."""
+    try:
+        ticket = dispatch.offer_accept(offer_id=offer_id, agent_id=agent_id)
+    except dispatch.OfferGone as gone:
+        return events.offer_gone_event(offer_id=offer_id, reason=gone.reason)
+    return _claim_ok(ticket)
+
+
+def agent_decline(*, agent_id: int, offer_id: int, reason: str, note: str) -> dict[str, Any]:
+    try:
+        dispatch.offer_decline(offer_id=offer_id, agent_id=agent_id, reason=reason, note=note)
+    except dispatch.OfferGone as gone:
+        return events.offer_gone_event(offer_id=offer_id, reason=gone.reason)
+    return {"type": "decline.ok", "offer": offer_id}
+
+
+def agent_presence(*, agent: Agent, status: str) -> dict[str, Any]:
+    """The portal's available/away switch. Every socket of the agent hears the change
+    (announce.agent_availability); the one that asked is answered in any case, so a switch
+    flipped to what it already was still settles."""
+    if status == Agent.Availability.AVAILABLE:
+        dispatch.agent_set_available(agent_id=agent.pk, actor=agent.user)
+    else:
+        dispatch.agent_set_away(agent_id=agent.pk, reason="by the agent", actor=agent.user)
+    return {"type": "presence", "status": status}
+
+
+def agent_offer_state(*, agent_id: int) -> list[dict[str, Any]]:
+    """What a socket of an agent is told on connecting, in offer and hybrid routing: the
+    offer it has out, if any (a reconnecting tab shows it again), and ``presence`` if away."""
+    frames: list[dict[str, Any]] = []
+    availability = Agent.objects.values_list("availability", flat=True).get(pk=agent_id)
+    if availability == Agent.Availability.AWAY:
+        frames.append({"type": "presence", "status": Agent.Availability.AWAY})
+    now = timezone.now()
+    offer = (
+        Offer.objects.select_related("ticket")
+        .filter(agent_id=agent_id, outcome=Offer.Outcome.PENDING, expires_at__gt=now)
+        .first()
+    )
+    if offer is not None:
+        frames.append(events.offer_event(offer, ticket=offer.ticket, now=now))
+    return frames
+
+
+def _claim_ok(ticket: Ticket) -> dict[str, Any]:
     card = events.ticket_summary(ticket)
     card["transcript"] = [
         events.message_for_agent(message)

@@ -26,7 +26,7 @@ from django.utils import timezone
 from agents import services as agent_services
 from agents.models import Agent
 from core.jobs import enqueue_on_commit
-from tickets import announce, selectors
+from tickets import announce, routing, selectors
 from tickets.masking import mask_secrets
 from tickets.models import Message, Offer, Ticket, TicketEvent
 from tickets.signals import ticket_rated, ticket_resolved
@@ -152,6 +152,20 @@ def _transition(
     )
 
 
+def dispatch_soon() -> None:
+    """Ask for a dispatch round once the surrounding change commits (at once outside a
+    transaction), in offer and hybrid routing; nothing in pick.
+
+    Not coalesced beyond this: every committed trigger enqueues one
+    ``tickets.tasks.dispatch_offers``. Rounds are safe to run at once in any number of
+    processes (tickets.dispatch), and one with nothing to do costs one or two queries, so a
+    burst of triggers costs a burst of cheap rounds; skipping one could instead leave a
+    ticket waiting for the one-second sweep.
+    """
+    if routing.offers_routing():
+        enqueue_on_commit("tickets.tasks.dispatch_offers")
+
+
 def locked_ticket(ticket_id: int) -> Ticket:
     try:
         return Ticket.objects.select_for_update().get(pk=ticket_id)
@@ -191,6 +205,7 @@ def ticket_escalate(
     _transition(ticket, Status.QUEUED, actor_kind=actor_kind, reason=reason)
     append_message(ticket, sender=Message.Sender.SYSTEM, body="You're in the queue for a person.")
     announce.ticket_queued(ticket)
+    dispatch_soon()
     return ticket
 
 
@@ -277,7 +292,8 @@ def ticket_assign(*, ticket_id: int, agent: Agent, reason: str) -> Ticket | None
         reason=reason,
     )
     agent_services.agent_assigned(agent_id=agent.pk, at=now)
-    offers_withdraw(ticket_id=ticket_id, reason="taken", now=now)
+    if offers_withdraw(ticket_id=ticket_id, reason="taken", now=now):
+        dispatch_soon()  # the agent it was offered to is free for another ticket
     append_message(
         ticket,
         sender=Message.Sender.SYSTEM,
@@ -346,6 +362,7 @@ def ticket_resolve(*, ticket_id: int, agent_id: int) -> Ticket:
         body=f"{agent.display_name} marked the conversation resolved.",
     )
     announce.ticket_left_agent(ticket, agent_id=agent_id)
+    dispatch_soon()  # the agent has a free slot
     if ticket.integration_id is not None:
         # Handed over by a company's own assistant: tell the company, after commit. A lost
         # enqueue must not fail the resolve; the periodic drain catches it up.
@@ -375,6 +392,7 @@ def tickets_requeue_for_agent(*, agent_id: int, reason: str) -> list[int]:
             _requeue(ticket, agent=agent, actor_kind=Actor.SYSTEM, actor=None, reason=reason)
         # Gone or suspended: the ticket it was offered goes to someone else.
         offers_withdraw(agent_id=agent_id, reason="withdrawn")
+        dispatch_soon()
     return [ticket.pk for ticket in tickets]
 
 
@@ -389,6 +407,7 @@ def _requeue(ticket: Ticket, *, agent: Agent, actor_kind: str, actor, reason: st
     )
     announce.ticket_left_agent(ticket, agent_id=agent.pk)
     announce.ticket_queued(ticket)
+    dispatch_soon()  # the ticket is back in the queue, and its agent has a free slot
 
 
 @transaction.atomic
@@ -396,8 +415,9 @@ def ticket_abandon(*, ticket_id: int, reason: str) -> Ticket:
     ticket = locked_ticket(ticket_id)
     was_queued = ticket.status == Status.QUEUED
     _transition(ticket, Status.ABANDONED, actor_kind=Actor.SYSTEM, reason=reason)
-    if was_queued:
-        offers_withdraw(ticket_id=ticket.pk, reason="withdrawn")
+    # The agent it was offered to is free for another ticket.
+    if was_queued and offers_withdraw(ticket_id=ticket.pk, reason="withdrawn"):
+        dispatch_soon()
     if ticket.escalated_at:
         announce.ticket_left_queue(ticket_id=ticket.pk, language=ticket.language)
     announce.ticket_status(ticket)

@@ -13,6 +13,6 @@ ticket_resolved = Signal()
 ticket_rated = Signal()
 
 # The dispatcher offered queued tickets to agents (tickets.dispatch.dispatch_round), once per
-# round. Sent with: offers (the Offer rows made, each with its ticket loaded). Nobody listens
-# yet: it is where payouts will hear what each offer pays (docs/dispatch.md).
+# round. Sent with: offers (the Offer rows made, each with its ticket loaded). Payouts quotes
+# each offer's pay on hearing it (payouts.receivers.quote_offer_pay, docs/dispatch.md).
 offers_made = Signal()

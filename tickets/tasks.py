@@ -9,7 +9,7 @@ import logging
 from celery import shared_task
 
 from agents import services as agent_services
-from tickets import announce, assistant_flow, integrations, services
+from tickets import announce, assistant_flow, dispatch, integrations, routing, services
 from tickets.models import Ticket
 
 logger = logging.getLogger(__name__)
@@ -42,6 +42,19 @@ def requeue_tickets_of_departed_agents() -> int:
     for agent_id in departed:
         services.tickets_requeue_for_agent(agent_id=agent_id, reason="agent went offline")
     return len(departed)
+
+
+@shared_task(acks_late=True)
+def dispatch_offers() -> int:
+    """Expire the offers past their time, then offer queued tickets to free agents; the
+    number of offers made. Enqueued on commit by every trigger (services.dispatch_soon) and
+    run every second by the schedule. Safe to run twice or at once in several processes
+    (tickets.dispatch); does nothing in pick routing, so a message queued before a switch
+    to pick is harmless."""
+    if not routing.offers_routing():
+        return 0
+    dispatch.offers_expire()
+    return len(dispatch.dispatch_round())
 
 
 @shared_task(acks_late=True)

@@ -19,7 +19,7 @@ paid with the rate card's multiplier; periods are never edited once ended.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -41,11 +41,22 @@ def surge_active_at(*, language: str, at: datetime) -> bool:
 
     An open period (``ended_at`` null) counts from its start onwards.
     """
-    return SurgePeriod.objects.filter(
-        Q(ended_at__isnull=True) | Q(ended_at__gte=at),
-        language=language,
-        started_at__lte=at,
-    ).exists()
+    return bool(surge_languages_at(languages=[language], at=at))
+
+
+def surge_languages_at(*, languages: Iterable[str], at: datetime) -> set[str]:
+    """Which of ``languages`` had a surge open at ``at`` (as ``surge_active_at``), in one
+    query."""
+    return set(
+        SurgePeriod.objects.filter(
+            Q(ended_at__isnull=True) | Q(ended_at__gte=at),
+            language__in=set(languages),
+            started_at__lte=at,
+        )
+        .order_by()
+        .values_list("language", flat=True)
+        .distinct()
+    )
 
 
 def surges_open_for(*, agent: Agent) -> list[SurgePeriod]:

@@ -737,7 +737,8 @@
     presence(frame) {
       setAvailable(
         frame.status === "available",
-        frame.status === "away"
+        // Only when the server set the agent away; the agent's own switch needs no toast.
+        frame.reason === "missed_offers"
           ? "Offers are paused: several ran out unanswered. Switch “Available for offers” back on when you're ready."
           : "",
       );

@@ -256,7 +256,12 @@
     if (status === "bot") {
       setText(el.status, "You're chatting with our assistant. A person is one click away.");
     } else if (status === "queued") {
-      setText(el.status, "You're in the queue for a person. Someone will join you here.");
+      setText(
+        el.status,
+        frame.connecting
+          ? "Connecting you with a person now…"
+          : "You're in the queue for a person. Someone will join you here."
+      );
       if (typeof frame.queue_position === "number") {
         setText(el.queuePosition, String(frame.queue_position));
         setText(el.queueWait, formatWait(frame.eta_seconds));

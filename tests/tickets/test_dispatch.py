@@ -281,14 +281,18 @@ def test_each_offer_is_pushed_to_its_own_agent_only_after_commit(
     for callback in callbacks:
         callback()
 
-    [(group, event)] = pushes
+    [(group, event)] = [push for push in pushes if push[0].startswith("agent.")]
     assert group == f"agent.{agent.pk}" != f"agent.{other.pk}"
     assert event["type"] == "offer"
     assert event["offer"] == offer_id
     assert event["expires_in"] == 15
     assert event["ticket"]["id"] == ticket.pk
     assert event["ticket"]["summary"] == "Double charge."
-    assert "pay" not in event  # payouts' to add (docs/dispatch.md)
+    assert "pay" not in event  # no rate card in force (tests/payouts/test_offer_pay.py)
+    # And the customer is told a person is being connected.
+    assert [event for group, event in pushes if group.startswith("chat.")] == [
+        {"type": "status", "status": "queued", "connecting": True}
+    ]
 
 
 def test_the_offers_made_are_announced_once_per_round_inside_its_transaction():
@@ -346,8 +350,9 @@ def test_a_round_costs_the_same_number_of_queries_whatever_the_tickets_and_agent
 
     # Free agents (locked), the queue's head, its tickets (locked), the offers out, the
     # agents' acceptance rates and ratings (cached after this), the offers, the agents'
-    # stamps; and the savepoint with its release.
-    with django_capture_on_commit_callbacks(execute=False), django_assert_num_queries(8 + 2):
+    # stamps; and the savepoint with its release; and payouts' quote of the offers' pay,
+    # which finds no rate card in force (tests/payouts/test_offer_pay.py counts one with).
+    with django_capture_on_commit_callbacks(execute=False), django_assert_num_queries(8 + 2 + 1):
         made = dispatch.dispatch_round()
 
     assert len(made) == min(tickets, agents)
@@ -362,5 +367,6 @@ def test_the_tie_breakers_are_read_once_a_minute_not_every_round(
         dispatch.dispatch_round()
     Offer.objects.update(outcome=Outcome.WITHDRAWN, decided_at=timezone.now())
 
-    with django_capture_on_commit_callbacks(execute=False), django_assert_num_queries(6 + 2):
+    # + 1: payouts looks for a rate card to quote the offers' pay.
+    with django_capture_on_commit_callbacks(execute=False), django_assert_num_queries(6 + 2 + 1):
         assert len(dispatch.dispatch_round()) == 2

@@ -9,7 +9,7 @@ from channels.layers import get_channel_layer
 from django.contrib.sessions.backends.db import SessionStore
 from django.db import OperationalError
 
-from agents.models import AgentConnection
+from agents.models import Agent, AgentConnection
 from tests.factories import AgentFactory, QueuedTicketFactory, TicketFactory
 from tests.tickets.wsclient import open_agent, open_customer
 from tickets import assistant_flow, consumers, protocol, services
@@ -225,6 +225,14 @@ async def test_a_socket_forgotten_by_the_presence_sweep_is_closed_to_reconnect(s
         pass
 
     assert output["code"] == consumers.CLOSE_HEARTBEAT_TIMEOUT
+
+    # The socket's cleanup (agent_disconnected, holding the agent's row) runs on after the
+    # close: waited for, so the test database's flush does not race it into a deadlock.
+    async def cleaned_up() -> bool:
+        agent_row = await db(Agent.objects.get)(pk=agent.pk)
+        return agent_row.connection_count == 0
+
+    assert await eventually(cleaned_up)
 
 
 async def test_a_heard_socket_is_stamped_by_its_process(settings):
