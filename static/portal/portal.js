@@ -209,10 +209,8 @@
     els.queueEmpty.hidden = entries.length > 0;
   }
 
-  function queueItem(entry) {
-    const { summary } = entry;
-    const item = els.queueTemplate.content.firstElementChild.cloneNode(true);
-    item.dataset.ticket = summary.id;
+  // What a queue card and an offer card both show of a ticket; text only, never HTML.
+  function fillTicketCard(item, summary) {
     item.querySelector(".topic").textContent =
       `${summary.topic || "Conversation"}${summary.customer_first_name ? ` — ${summary.customer_first_name}` : ""}`;
     const priority = item.querySelector(".priority");
@@ -222,6 +220,13 @@
     item.querySelector(".reason").textContent =
       REASON[summary.escalation_reason] || summary.escalation_reason || "";
     item.querySelector(".summary").textContent = summary.summary || "";
+  }
+
+  function queueItem(entry) {
+    const { summary } = entry;
+    const item = els.queueTemplate.content.firstElementChild.cloneNode(true);
+    item.dataset.ticket = summary.id;
+    fillTicketCard(item, summary);
     item.querySelector(".waiting").textContent = `Waiting ${formatWait(waitingSeconds(entry))}`;
     const claim = item.querySelector(".claim");
     claim.setAttribute("aria-label", `Claim ${summary.topic || "conversation"} #${summary.id}`);
@@ -256,15 +261,7 @@
     const { ticket } = frame;
     item.dataset.offer = frame.offer;
     item.dataset.ticket = ticket.id;
-    item.querySelector(".topic").textContent =
-      `${ticket.topic || "Conversation"}${ticket.customer_first_name ? ` — ${ticket.customer_first_name}` : ""}`;
-    const priority = item.querySelector(".priority");
-    priority.textContent = PRIORITY[ticket.priority] || ticket.priority;
-    priority.dataset.priority = ticket.priority;
-    item.querySelector(".language").textContent = ticket.language;
-    item.querySelector(".reason").textContent =
-      REASON[ticket.escalation_reason] || ticket.escalation_reason || "";
-    item.querySelector(".summary").textContent = ticket.summary || "";
+    fillTicketCard(item, ticket);
     item.querySelector(".pay").textContent = frame.pay
       ? `Pays ${formatMoney(frame.pay.amount_minor, frame.pay.currency)}`
       : "";
