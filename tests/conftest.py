@@ -108,3 +108,13 @@ def _pages_render_without_collectstatic(settings):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture
+def pushes(monkeypatch):
+    """What the code pushes to the channel layer, kept here instead of sent: (group, event)."""
+    from tickets import events
+
+    sent: list[tuple[str, dict]] = []
+    monkeypatch.setattr(events, "push_many", lambda batch: sent.extend(batch))
+    return sent

@@ -7,18 +7,11 @@ import pytest
 from django.utils import timezone
 
 from tests.factories import AgentFactory, QueuedTicketFactory, RateCardFactory
-from tickets import announce, dispatch
+from tickets import dispatch
 from tickets.models import Offer
 from workforce.models import SurgePeriod
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def pushes(monkeypatch):
-    sent: list[tuple[str, dict]] = []
-    monkeypatch.setattr(announce.events, "push_many", lambda batch: sent.extend(batch))
-    return sent
 
 
 @pytest.fixture

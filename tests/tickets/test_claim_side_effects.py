@@ -17,13 +17,6 @@ def fresh_position_clock(monkeypatch):
     monkeypatch.setattr(announce, "_queue_positions_sent_at", {})
 
 
-@pytest.fixture
-def pushes(monkeypatch):
-    sent: list[tuple[str, dict]] = []
-    monkeypatch.setattr(announce.events, "push_many", lambda batch: sent.extend(batch))
-    return sent
-
-
 def position_updates(pushes, tickets) -> list[int]:
     groups = {f"chat.{t.pk}" for t in tickets}
     return [

@@ -10,19 +10,12 @@ from django.utils import timezone
 
 from agents.models import Agent
 from tests.factories import AgentFactory, OfferFactory, QueuedTicketFactory, TicketFactory
-from tickets import announce, dispatch, services
+from tickets import dispatch, services
 from tickets.models import Offer, Ticket, TicketEvent
 from tickets.signals import offers_made
 
 pytestmark = pytest.mark.django_db
 Outcome = Offer.Outcome
-
-
-@pytest.fixture
-def pushes(monkeypatch):
-    sent: list[tuple[str, dict]] = []
-    monkeypatch.setattr(announce.events, "push_many", lambda batch: sent.extend(batch))
-    return sent
 
 
 def pending() -> list[tuple[int, int]]:

@@ -9,19 +9,12 @@ from django.utils import timezone
 from agents import services as agent_services
 from agents.models import Agent, AgentAvailabilityEvent
 from tests.factories import AgentFactory, OfferFactory, QueuedTicketFactory
-from tickets import announce, dispatch, services
+from tickets import dispatch, services
 from tickets.dispatch import OfferGone
 from tickets.models import Message, Offer, Ticket, TicketEvent
 
 pytestmark = pytest.mark.django_db
 Outcome = Offer.Outcome
-
-
-@pytest.fixture
-def pushes(monkeypatch):
-    sent: list[tuple[str, dict]] = []
-    monkeypatch.setattr(announce.events, "push_many", lambda batch: sent.extend(batch))
-    return sent
 
 
 def state() -> tuple:
