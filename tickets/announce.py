@@ -169,12 +169,17 @@ def broadcast_queue_positions(*, language: str) -> int:
     if not positions:
         return 0
     estimate = selectors.wait_estimator(language=language)
+    # Said again, or "connecting" would flicker back to a plain place in the queue.
+    offered = selectors.tickets_being_offered(ticket_ids=[ticket_id for ticket_id, _ in positions])
     events.push_many(
         [
             (
                 events.chat_group(ticket_id),
                 status_event(
-                    Status.QUEUED, queue_position=position, eta_seconds=estimate(position)
+                    Status.QUEUED,
+                    queue_position=position,
+                    eta_seconds=estimate(position),
+                    connecting=True if ticket_id in offered else None,
                 ),
             )
             for ticket_id, position in positions

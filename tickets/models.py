@@ -120,6 +120,8 @@ class Ticket(models.Model):
             models.Index(fields=["status", "-priority", "escalated_at"], name="ticket_queue_idx"),
             # An agent's held tickets and the capacity count.
             models.Index(fields=["agent", "status"], name="ticket_agent_status_idx"),
+            # The service rate of the last minutes, which customers' waits are estimated from.
+            models.Index(fields=["claimed_at"], name="ticket_claimed_idx"),
         ]
 
     def __str__(self) -> str:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from datetime import datetime, timedelta
 
 from django.core.cache import cache
-from django.db.models import Avg, Count, Q
+from django.db.models import Avg, Count, F, Q
+from django.utils import timezone
 
 from agents.models import Agent
 from tickets.models import Message, Offer, Ticket, TicketNote
@@ -89,6 +90,15 @@ def queue_positions(*, language: str) -> list[tuple[int, int]]:
     return [(ticket_id, i) for i, ticket_id in enumerate(ids.values_list("id", flat=True), 1)]
 
 
+def tickets_being_offered(*, ticket_ids: list[int]) -> set[int]:
+    """Those of ``ticket_ids`` with an offer out to an agent right now, in one query."""
+    return set(
+        Offer.objects.filter(ticket_id__in=ticket_ids, outcome=Offer.Outcome.PENDING)
+        .order_by()
+        .values_list("ticket_id", flat=True)
+    )
+
+
 def queue_position(*, ticket: Ticket) -> int:
     ahead = Ticket.objects.filter(status=Ticket.Status.QUEUED, language=ticket.language).filter(
         Q(priority__gt=ticket.priority)
@@ -116,46 +126,83 @@ def average_handle_seconds() -> int:
     return seconds
 
 
-# Every escalation tells its customer an estimate, and reading every online agent for it was
-# ~9 % of the server's time in the claim race (docs/performance.md); an estimate a second old
-# is as good.
-SPEAKER_SLOTS_CACHE_SECONDS = 1
+# The customer's wait, from the dispatcher's view (docs/dispatch.md, "What a customer is
+# told"). Every escalation and every 5-second broadcast asks it, so what it reads is cached
+# for a second per language: an estimate a second old is as good.
+DISPATCH_VIEW_CACHE_SECONDS = 1
+# How far back the service rate and the time agents take to accept are measured.
+SERVICE_RATE_WINDOW = timedelta(minutes=5)
+# The time to accept an offer, before any was measured (and in pick mode, the time to pick).
+DEFAULT_ACCEPT_SECONDS = 10
 
 
-def _speaker_slots(language: str) -> tuple[int, int]:
-    """(chat slots of the online agents speaking ``language``, how many of them are free)."""
-    key = f"tickets:speaker-slots:{language}"
+@dataclass(frozen=True)
+class DispatchView:
+    """What the dispatcher sees of one language's supply, for the waits it promises."""
+
+    capacity: int  # chat slots of the online, available agents who speak it
+    free: int  # how many of those slots are free
+    served_in_window: int  # tickets of the language agents took in SERVICE_RATE_WINDOW
+    accept_seconds: int  # mean time from an offer to its acceptance in that window
+    handle_seconds: int  # average handle time (claim to resolve)
+
+    def service_rate(self) -> float:
+        """Tickets a second that the agents take: the measured rate, floored by the speakers'
+        whole capacity turning over once per average handle time (a quiet hour measures few
+        services, yet agents are free to serve more). Zero without anyone to serve."""
+        window = SERVICE_RATE_WINDOW.total_seconds()
+        measured = self.served_in_window / window if self.capacity else 0.0
+        turnover = self.capacity / self.handle_seconds if self.handle_seconds else 0.0
+        return max(measured, turnover)
+
+    def eta_seconds(self, position: int) -> int:
+        """The wait of the ticket at ``position`` (1-based) in the language's queue: the
+        tickets ahead that the free slots cannot take at once wait for the service rate."""
+        if position <= self.free:
+            return self.accept_seconds
+        rate = self.service_rate()
+        if rate <= 0:
+            # Nobody who speaks it is online: a handle time per place is an honest guess.
+            return self.handle_seconds * position
+        return self.accept_seconds + math.ceil((position - self.free) / rate)
+
+
+def dispatch_view(*, language: str, now: datetime | None = None) -> DispatchView:
+    """The dispatcher's view of one language, in three queries (cached for a second)."""
+    key = f"tickets:dispatch-view:{language}"
     cached = cache.get(key)
     if cached is not None:
-        return tuple(cached)
-    online = Agent.objects.filter(status=Agent.Status.ACTIVE, is_online=True).values_list(
-        "id", "languages", "capacity"
-    )
+        return DispatchView(*cached)
+    now = now or timezone.now()
+    online = Agent.objects.filter(
+        status=Agent.Status.ACTIVE,
+        is_online=True,
+        availability=Agent.Availability.AVAILABLE,
+    ).values_list("id", "languages", "capacity")
     speakers = {agent_id: capacity for agent_id, langs, capacity in online if language in langs}
     capacity = sum(speakers.values())
     held = Ticket.objects.filter(status=Ticket.Status.ASSIGNED, agent_id__in=speakers).count()
-    slots = (capacity, max(0, capacity - held))
-    cache.set(key, slots, SPEAKER_SLOTS_CACHE_SECONDS)
-    return slots
+    since = now - SERVICE_RATE_WINDOW
+    served = Ticket.objects.filter(language=language, claimed_at__gte=since).count()
+    accept = Offer.objects.filter(
+        ticket__language=language, outcome=Offer.Outcome.ACCEPTED, decided_at__gte=since
+    ).aggregate(seconds=Avg(F("decided_at") - F("sent_at")))["seconds"]
+    view = DispatchView(
+        capacity=capacity,
+        free=max(0, capacity - held),
+        served_in_window=served,
+        accept_seconds=(
+            max(1, math.ceil(accept.total_seconds())) if accept else DEFAULT_ACCEPT_SECONDS
+        ),
+        handle_seconds=average_handle_seconds(),
+    )
+    cache.set(key, astuple(view), DISPATCH_VIEW_CACHE_SECONDS)
+    return view
 
 
 def wait_estimator(*, language: str) -> Callable[[int], int]:
-    """Estimate waits by queue position for one language, with two queries for all positions.
-
-    Free chat slots of online speakers take the first tickets almost at once; the rest wait
-    for chats to end, at the rate the speakers' whole capacity turns over.
-    """
-    capacity, free = _speaker_slots(language)
-    handle = average_handle_seconds()
-
-    def estimate(position: int) -> int:
-        if position <= free:
-            return 15
-        if capacity == 0:
-            return handle * position
-        return math.ceil((position - free) / capacity) * handle
-
-    return estimate
+    """Estimate waits by queue position for one language (see DispatchView.eta_seconds)."""
+    return dispatch_view(language=language).eta_seconds
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,130 @@
+"""The wait a queued customer is told, from the dispatcher's own view: free slots take the first
+tickets after the time agents take to accept; the rest wait for the service rate measured over
+the last minutes, floored by the speakers' capacity turning over once per handle time."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from tests.factories import AgentFactory, OfferFactory, QueuedTicketFactory, TicketFactory
+from tickets import announce, selectors
+from tickets.models import Offer, Ticket
+from tickets.selectors import DispatchView
+
+
+def view(**overrides) -> DispatchView:
+    values = dict(capacity=10, free=2, served_in_window=0, accept_seconds=6, handle_seconds=300)
+    values.update(overrides)
+    return DispatchView(**values)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "position", "expected"),
+    [
+        # A free slot for it: only the time an agent takes to accept.
+        ({}, 1, 6),
+        ({}, 2, 6),
+        # Third of ten slots turning over every 300 s: one ticket every 30 s.
+        ({}, 3, 6 + 30),
+        ({}, 5, 6 + 90),
+        # 600 tickets served in the last 5 minutes (2 a second) beat the turnover's 1/30.
+        ({"served_in_window": 600}, 5, 6 + 2),
+        # 5 served in 5 minutes (a quiet spell) is below the turnover: the turnover holds.
+        ({"served_in_window": 5}, 3, 6 + 30),
+        # Nobody online who speaks it: a handle time per place.
+        ({"capacity": 0, "free": 0}, 2, 600),
+        ({"capacity": 0, "free": 0, "served_in_window": 50}, 1, 300),
+    ],
+)
+def test_the_wait_for_a_place_comes_from_free_slots_and_the_service_rate(
+    overrides, position, expected
+):
+    assert view(**overrides).eta_seconds(position) == expected
+
+
+@pytest.mark.django_db
+def test_the_view_counts_only_the_slots_of_available_speakers_of_the_language():
+    AgentFactory(capacity=3)
+    AgentFactory(capacity=2, availability="away")
+    AgentFactory(capacity=4, languages=["de"])
+    AgentFactory(capacity=5, is_online=False)
+    busy = AgentFactory(capacity=2)
+    TicketFactory(status=Ticket.Status.ASSIGNED, agent=busy, claimed_at=timezone.now())
+
+    seen = selectors.dispatch_view(language="en")
+
+    assert (seen.capacity, seen.free) == (5, 4)
+
+
+@pytest.mark.django_db
+def test_the_service_rate_counts_the_tickets_of_the_language_taken_in_the_window():
+    agent = AgentFactory()
+    now = timezone.now()
+    for claimed_at, language in [
+        (now - timedelta(minutes=1), "en"),
+        (now - timedelta(minutes=4), "en"),
+        (now - timedelta(minutes=6), "en"),  # before the window
+        (now - timedelta(minutes=1), "de"),  # another language's
+    ]:
+        TicketFactory(
+            status=Ticket.Status.RESOLVED,
+            agent=agent,
+            language=language,
+            claimed_at=claimed_at,
+            resolved_at=now,
+        )
+
+    assert selectors.dispatch_view(language="en", now=now).served_in_window == 2
+
+
+@pytest.mark.django_db
+def test_the_time_to_accept_is_the_mean_of_the_offers_accepted_in_the_window():
+    now = timezone.now()
+    for sent_seconds_ago, took in [(60, 2), (120, 6), (3600, 30)]:
+        sent_at = now - timedelta(seconds=sent_seconds_ago)
+        OfferFactory(
+            sent_at=sent_at,
+            outcome=Offer.Outcome.ACCEPTED,
+            decided_at=sent_at + timedelta(seconds=took),
+        )
+    declined_at = now - timedelta(seconds=30)
+    OfferFactory(
+        sent_at=declined_at,
+        outcome=Offer.Outcome.DECLINED,
+        decline_reason="busy",
+        decided_at=declined_at + timedelta(seconds=14),
+    )
+
+    assert selectors.dispatch_view(language="en", now=now).accept_seconds == 4
+
+
+@pytest.mark.django_db
+def test_without_accepted_offers_the_time_to_accept_is_the_default():
+    assert selectors.dispatch_view(language="en").accept_seconds == (
+        selectors.DEFAULT_ACCEPT_SECONDS
+    )
+
+
+@pytest.mark.django_db
+def test_the_view_is_read_in_a_fixed_number_of_queries(django_assert_num_queries):
+    for _ in range(5):
+        agent = AgentFactory()
+        TicketFactory(status=Ticket.Status.ASSIGNED, agent=agent, claimed_at=timezone.now())
+
+    # Agents, their held chats, the service count, the accept time, the handle time.
+    with django_assert_num_queries(5):
+        selectors.dispatch_view(language="en")
+
+
+@pytest.mark.django_db
+def test_the_queue_broadcast_keeps_saying_connecting_while_an_offer_is_out(pushes):
+    offered = OfferFactory().ticket
+    waiting = QueuedTicketFactory()
+
+    announce.broadcast_queue_positions(language="en")
+
+    told = {group: event for group, event in pushes}
+    assert told[f"chat.{offered.pk}"].get("connecting") is True
+    assert "connecting" not in told[f"chat.{waiting.pk}"]
+    assert told[f"chat.{waiting.pk}"]["queue_position"] == 2
