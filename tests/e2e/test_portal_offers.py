@@ -1,6 +1,8 @@
 """Offer routing in real headless Chromium: a customer asks for a person at /chat/, the one
 online agent's portal shows the offer card with its pay and a countdown, the agent accepts
-and they chat both ways. One uvicorn process of the product with ROUTING_MODE=offer."""
+and they chat both ways; an agent declines and the next one is offered the ticket; an offer
+left to run out goes to the next agent; a portal in a background tab notifies of an offer.
+One uvicorn process of the product with ROUTING_MODE=offer."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ import re
 
 import pytest
 from django.conf import global_settings
-from playwright.sync_api import expect
+from playwright.sync_api import Page, expect
 
 from tests.e2e.test_portal_round_trip import go_online, log_in
 from tests.factories import AgentFactory, RateCardFactory
@@ -24,6 +26,56 @@ def offer_server(transactional_db, settings):
     # No worker beside this server: the dispatch rounds an escalation enqueues run in it.
     with running_server(ROUTING_MODE="offer", CELERY_TASK_ALWAYS_EAGER="1") as base:
         yield base
+
+
+@pytest.fixture
+def expiring_offer_server(transactional_db, settings):
+    """The embedded profile as `make run` starts it (bin/run): the in-process scheduler runs
+    the beat schedule, whose `dispatch-offers` expires offers every second; offers last 3 s."""
+    settings.PASSWORD_HASHERS = global_settings.PASSWORD_HASHERS
+    with running_server(
+        ROUTING_MODE="offer",
+        OFFER_TIMEOUT_SECONDS="3",
+        CELERY_TASK_ALWAYS_EAGER="1",
+        INPROCESS_SCHEDULER="1",
+        # No Redis even when this run has one: the scheduler runs in the embedded profile only
+        # (with Redis, Celery beat and a worker would, as separate processes).
+        REDIS_URL="",
+    ) as base:
+        yield base
+
+
+def offer_card(page: Page):
+    return page.locator("#offer-list .offer-item")
+
+
+def two_agents_online(base: str, new_context) -> dict[str, Page]:
+    RateCardFactory(entries={(Ticket.Priority.NORMAL, ""): 300})
+    AgentFactory(user__email="ana@example.com", user__first_name="Ana")
+    AgentFactory(user__email="ben@example.com", user__first_name="Ben")
+    portals = {}
+    for name in ("ana", "ben"):
+        portals[name] = log_in(new_context(), base, f"{name}@example.com")
+        go_online(portals[name])
+    return portals
+
+
+def ask_for_a_person(base: str, new_context) -> Page:
+    customer = new_context().new_page()
+    customer.goto(f"{base}/chat/")
+    customer.get_by_label("Your name").fill("Sam Doe")
+    customer.get_by_role("button", name="Talk to a person").click()
+    # Pushed to the customer after the round that made the offer committed.
+    expect(customer.locator("#chat-status")).to_have_text("Connecting you with a person now…")
+    return customer
+
+
+def first_and_other(portals: dict[str, Page], offer: Offer) -> tuple[Page, Page]:
+    """The portal the offer went to, and the other one: read from the offer, not assumed
+    (both agents are equally free, so the ranking's tie-breakers choose)."""
+    (first,) = (name for name in portals if offer.agent.user.email == f"{name}@example.com")
+    (other,) = (name for name in portals if name != first)
+    return portals[first], portals[other]
 
 
 def test_an_agent_accepts_an_offer_from_its_card_and_chats_with_the_customer(
@@ -66,3 +118,125 @@ def test_an_agent_accepts_an_offer_from_its_card_and_chats_with_the_customer(
     expect(customer.locator(".message--agent .message-body")).to_have_text(
         ["Sorry about that, Sam. Refunding now."]
     )
+
+
+def test_a_declined_offer_leaves_the_agent_and_is_offered_to_the_other_agent(
+    offer_server, new_context
+):
+    base = offer_server
+    portals = two_agents_online(base, new_context)
+    ask_for_a_person(base, new_context)
+    ticket = Ticket.objects.get()
+    first_offer = Offer.objects.select_related("agent__user").get()
+    first, other = first_and_other(portals, first_offer)
+
+    card = offer_card(first)
+    expect(card).to_have_attribute("data-ticket", str(ticket.pk))
+    expect(offer_card(other)).to_have_count(0)
+
+    card.get_by_role("button", name="Decline").click()
+    reasons = card.get_by_role("group", name="Why not this one?")
+    expect(reasons).to_be_visible()
+    reasons.get_by_role("button", name="Not my skill").click()
+
+    expect(card).to_have_count(0)
+    expect(offer_card(other)).to_have_attribute("data-ticket", str(ticket.pk), timeout=5000)
+    expect(offer_card(other).locator(".pay")).to_have_text("Pays $3.00")
+    expect(offer_card(first)).to_have_count(0)  # not offered again to who declined it
+    first_offer.refresh_from_db()
+    assert first_offer.outcome == Offer.Outcome.DECLINED
+    assert first_offer.decline_reason == Offer.DeclineReason.NOT_MY_SKILL
+    second_offer = Offer.objects.exclude(pk=first_offer.pk).get()
+    assert second_offer.outcome == Offer.Outcome.PENDING
+    assert second_offer.agent_id != first_offer.agent_id
+
+
+def test_an_offer_left_to_run_out_leaves_the_card_and_goes_to_the_other_agent(
+    expiring_offer_server, new_context
+):
+    base = expiring_offer_server
+    portals = two_agents_online(base, new_context)
+    ask_for_a_person(base, new_context)
+    ticket = Ticket.objects.get()
+    first_offer = Offer.objects.select_related("agent__user").get()
+    first, other = first_and_other(portals, first_offer)
+    card = offer_card(first)
+    expect(card).to_have_attribute("data-ticket", str(ticket.pk))
+
+    # Nobody clicks: within the 3 s and the sweep's second the server says it ran out.
+    expect(card).to_have_count(0, timeout=8000)
+    expect(first.locator("#toast")).to_have_text("The offer ran out; it went to another agent.")
+    expect(offer_card(other)).to_have_attribute("data-ticket", str(ticket.pk), timeout=5000)
+    expect(offer_card(other).locator(".countdown")).to_have_text(re.compile(r"^\d s to accept$"))
+    first_offer.refresh_from_db()
+    assert first_offer.outcome == Offer.Outcome.EXPIRED
+    assert first_offer.decided_at is not None
+    second_offer = Offer.objects.exclude(pk=first_offer.pk).get()
+    assert second_offer.outcome == Offer.Outcome.PENDING
+    assert second_offer.agent_id != first_offer.agent_id
+
+
+# The portal's page is told it is in a background tab, and Notification and AudioContext
+# record what the portal asks of them (the real ones would show and play nothing headless).
+BACKGROUND_TAB = """
+(() => {
+  let hidden = false;
+  Object.defineProperty(Document.prototype, "hidden", { get: () => hidden });
+  Object.defineProperty(Document.prototype, "visibilityState", {
+    get: () => (hidden ? "hidden" : "visible"),
+  });
+  window.sendToBackground = () => {
+    hidden = true;
+    document.dispatchEvent(new Event("visibilitychange"));
+  };
+  window.notifications = [];
+  window.chimes = 0;
+  const RealNotification = window.Notification;
+  window.Notification = class {
+    static get permission() {
+      return RealNotification.permission;
+    }
+    static requestPermission() {
+      return RealNotification.requestPermission();
+    }
+    constructor(title, options) {
+      window.notifications.push({ title, ...options });
+    }
+  };
+  const RealAudioContext = window.AudioContext;
+  window.AudioContext = class extends RealAudioContext {
+    constructor(...args) {
+      super(...args);
+      window.chimes += 1;
+    }
+  };
+})();
+"""
+
+
+def test_an_offer_to_a_portal_in_a_background_tab_notifies_and_chimes(offer_server, new_context):
+    base = offer_server
+    RateCardFactory(entries={(Ticket.Priority.NORMAL, ""): 300})
+    AgentFactory(user__email="ana@example.com", user__first_name="Ana")
+    context = new_context()
+    context.grant_permissions(["notifications"], origin=base)
+    context.add_init_script(BACKGROUND_TAB)
+    ana = log_in(context, base, "ana@example.com")
+    ana.get_by_label("Notify me in the background").check()
+    go_online(ana)
+    assert ana.evaluate("Notification.permission") == "granted"
+    ana.evaluate("sendToBackground()")
+
+    ask_for_a_person(base, new_context)
+    ticket = Ticket.objects.get()
+
+    expect(offer_card(ana)).to_have_attribute("data-ticket", str(ticket.pk))
+    notifications = ana.evaluate("notifications")
+    assert notifications == [
+        {
+            "title": "A customer is waiting",
+            "body": f"{ticket.topic or 'Conversation'} · {ticket.language}",
+            "tag": f"ticket-{ticket.pk}",
+        }
+    ]
+    assert ana.evaluate("chimes") == 1
