@@ -314,7 +314,13 @@ class AgentAdmin(agents_admin.AgentAdmin):
             return agents_admin.AgentAdmin.readonly_fields
         return super().get_readonly_fields(request, obj)
 
-    @admin.display(description="Offers accepted (7 days)", ordering="offer_acceptance")
+    # Agents with no offers answered last whichever way (NULLs sort first in PostgreSQL's
+    # descending order, last in SQLite's): the first click sorts worst first, for finding
+    # who declines or lets offers run out.
+    @admin.display(
+        description="Offers accepted (7 days)",
+        ordering=models.F("offer_acceptance").asc(nulls_last=True),
+    )
     def offer_acceptance(self, agent: Agent) -> str:
         return _percent(agent.offer_acceptance)
 
@@ -356,6 +362,7 @@ def dispatch_settings() -> tuple[list[DispatchSetting], list[DispatchSetting]]:
     """How tickets reach agents, as this process runs it: (the settings read from the
     environment, the rules fixed in the code). docs/dispatch.md explains each."""
     sweep = settings.CELERY_BEAT_SCHEDULE.get("dispatch-offers", {}).get("schedule")
+    sweep_seconds = "not scheduled" if sweep is None else f"{sweep.total_seconds():g}"
     from_environment = [
         DispatchSetting(
             "ROUTING_MODE",
@@ -382,7 +389,7 @@ def dispatch_settings() -> tuple[list[DispatchSetting], list[DispatchSetting]]:
     in_code = [
         DispatchSetting(
             "Sweep interval (seconds)",
-            sweep.total_seconds() if sweep is not None else "not scheduled",
+            sweep_seconds,
             "How often offers past their time are expired and a dispatch round runs, besides "
             "the rounds each queued ticket or freed agent starts (CELERY_BEAT_SCHEDULE).",
         ),

@@ -10,7 +10,7 @@ from tickets.models import Offer
 
 pytestmark = pytest.mark.django_db
 
-O = Offer.Outcome
+Outcome = Offer.Outcome
 
 
 def profile_text(client, agent) -> str:
@@ -23,7 +23,7 @@ def profile_text(client, agent) -> str:
 def test_the_profile_shows_the_acceptance_rate_and_how_many_offers_it_is_based_on(client):
     agent = AgentFactory()
     DecidedOfferFactory.create_batch(2, agent=agent)
-    DecidedOfferFactory(agent=agent, outcome=O.DECLINED)
+    DecidedOfferFactory(agent=agent, outcome=Outcome.DECLINED)
 
     text = profile_text(client, agent)
 
@@ -39,9 +39,9 @@ def test_the_profile_says_so_when_the_agent_has_had_no_offers(client):
 
 def test_the_profiles_rate_leaves_out_withdrawn_offers(client):
     agent = AgentFactory()
-    DecidedOfferFactory(agent=agent, outcome=O.EXPIRED)
+    DecidedOfferFactory(agent=agent, outcome=Outcome.EXPIRED)
     DecidedOfferFactory(agent=agent)
-    DecidedOfferFactory(agent=agent, outcome=O.WITHDRAWN)
+    DecidedOfferFactory(agent=agent, outcome=Outcome.WITHDRAWN)
 
     text = profile_text(client, agent)
 

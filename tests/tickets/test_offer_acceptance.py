@@ -14,7 +14,7 @@ from tickets.selectors import agent_offer_acceptance, agent_standings
 
 pytestmark = pytest.mark.django_db
 
-O = Offer.Outcome
+Outcome = Offer.Outcome
 
 
 def acceptance(agent):
@@ -37,7 +37,7 @@ def test_an_agent_who_accepted_every_offer_has_a_rate_of_100_percent():
 def test_a_decline_lowers_the_rate():
     agent = AgentFactory()
     DecidedOfferFactory.create_batch(2, agent=agent)
-    DecidedOfferFactory(agent=agent, outcome=O.DECLINED)
+    DecidedOfferFactory(agent=agent, outcome=Outcome.DECLINED)
 
     result = acceptance(agent)
 
@@ -47,7 +47,7 @@ def test_a_decline_lowers_the_rate():
 def test_an_offer_let_run_out_lowers_the_rate():
     agent = AgentFactory()
     DecidedOfferFactory(agent=agent)
-    DecidedOfferFactory(agent=agent, outcome=O.EXPIRED)
+    DecidedOfferFactory(agent=agent, outcome=Outcome.EXPIRED)
 
     assert acceptance(agent).percent == 50
 
@@ -55,7 +55,7 @@ def test_an_offer_let_run_out_lowers_the_rate():
 def test_withdrawn_and_pending_offers_do_not_count():
     agent = AgentFactory()
     DecidedOfferFactory(agent=agent)
-    DecidedOfferFactory(agent=agent, outcome=O.WITHDRAWN)
+    DecidedOfferFactory(agent=agent, outcome=Outcome.WITHDRAWN)
     OfferFactory(agent=agent)
 
     result = acceptance(agent)
@@ -67,7 +67,7 @@ def test_offers_older_than_7_days_do_not_count():
     agent = AgentFactory()
     DecidedOfferFactory(agent=agent)
     DecidedOfferFactory(
-        agent=agent, outcome=O.DECLINED, sent_at=timezone.now() - timedelta(days=7, minutes=1)
+        agent=agent, outcome=Outcome.DECLINED, sent_at=timezone.now() - timedelta(days=7, minutes=1)
     )
 
     assert acceptance(agent).offers == 1
@@ -76,7 +76,7 @@ def test_offers_older_than_7_days_do_not_count():
 def test_other_agents_offers_do_not_count():
     agent = AgentFactory()
     DecidedOfferFactory(agent=agent)
-    DecidedOfferFactory(outcome=O.DECLINED)
+    DecidedOfferFactory(outcome=Outcome.DECLINED)
 
     assert acceptance(agent).percent == 100
 
@@ -85,7 +85,7 @@ def test_it_is_exact_when_the_rankings_standing_is_cached():
     agent = AgentFactory()
     DecidedOfferFactory(agent=agent)
     agent_standings(agent_ids=[agent.pk], now=timezone.now())  # cached for a minute
-    DecidedOfferFactory(agent=agent, outcome=O.DECLINED)
+    DecidedOfferFactory(agent=agent, outcome=Outcome.DECLINED)
 
     assert acceptance(agent).percent == 50
 
@@ -101,8 +101,8 @@ def test_it_costs_one_query(django_assert_num_queries):
 def test_the_rankings_rate_counts_the_same_offers():
     agent = AgentFactory()
     DecidedOfferFactory(agent=agent)
-    DecidedOfferFactory(agent=agent, outcome=O.EXPIRED)
-    DecidedOfferFactory(agent=agent, outcome=O.WITHDRAWN)
+    DecidedOfferFactory(agent=agent, outcome=Outcome.EXPIRED)
+    DecidedOfferFactory(agent=agent, outcome=Outcome.WITHDRAWN)
 
     standing = agent_standings(agent_ids=[agent.pk], now=timezone.now())[agent.pk]
 

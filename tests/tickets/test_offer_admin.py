@@ -158,6 +158,19 @@ def test_the_agent_list_sorts_by_acceptance_rate(admin_client):
     assert [row.pk for row in response.context["cl"].result_list] == [high.pk, middling.pk, low.pk]
 
 
+def test_the_agent_list_sorted_by_rate_shows_the_lowest_first_and_those_without_offers_last(
+    admin_client,
+):
+    unrated, low, high = AgentFactory(), AgentFactory(), AgentFactory()
+    DecidedOfferFactory(agent=high)
+    DecidedOfferFactory(agent=low, outcome=Outcome.EXPIRED)
+    column = admin_client.get(AGENTS).context["cl"].list_display.index("offer_acceptance")
+
+    response = admin_client.get(AGENTS, {"o": str(column)})
+
+    assert [row.pk for row in response.context["cl"].result_list] == [low.pk, high.pk, unrated.pk]
+
+
 def test_the_agent_list_costs_the_same_queries_for_two_agents_or_six(admin_client):
     def agent_with_offers():
         agent = AgentFactory()
@@ -225,7 +238,7 @@ def test_the_dispatch_settings_show_the_sweep_interval(admin_client):
     response = admin_client.get(SETTINGS_PAGE)
 
     shown = {setting.name: setting.value for setting in response.context["in_code"]}
-    assert shown["Sweep interval (seconds)"] == 1.0
+    assert shown["Sweep interval (seconds)"] == "1"
 
 
 def test_a_user_who_is_not_staff_is_sent_to_the_admin_login(client):
