@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView
 from agents.apis import SessionLoginApi
 from agents.views import LoginView
 from marketplace import views
+from tickets.admin import dispatch_settings_view
 from tickets.apis import ConversationCreateApi, ConversationMessagesApi
 
 handler404 = "marketplace.views.not_found"
@@ -25,6 +26,12 @@ urlpatterns = [
         RedirectView.as_view(
             url="/admin/workforce/%(model)s/%(rest)s", permanent=True, query_string=True
         ),
+    ),
+    # Before admin.site.urls, whose catch-all would answer it; staff only, as the admin is.
+    path(
+        "admin/tickets/dispatch-settings/",
+        admin.site.admin_view(dispatch_settings_view),
+        name="admin-dispatch-settings",
     ),
     path("admin/", admin.site.urls),
     path("", include("tickets.urls")),

@@ -6,11 +6,12 @@ import functools
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.utils import timezone
 
 from agents import onboarding
 from agents.models import Agent
 from tickets.models import CannedReply
-from tickets.selectors import agent_performance
+from tickets.selectors import agent_offer_acceptance, agent_performance
 from workforce.surge import surges_open_for
 
 
@@ -77,5 +78,9 @@ def profile(request, agent):
     return render(
         request,
         "portal/profile.html",
-        {"agent": agent, "performance": agent_performance(agent=agent)},
+        {
+            "agent": agent,
+            "performance": agent_performance(agent=agent),
+            "acceptance": agent_offer_acceptance(agent_id=agent.pk, now=timezone.now()),
+        },
     )

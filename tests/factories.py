@@ -74,6 +74,17 @@ class OfferFactory(factory.django.DjangoModelFactory):
     expires_at = factory.LazyAttribute(lambda offer: offer.sent_at + timedelta(seconds=15))
 
 
+class DecidedOfferFactory(OfferFactory):
+    """An offer already answered (accepted by default), a few seconds after it was sent; a
+    decline gets a reason. Pass ``outcome`` and, to age it, ``sent_at``."""
+
+    outcome = Offer.Outcome.ACCEPTED
+    decided_at = factory.LazyAttribute(lambda offer: offer.sent_at + timedelta(seconds=5))
+    decline_reason = factory.LazyAttribute(
+        lambda offer: Offer.DeclineReason.BUSY if offer.outcome == Offer.Outcome.DECLINED else ""
+    )
+
+
 class KnowledgeArticleFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = KnowledgeArticle

@@ -1,10 +1,18 @@
+from dataclasses import dataclass
+
+from django.conf import settings
 from django.contrib import admin, messages
 from django.db import models
 from django.template.response import TemplateResponse
+from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
+from django.utils.html import format_html_join
 
-from core.admin import NoAddMixin, RecordAdmin, ViewOnlyAdmin, ViewOnlyMixin
-from tickets import integrations
+from agents import admin as agents_admin
+from agents.models import Agent
+from core.admin import NoAddMixin, RecordAdmin, RecordMixin, ViewOnlyAdmin, ViewOnlyMixin
+from core.money import format_money
+from tickets import dispatch, dispatch_ranking, integrations, selectors
 from tickets.models import (
     CannedReply,
     EscalationIdempotencyKey,
@@ -50,6 +58,37 @@ class TicketEventInline(NoAddMixin, admin.TabularInline):
     readonly_fields = fields
 
 
+class OfferInline(RecordMixin, admin.TabularInline):
+    """The dispatcher's offers of the ticket and how each ended (docs/dispatch.md): a record,
+    written only by tickets.dispatch."""
+
+    model = Offer
+    extra = 0
+    can_delete = False
+    fields = [
+        "agent",
+        "sent_at",
+        "expires_at",
+        "outcome",
+        "decline_reason",
+        "decline_note",
+        "decided_at",
+        "pay",
+    ]
+    readonly_fields = fields
+    verbose_name_plural = "offers (newest first)"
+
+    def get_queryset(self, request):
+        # Each row shows its agent by name: one query for all the offers, not one per row.
+        return super().get_queryset(request).select_related("agent__user")
+
+    @admin.display(description="Pay quoted")
+    def pay(self, offer: Offer) -> str:
+        if offer.pay_amount_minor is None:
+            return "—"
+        return format_money(offer.pay_amount_minor, offer.pay_currency)
+
+
 @admin.register(Ticket)
 class TicketAdmin(admin.ModelAdmin):
     list_display = [
@@ -83,7 +122,7 @@ class TicketAdmin(admin.ModelAdmin):
         "rating_comment",
         "unsure_answers_in_a_row",
     ]
-    inlines = [TicketEventInline, MessageInline, TicketNoteInline]
+    inlines = [TicketEventInline, OfferInline, MessageInline, TicketNoteInline]
 
 
 @admin.register(TicketEvent)
@@ -230,3 +269,171 @@ class EscalationIdempotencyKeyAdmin(RecordAdmin):
     list_filter = ["integration"]
     list_select_related = ["integration", "ticket"]
     search_fields = ["key", "ticket__id"]
+
+
+# --- Agents' offer record ---------------------------------------------------------------------
+# Offers are tickets', and agents may not import tickets: the agents' admin is extended here,
+# and registered again in place of the agents app's own (agents.admin registers it first, on
+# the import above).
+
+
+def _percent(rate: float | None) -> str:
+    return "—" if rate is None else f"{round(rate * 100)}%"
+
+
+admin.site.unregister(Agent)
+
+
+@admin.register(Agent)
+class AgentAdmin(agents_admin.AgentAdmin):
+    """The agents' admin with how each answers offers: its acceptance rate, declines and
+    expiries of the last 7 days (tickets.selectors.ACCEPTANCE_WINDOW, the ranking's), in the
+    list's one query, and its declines by reason on its page."""
+
+    list_display = [
+        *agents_admin.AgentAdmin.list_display,
+        "offer_acceptance",
+        "offers_declined",
+        "offers_expired",
+    ]
+    readonly_fields = [
+        *agents_admin.AgentAdmin.readonly_fields,
+        "offer_acceptance",
+        "offers_accepted",
+        "offers_declined",
+        "offers_expired",
+        "declines_by_reason",
+    ]
+
+    def get_queryset(self, request):
+        return selectors.agents_with_offer_record(super().get_queryset(request), now=timezone.now())
+
+    def get_readonly_fields(self, request, obj=None):
+        # An agent being added has no record (nor the annotations it is read from).
+        if obj is None:
+            return agents_admin.AgentAdmin.readonly_fields
+        return super().get_readonly_fields(request, obj)
+
+    # Agents with no offers answered last whichever way (NULLs sort first in PostgreSQL's
+    # descending order, last in SQLite's): the first click sorts worst first, for finding
+    # who declines or lets offers run out.
+    @admin.display(
+        description="Offers accepted (7 days)",
+        ordering=models.F("offer_acceptance").asc(nulls_last=True),
+    )
+    def offer_acceptance(self, agent: Agent) -> str:
+        return _percent(agent.offer_acceptance)
+
+    @admin.display(description="Accepted (7 days)", ordering="offers_accepted")
+    def offers_accepted(self, agent: Agent) -> int:
+        return agent.offers_accepted
+
+    @admin.display(description="Declines (7 days)", ordering="offers_declined")
+    def offers_declined(self, agent: Agent) -> int:
+        return agent.offers_declined
+
+    @admin.display(description="Expiries (7 days)", ordering="offers_expired")
+    def offers_expired(self, agent: Agent) -> int:
+        return agent.offers_expired
+
+    @admin.display(description="Declines by reason")
+    def declines_by_reason(self, agent: Agent) -> str:
+        counts = selectors.agent_declines_by_reason(agent_id=agent.pk, now=timezone.now())
+        if not counts:
+            return "No offer declined."
+        return format_html_join(
+            "",
+            "<div>{}: {} in the last 7 days, {} in all</div>",
+            ((count.reason, count.recent, count.total) for count in counts),
+        )
+
+
+# --- Dispatch settings ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DispatchSetting:
+    name: str
+    value: object
+    meaning: str
+
+
+def dispatch_settings() -> tuple[list[DispatchSetting], list[DispatchSetting]]:
+    """How tickets reach agents, as this process runs it: (the settings read from the
+    environment, the rules fixed in the code). docs/dispatch.md explains each."""
+    sweep = settings.CELERY_BEAT_SCHEDULE.get("dispatch-offers", {}).get("schedule")
+    sweep_seconds = "not scheduled" if sweep is None else f"{sweep.total_seconds():g}"
+    from_environment = [
+        DispatchSetting(
+            "ROUTING_MODE",
+            settings.ROUTING_MODE,
+            "offer: each ticket offered to one agent at a time; pick: agents claim from the "
+            "open queue; hybrid: both.",
+        ),
+        DispatchSetting(
+            "OFFER_TIMEOUT_SECONDS",
+            settings.OFFER_TIMEOUT_SECONDS,
+            "Seconds an agent has to accept an offer before it runs out and counts as a miss.",
+        ),
+        DispatchSetting(
+            "OFFER_MISSES_BEFORE_AWAY",
+            settings.OFFER_MISSES_BEFORE_AWAY,
+            "Offers in a row an agent may let run out before it is set away.",
+        ),
+        DispatchSetting(
+            "AGENT_QUEUE_RESYNC_SECONDS",
+            settings.AGENT_QUEUE_RESYNC_SECONDS,
+            "Seconds between the queue snapshots (the digest in offer routing) sent to agents.",
+        ),
+    ]
+    in_code = [
+        DispatchSetting(
+            "Sweep interval (seconds)",
+            sweep_seconds,
+            "How often offers past their time are expired and a dispatch round runs, besides "
+            "the rounds each queued ticket or freed agent starts (CELERY_BEAT_SCHEDULE).",
+        ),
+        DispatchSetting(
+            "REOFFER_AFTER_SECONDS",
+            dispatch.REOFFER_AFTER_SECONDS,
+            "An agent who declined a ticket or let it run out is not offered it again for this "
+            "long.",
+        ),
+        DispatchSetting(
+            "DISPATCH_ROUND_TICKETS",
+            dispatch.DISPATCH_ROUND_TICKETS,
+            "Most tickets one round offers.",
+        ),
+        DispatchSetting(
+            "QUEUE_SCAN_TICKETS",
+            dispatch.QUEUE_SCAN_TICKETS,
+            "How far down the queue a round looks for tickets a free agent could take.",
+        ),
+        DispatchSetting(
+            "FAIRNESS_STEP_SECONDS",
+            dispatch_ranking.FAIRNESS_STEP_SECONDS,
+            "Agents idle for about as long (within a step) are ranked by acceptance rate and "
+            "rating.",
+        ),
+        DispatchSetting(
+            "Acceptance rate window (days)",
+            selectors.ACCEPTANCE_WINDOW.days,
+            "The offers an acceptance rate counts: accepted, declined and expired ones of these "
+            "last days.",
+        ),
+    ]
+    return from_environment, in_code
+
+
+def dispatch_settings_view(request):
+    """Read-only: these are set from the environment (or the code) and take a restart to
+    change, so the admin shows them and never edits them. Staff only, through
+    admin.site.admin_view (marketplace/urls.py)."""
+    from_environment, in_code = dispatch_settings()
+    context = {
+        **admin.site.each_context(request),
+        "title": "Dispatch settings",
+        "from_environment": from_environment,
+        "in_code": in_code,
+    }
+    return TemplateResponse(request, "admin/tickets/dispatch_settings.html", context)

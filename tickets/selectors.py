@@ -8,7 +8,19 @@ from dataclasses import astuple, dataclass
 from datetime import datetime, timedelta
 
 from django.core.cache import cache
-from django.db.models import Avg, Count, F, Q
+from django.db.models import (
+    Avg,
+    Count,
+    F,
+    FloatField,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
 from agents.models import Agent
@@ -240,6 +252,18 @@ ACCEPTANCE_WINDOW = timedelta(days=7)
 RATING_WINDOW = timedelta(days=30)
 
 
+# What an acceptance rate counts: the offers an agent accepted, declined or let run out.
+# Withdrawn offers were not the agent's to answer, and pending ones are not decided yet.
+ANSWERED_OUTCOMES = (Offer.Outcome.ACCEPTED, Offer.Outcome.DECLINED, Offer.Outcome.EXPIRED)
+_ACCEPTED = Count("id", filter=Q(outcome=Offer.Outcome.ACCEPTED))
+
+
+def _answered_offers(*, since: datetime) -> QuerySet[Offer]:
+    """The offers an acceptance rate counts, made since ``since``: every rate (the ranking's,
+    the profile's, the admin's) starts here (offer_agent_recent_idx)."""
+    return Offer.objects.filter(sent_at__gte=since, outcome__in=ANSWERED_OUTCOMES)
+
+
 @dataclass(frozen=True)
 class AgentStanding:
     # Accepted / (accepted + declined + expired) offers of the last ACCEPTANCE_WINDOW:
@@ -267,16 +291,12 @@ def agent_standings(*, agent_ids: list[int], now: datetime) -> dict[int, AgentSt
     missing = [agent_id for agent_id in agent_ids if agent_id not in standings]
     if not missing:
         return standings
-    Outcome = Offer.Outcome
     answered = (
-        Offer.objects.filter(
-            agent_id__in=missing,
-            sent_at__gte=now - ACCEPTANCE_WINDOW,
-            outcome__in=[Outcome.ACCEPTED, Outcome.DECLINED, Outcome.EXPIRED],
-        )
+        _answered_offers(since=now - ACCEPTANCE_WINDOW)
+        .filter(agent_id__in=missing)
         .order_by()
         .values("agent_id")
-        .annotate(offers=Count("id"), accepted=Count("id", filter=Q(outcome=Outcome.ACCEPTED)))
+        .annotate(offers=Count("id"), accepted=_ACCEPTED)
     )
     rates = {row["agent_id"]: row["accepted"] / row["offers"] for row in answered}
     ratings = dict(
@@ -306,3 +326,97 @@ def agent_standings(*, agent_ids: list[int], now: datetime) -> dict[int, AgentSt
         STANDING_CACHE_SECONDS,
     )
     return standings | fresh
+
+
+@dataclass(frozen=True)
+class OfferAcceptance:
+    """An agent's offers of the last ACCEPTANCE_WINDOW that it accepted, declined or let run
+    out (``offers``), and how many of them it accepted."""
+
+    offers: int
+    accepted: int
+
+    @property
+    def rate(self) -> float | None:
+        return self.accepted / self.offers if self.offers else None
+
+    @property
+    def percent(self) -> int | None:
+        """The rate in whole percent, rounded half up, in integers."""
+        return (self.accepted * 200 + self.offers) // (2 * self.offers) if self.offers else None
+
+
+def agent_offer_acceptance(*, agent_id: int, now: datetime) -> OfferAcceptance:
+    """The agent's acceptance rate as the ranking counts it, but exact: one aggregate query,
+    not agent_standings' minute-old cache (the profile shows the agent its own record)."""
+    totals = (
+        _answered_offers(since=now - ACCEPTANCE_WINDOW)
+        .filter(agent_id=agent_id)
+        .aggregate(offers=Count("id"), accepted=_ACCEPTED)
+    )
+    return OfferAcceptance(offers=totals["offers"], accepted=totals["accepted"])
+
+
+def agents_with_offer_record(agents: QuerySet[Agent], *, now: datetime) -> QuerySet[Agent]:
+    """``agents`` annotated with their offers of the last ACCEPTANCE_WINDOW: ``offers_accepted``,
+    ``offers_declined``, ``offers_expired`` and ``offer_acceptance`` (accepted ÷ those three,
+    NULL without any), for the admin's list of agents.
+
+    Correlated subqueries rather than a join and GROUP BY: the list stays one query, each
+    count reads only the agent's recent offers (offer_agent_recent_idx) for the rows of the
+    page, and the other annotations and filters of the admin are not multiplied by a join.
+    """
+    recent = _answered_offers(since=now - ACCEPTANCE_WINDOW).filter(agent=OuterRef("pk"))
+
+    def per_agent(offers: QuerySet[Offer], **aggregate) -> Subquery:
+        (name,) = aggregate
+        return Subquery(
+            offers.order_by().values("agent").annotate(**aggregate).values(name),
+            output_field=aggregate[name].output_field,
+        )
+
+    def counted(outcome: str) -> Coalesce:
+        return Coalesce(
+            per_agent(recent.filter(outcome=outcome), n=Count("id")),
+            Value(0),
+            output_field=IntegerField(),
+        )
+
+    return agents.annotate(
+        offers_accepted=counted(Offer.Outcome.ACCEPTED),
+        offers_declined=counted(Offer.Outcome.DECLINED),
+        offers_expired=counted(Offer.Outcome.EXPIRED),
+        offer_acceptance=per_agent(
+            recent, rate=Cast(_ACCEPTED, FloatField()) / Cast(Count("id"), FloatField())
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class DeclineReasonCount:
+    reason: str  # the reason's label
+    recent: int  # in the last ACCEPTANCE_WINDOW
+    total: int
+
+
+def agent_declines_by_reason(*, agent_id: int, now: datetime) -> list[DeclineReasonCount]:
+    """The agent's declined offers by reason, recent and all told, most declined first: one
+    grouped query (offer_agent_recent_idx)."""
+    rows = (
+        Offer.objects.filter(agent_id=agent_id, outcome=Offer.Outcome.DECLINED)
+        .order_by()
+        .values("decline_reason")
+        .annotate(
+            recent=Count("id", filter=Q(sent_at__gte=now - ACCEPTANCE_WINDOW)), total=Count("id")
+        )
+    )
+    labels = dict(Offer.DeclineReason.choices)
+    counts = [
+        DeclineReasonCount(
+            reason=labels.get(row["decline_reason"], row["decline_reason"]),
+            recent=row["recent"],
+            total=row["total"],
+        )
+        for row in rows
+    ]
+    return sorted(counts, key=lambda count: (-count.recent, -count.total, count.reason))
