@@ -387,6 +387,13 @@ def race(
             when - sent[t] for t, when in taken_at.items() if t in sent and t not in ran_out
         ],
         "ran_out": len(ran_out),
+        # How late the sweep (every second) found the offers that ran out: its cadence under load.
+        "expiry_lateness": [
+            (decided - expires).total_seconds()
+            for decided, expires in Offer.objects.filter(outcome=Offer.Outcome.EXPIRED).values_list(
+                "decided_at", "expires_at"
+            )
+        ],
         "frames_per_escalation": (sum(frames.values()) - snapshots) / max(1, len(sent)),
         "snapshots_per_agent_minute": snapshots / agent_count / (elapsed / 60),
         "doubles": doubles,
@@ -497,7 +504,10 @@ def run(profile: Profile, *, quick: bool) -> Part:
             f"offers {r['offer_outcomes']}; escalation→taken of the tickets no agent let run "
             f"out ({r['tickets'] - r['ran_out']}): p50 "
             f"{fmt_ms(percentile(r['to_taken_answered'], 0.5))}, p99 "
-            f"{fmt_ms(percentile(r['to_taken_answered'], 0.99))}; agents {r['outcomes']}"
+            f"{fmt_ms(percentile(r['to_taken_answered'], 0.99))}; offers expired by the sweep "
+            f"{fmt_ms(percentile(r['expiry_lateness'], 0.5))} after their deadline at p50, "
+            f"{fmt_ms(max(r['expiry_lateness'], default=float('nan')))} at most; "
+            f"agents {r['outcomes']}"
             if r["mode"] == "offer"
             else f"claims {r['outcomes']}"
         )
@@ -506,6 +516,8 @@ def run(profile: Profile, *, quick: bool) -> Part:
             f"{r['errors'] or 'none'}; customer send errors {r['customer_errors']}."
         )
     part.data = {
-        "results": [{k: v for k, v in r.items() if not k.startswith("to_")} for r in results]
+        "results": [
+            {k: v for k, v in r.items() if not k.startswith(("to_", "expiry_"))} for r in results
+        ]
     }
     return part
