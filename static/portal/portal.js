@@ -262,9 +262,7 @@
     item.dataset.offer = frame.offer;
     item.dataset.ticket = ticket.id;
     fillTicketCard(item, ticket);
-    item.querySelector(".pay").textContent = frame.pay
-      ? `Pays ${formatMoney(frame.pay.amount_minor, frame.pay.currency)}`
-      : "";
+    item.querySelector(".pay").textContent = payText(frame.pay);
     const accept = item.querySelector(".accept");
     const decline = item.querySelector(".decline");
     const reasons = item.querySelector(".decline-reasons");
@@ -293,7 +291,12 @@
     els.offers.hidden = false;
     tickOffer(offer);
     accept.focus();
-    notifyNewTicket(ticket);
+    // Kept so that the notification goes with the offer (removeOffer closes it).
+    offer.notification = notifyOffer(frame);
+  }
+
+  function payText(pay) {
+    return pay ? `Pays ${formatMoney(pay.amount_minor, pay.currency)}` : "";
   }
 
   function tickOffer(offer) {
@@ -306,6 +309,7 @@
   function removeOffer(offerId) {
     const offer = state.offers.get(offerId);
     if (!offer) return;
+    offer.notification?.close();
     offer.element.remove();
     state.offers.delete(offerId);
     els.offers.hidden = state.offers.size === 0;
@@ -653,6 +657,26 @@
       });
     }
     chime();
+  }
+
+  // An offer is this agent's alone and runs out: it says so, unlike a queue ticket's.
+  function notifyOffer(frame) {
+    if (!els.notify.checked || !document.hidden) return null;
+    let notification = null;
+    if ("Notification" in window && Notification.permission === "granted") {
+      notification = new Notification(`Offer: ${frame.ticket.topic || "Conversation"}`, {
+        body: [payText(frame.pay), `Accept within ${frame.expires_in} s`]
+          .filter(Boolean)
+          .join(" · "),
+        tag: `offer-${frame.offer}`,
+      });
+      notification.onclick = () => {
+        window.focus();
+        notification.close();
+      };
+    }
+    chime();
+    return notification;
   }
 
   function chime() {

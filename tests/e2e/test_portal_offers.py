@@ -190,6 +190,7 @@ BACKGROUND_TAB = """
     document.dispatchEvent(new Event("visibilitychange"));
   };
   window.notifications = [];
+  window.closedNotifications = [];
   window.chimes = 0;
   const RealNotification = window.Notification;
   window.Notification = class {
@@ -200,7 +201,11 @@ BACKGROUND_TAB = """
       return RealNotification.requestPermission();
     }
     constructor(title, options) {
+      this.tag = options.tag;
       window.notifications.push({ title, ...options });
+    }
+    close() {
+      window.closedNotifications.push(this.tag);
     }
   };
   const RealAudioContext = window.AudioContext;
@@ -214,8 +219,7 @@ BACKGROUND_TAB = """
 """
 
 
-def test_an_offer_to_a_portal_in_a_background_tab_notifies_and_chimes(offer_server, new_context):
-    base = offer_server
+def portal_in_a_background_tab(base: str, new_context) -> Page:
     RateCardFactory(entries={(Ticket.Priority.NORMAL, ""): 300})
     AgentFactory(user__email="ana@example.com", user__first_name="Ana")
     context = new_context()
@@ -226,17 +230,46 @@ def test_an_offer_to_a_portal_in_a_background_tab_notifies_and_chimes(offer_serv
     go_online(ana)
     assert ana.evaluate("Notification.permission") == "granted"
     ana.evaluate("sendToBackground()")
+    return ana
+
+
+def test_an_offer_to_a_portal_in_a_background_tab_notifies_and_chimes(offer_server, new_context):
+    base = offer_server
+    ana = portal_in_a_background_tab(base, new_context)
 
     ask_for_a_person(base, new_context)
     ticket = Ticket.objects.get()
+    offer = Offer.objects.get()
+    timeout = round((offer.expires_at - offer.sent_at).total_seconds())  # OFFER_TIMEOUT_SECONDS
 
     expect(offer_card(ana)).to_have_attribute("data-ticket", str(ticket.pk))
     notifications = ana.evaluate("notifications")
     assert notifications == [
         {
-            "title": "A customer is waiting",
-            "body": f"{ticket.topic or 'Conversation'} · {ticket.language}",
-            "tag": f"ticket-{ticket.pk}",
+            "title": f"Offer: {ticket.topic or 'Conversation'}",
+            "body": f"Pays $3.00 · Accept within {timeout} s",
+            "tag": f"offer-{offer.pk}",
         }
     ]
     assert ana.evaluate("chimes") == 1
+    assert ana.evaluate("closedNotifications") == []
+
+    # Accepted: the offer is gone, and so is its notification.
+    offer_card(ana).get_by_role("button", name="Accept").click()
+    expect(ana.locator(f'.chat-panel[data-ticket="{ticket.pk}"]')).to_be_visible()
+    assert ana.evaluate("closedNotifications") == [f"offer-{offer.pk}"]
+
+
+def test_the_notification_of_an_offer_that_ran_out_is_closed(expiring_offer_server, new_context):
+    base = expiring_offer_server
+    ana = portal_in_a_background_tab(base, new_context)
+
+    ask_for_a_person(base, new_context)
+    offer = Offer.objects.get()
+    expect(offer_card(ana)).to_have_count(1)
+    assert [n["tag"] for n in ana.evaluate("notifications")] == [f"offer-{offer.pk}"]
+
+    expect(offer_card(ana)).to_have_count(0, timeout=8000)  # ran out: offer.gone expired
+    assert ana.evaluate("closedNotifications") == [f"offer-{offer.pk}"]
+    offer.refresh_from_db()
+    assert offer.outcome == Offer.Outcome.EXPIRED
