@@ -13,12 +13,16 @@ In the embedded profile tasks run eagerly (``CELERY_TASK_ALWAYS_EAGER``), which
 
 from __future__ import annotations
 
+import contextlib
 from smtplib import SMTPException
 from typing import Any
 
 from celery import current_app
 from celery.app.task import Task
+from django.core.cache import cache
 from django.db import transaction
+
+from core.outages import CACHE_OUTAGES
 
 # Mail goes out at least once (acks_late): a worker lost after sending may send it again,
 # the better failure for a verification link or a shift offer than never sending it.
@@ -54,3 +58,41 @@ def enqueue_on_commit(name: str, *args: Any) -> None:
     way (payouts, webhooks to companies) also has a periodic sweep that finds it undone.
     """
     transaction.on_commit(lambda: task_named(name).delay(*args), robust=True)
+
+
+# How long a coalesced task's "already queued" mark holds if its message never runs (a lost
+# message): further triggers are folded into it for at most this long, then enqueue again.
+COALESCE_MARK_SECONDS = 5
+
+
+def _coalesce_key(name: str) -> str:
+    return f"jobs:queued:{name}"
+
+
+def enqueue_coalesced_on_commit(name: str) -> None:
+    """Like ``enqueue_on_commit`` for a task without arguments that looks at the whole state
+    (a dispatch round), but a burst of triggers sends one message, not one each: while one
+    waits to run, the others are folded into it.
+
+    Nothing is lost: the task calls ``coalesced_task_started(name)`` before it reads anything,
+    so a trigger that committed before that is seen by it, and one that commits after finds
+    no mark and sends the next message. The mark is in the shared cache; without the cache
+    every trigger sends its own message, as ``enqueue_on_commit`` does.
+    """
+
+    def send() -> None:
+        try:
+            first = cache.add(_coalesce_key(name), 1, timeout=COALESCE_MARK_SECONDS)
+        except CACHE_OUTAGES:
+            first = True
+        if first:
+            task_named(name).delay()
+
+    transaction.on_commit(send, robust=True)
+
+
+def coalesced_task_started(name: str) -> None:
+    """Called first by a task enqueued with ``enqueue_coalesced_on_commit``: triggers from now
+    on send a new message."""
+    with contextlib.suppress(*CACHE_OUTAGES):
+        cache.delete(_coalesce_key(name))

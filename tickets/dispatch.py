@@ -83,10 +83,15 @@ def dispatch_round(*, now: datetime | None = None) -> list[int]:
     """
     now = now or timezone.now()
     with transaction.atomic():
+        # The queue first: a plain read of its head, and a round with nothing to offer (most
+        # sweeps, most triggers after a busy spell) ends there without locking every free agent.
+        head = _queue_head()
+        if not head:
+            return []
         agents = _lock_free_agents()
         if not agents:
             return []
-        tickets = _lock_takeable_tickets(agents)
+        tickets = _lock_takeable_tickets(agents, head)
         if not tickets:
             return []
         agents_with_offer, tickets_with_offer, passed_by = _offers_standing(
@@ -152,22 +157,27 @@ def _lock_free_agents() -> list[Agent]:
     )
 
 
-def _lock_takeable_tickets(agents: list[Agent]) -> list[Ticket]:
-    """Up to DISPATCH_ROUND_TICKETS queued tickets without an offer out that one of ``agents``
-    could take, first in queue order, locked (skipping those another round holds).
-
-    Found by a plain read of the queue's head (the queue index) and matched to the agents'
-    languages and skills in Python, since JSON containment is not portable to SQLite; then
-    locked by id, which re-checks that each is still queued.
-    """
-    languages = sorted({language for agent in agents for language in agent.languages})
-    profiles = {(frozenset(agent.languages), frozenset(agent.skills)) for agent in agents}
-    head = (
-        Ticket.objects.filter(status=Status.QUEUED, language__in=languages)
+def _queue_head() -> list[tuple[int, str, list[str]]]:
+    """(id, language, required skills) of the first QUEUE_SCAN_TICKETS queued tickets without
+    an offer out, in queue order: a plain read of the queue index."""
+    return list(
+        Ticket.objects.filter(status=Status.QUEUED)
         .filter(~Exists(Offer.objects.filter(ticket_id=OuterRef("pk"), outcome=Outcome.PENDING)))
         .order_by("-priority", "escalated_at", "id")
         .values_list("id", "language", "required_skills")[:QUEUE_SCAN_TICKETS]
     )
+
+
+def _lock_takeable_tickets(
+    agents: list[Agent], head: list[tuple[int, str, list[str]]]
+) -> list[Ticket]:
+    """Up to DISPATCH_ROUND_TICKETS tickets of the queue's ``head`` that one of ``agents``
+    could take, first in queue order, locked (skipping those another round holds).
+
+    Matched to the agents' languages and skills in Python, since JSON containment is not
+    portable to SQLite; then locked by id, which re-checks that each is still queued.
+    """
+    profiles = {(frozenset(agent.languages), frozenset(agent.skills)) for agent in agents}
     takeable_needs: dict[tuple[str, frozenset[str]], bool] = {}
     takeable: list[int] = []
     for ticket_id, language, required_skills in head:

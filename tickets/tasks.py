@@ -9,6 +9,7 @@ import logging
 from celery import shared_task
 
 from agents import services as agent_services
+from core.jobs import coalesced_task_started
 from tickets import announce, assistant_flow, dispatch, integrations, routing, services
 from tickets.models import Ticket
 
@@ -51,6 +52,7 @@ def dispatch_offers() -> int:
     run every second by the schedule. Safe to run twice or at once in several processes
     (tickets.dispatch); does nothing in pick routing, so a message queued before a switch
     to pick is harmless."""
+    coalesced_task_started("tickets.tasks.dispatch_offers")
     if not routing.offers_routing():
         return 0
     dispatch.offers_expire()

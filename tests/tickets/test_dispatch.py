@@ -320,18 +320,21 @@ def test_nothing_calls_the_dispatcher_yet_whatever_the_routing_mode(settings):
 # --- What a round costs ------------------------------------------------------------------------
 
 
-def test_a_round_with_no_free_agent_costs_one_query(django_assert_num_queries):
+def test_a_round_with_no_free_agent_costs_two_queries(django_assert_num_queries):
     QueuedTicketFactory.create_batch(3)
 
-    with django_assert_num_queries(1 + 2):  # + the savepoint and its release
+    with django_assert_num_queries(2 + 2):  # + the savepoint and its release
         assert dispatch.dispatch_round() == []
 
 
-def test_a_round_with_an_empty_queue_costs_two_queries(django_assert_num_queries):
+def test_a_round_with_an_empty_queue_costs_one_query_and_locks_no_agent(
+    django_assert_num_queries,
+):
     AgentFactory.create_batch(3)
 
-    with django_assert_num_queries(2 + 2):
+    with django_assert_num_queries(1 + 2) as captured:
         assert dispatch.dispatch_round() == []
+    assert not any("FOR UPDATE" in query["sql"] for query in captured.captured_queries)
 
 
 @pytest.mark.parametrize(("tickets", "agents"), [(1, 1), (30, 1), (1, 12), (30, 12)])
