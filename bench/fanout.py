@@ -1,5 +1,6 @@
 """Part 3, fan-out: from a ticket's escalation to its ``ticket.new`` at the last of N connected
-eligible agents, and the server's memory per idle agent connection.
+eligible agents, and the server's memory per idle agent connection. In pick routing, the one
+that announces every ticket to every agent (offer routing sends one offer per escalation).
 
 Agents connect in steps (100, then 500, then 1,000 in all) and stay idle: they only listen.
 At each step, once the new sockets have settled, the server's resident memory (all its
@@ -125,7 +126,7 @@ def run(profile: Profile, *, quick: bool) -> Part:
         agents = seed.agents(count=max(sizes), prefix="fanout", capacity=3)
         tickets = seed.conversations(count=len(sizes) * rounds + 1)
         cookie_shares = split([a.cookie for a in agents], procs)
-        with running_stack(profile, layer) as stack:
+        with running_stack(profile, layer, ROUTING_MODE="pick") as stack:
             part.stacks.add(stack.description)
             where = (stack.ws_base, stack.base)
             asyncio.run(_escalate(*where, tickets[-1][1]))  # warm the server's code paths

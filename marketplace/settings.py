@@ -245,11 +245,9 @@ if AGENT_HEARTBEAT_TIMEOUT_SECONDS < 2 * AGENT_HEARTBEAT_SECONDS:
     )
 # Routing (docs/dispatch.md): how queued tickets reach agents. "offer" offers each ticket to
 # the best free agent in turn, who has OFFER_TIMEOUT_SECONDS to accept; "pick" is the open
-# queue that agents claim from; "hybrid" does both. All three are wired to the sockets; "pick"
-# stays the default until the rest of the dispatch work (ETA from the dispatcher,
-# benchmarks) is done and measured.
+# queue that agents claim from; "hybrid" does both (docs/dispatch.md says when to choose which).
 ROUTING_MODES = ("offer", "pick", "hybrid")
-ROUTING_MODE = env.str("ROUTING_MODE", default="pick")
+ROUTING_MODE = env.str("ROUTING_MODE", default="offer")
 if ROUTING_MODE not in ROUTING_MODES:
     raise ImproperlyConfigured(f"ROUTING_MODE must be one of {', '.join(ROUTING_MODES)}.")
 OFFER_TIMEOUT_SECONDS = env.int("OFFER_TIMEOUT_SECONDS", default=15)

@@ -157,11 +157,9 @@ def settings_value(expression: str, **env: str) -> subprocess.CompletedProcess:
     )
 
 
-def test_routing_is_the_open_queue_with_a_fifteen_second_offer_timeout_by_default():
-    # "pick" until the dispatcher is wired to the sockets (docs/dispatch.md): the default
-    # says what the product does.
+def test_routing_offers_tickets_with_a_fifteen_second_timeout_by_default():
     result = routing_settings()
-    assert result.stdout.strip().splitlines()[-1] == "pick 15 3"
+    assert result.stdout.strip().splitlines()[-1] == "offer 15 3"
 
 
 def test_the_routing_mode_and_offer_timings_are_read_from_the_environment():

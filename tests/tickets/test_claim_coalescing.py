@@ -162,7 +162,8 @@ async def test_a_claim_that_raises_lets_the_waiters_go_to_the_database():
 
 
 @pytest.mark.django_db(transaction=True)
-async def test_agents_claiming_one_ticket_at_once_over_their_sockets_get_one_winner():
+async def test_agents_claiming_one_ticket_at_once_over_their_sockets_get_one_winner(settings):
+    settings.ROUTING_MODE = "pick"
     agents = [await sync_to_async(AgentFactory)() for _ in range(4)]
     ticket = await sync_to_async(TicketFactory)()
     sockets = [(await open_agent(agent.user))[0] for agent in agents]

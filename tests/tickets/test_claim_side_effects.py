@@ -76,7 +76,8 @@ def test_a_newcomer_hears_its_place_even_when_the_broadcast_is_coalesced(
     assert position_updates(pushes, [ahead]) == [1]
 
 
-def test_the_process_resync_refuses_an_agent_suspended_meanwhile():
+def test_the_process_resync_refuses_an_agent_suspended_meanwhile(settings):
+    settings.ROUTING_MODE = "pick"  # the queue snapshot, not offer routing's digest
     working = AgentFactory()
     suspended = AgentFactory(status="suspended")
     ticket = QueuedTicketFactory()

@@ -74,7 +74,7 @@ def round_trip(agent_base: str, customer_base: str, agent_email: str) -> None:
 def test_a_real_websocket_client_completes_the_round_trip_against_a_running_server(settings):
     settings.PASSWORD_HASHERS = global_settings.PASSWORD_HASHERS  # the server's hashers
     agent = AgentFactory()
-    with running_server() as base:
+    with running_server(ROUTING_MODE="pick") as base:  # the round trip claims from the queue
         round_trip(base, base, agent.user.email)
 
 
@@ -88,6 +88,9 @@ def test_a_foreign_origin_is_refused_by_a_running_server():
 def test_agent_and_customer_on_two_server_processes_chat_through_redis(settings):
     settings.PASSWORD_HASHERS = global_settings.PASSWORD_HASHERS
     agent = AgentFactory()
-    with running_server() as agent_base, running_server() as customer_base:
+    with (
+        running_server(ROUTING_MODE="pick") as agent_base,
+        running_server(ROUTING_MODE="pick") as customer_base,
+    ):
         assert agent_base != customer_base
         round_trip(agent_base, customer_base, agent.user.email)

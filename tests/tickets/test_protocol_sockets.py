@@ -13,6 +13,13 @@ from tickets.models import Message, Ticket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
+
+@pytest.fixture(autouse=True)
+def pick_routing(settings):
+    """The open queue's protocol (offer routing's is in test_offer_sockets.py)."""
+    settings.ROUTING_MODE = "pick"
+
+
 db = sync_to_async
 
 
