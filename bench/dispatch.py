@@ -19,6 +19,7 @@ the team grows.
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import time
 from collections import Counter
@@ -448,7 +449,8 @@ def run(profile: Profile, *, quick: bool) -> Part:
         ],
     )
     results = []
-    for mode in ("offer", "pick"):
+    modes = [m for m in os.environ.get("BENCH_DISPATCH_MODES", "offer,pick").split(",") if m]
+    for mode in modes:
         for agent_count in sizes:
             tickets = min(most, agent_count * capacity)
             print(f"bench: dispatch {mode}, {agent_count} agents, {tickets} tickets", flush=True)
