@@ -11,9 +11,9 @@ from django.core.cache import cache
 from django.db.models import (
     Avg,
     Count,
-    F,
     FloatField,
     IntegerField,
+    Min,
     OuterRef,
     Q,
     QuerySet,
@@ -142,10 +142,15 @@ def average_handle_seconds() -> int:
 # told"). Every escalation and every 5-second broadcast asks it, so what it reads is cached
 # for a second per language: an estimate a second old is as good.
 DISPATCH_VIEW_CACHE_SECONDS = 1
-# How far back the service rate and the time agents take to accept are measured.
+# How far back the service rate and the time to take a ticket are measured.
 SERVICE_RATE_WINDOW = timedelta(minutes=5)
-# The time to accept an offer, before any was measured (and in pick mode, the time to pick).
-DEFAULT_ACCEPT_SECONDS = 10
+# The measured rate counts once this many tickets were taken over at least this long; before
+# that it says too little (two claims a second apart are not a rate of one a second).
+RATE_MIN_SERVED, RATE_MIN_SECONDS = 5, 30
+# How many of the latest takes the time to take a ticket is the median of.
+TAKE_SAMPLE = 200
+# The time from escalation to an agent taking a ticket, before any was measured.
+DEFAULT_TAKE_SECONDS = 10
 
 
 @dataclass(frozen=True)
@@ -155,15 +160,21 @@ class DispatchView:
     capacity: int  # chat slots of the online, available agents who speak it
     free: int  # how many of those slots are free
     served_in_window: int  # tickets of the language agents took in SERVICE_RATE_WINDOW
-    accept_seconds: int  # mean time from an offer to its acceptance in that window
+    served_over_seconds: float  # from the first of those takes to now
+    take_seconds: int  # median escalation-to-take of the latest takes
     handle_seconds: int  # average handle time (claim to resolve)
 
     def service_rate(self) -> float:
         """Tickets a second that the agents take: the measured rate, floored by the speakers'
         whole capacity turning over once per average handle time (a quiet hour measures few
         services, yet agents are free to serve more). Zero without anyone to serve."""
-        window = SERVICE_RATE_WINDOW.total_seconds()
-        measured = self.served_in_window / window if self.capacity else 0.0
+        if not self.capacity:
+            return 0.0
+        measured = 0.0
+        if self.served_in_window >= RATE_MIN_SERVED and self.served_over_seconds >= (
+            RATE_MIN_SECONDS
+        ):
+            measured = self.served_in_window / self.served_over_seconds
         turnover = self.capacity / self.handle_seconds if self.handle_seconds else 0.0
         return max(measured, turnover)
 
@@ -171,16 +182,16 @@ class DispatchView:
         """The wait of the ticket at ``position`` (1-based) in the language's queue: the
         tickets ahead that the free slots cannot take at once wait for the service rate."""
         if position <= self.free:
-            return self.accept_seconds
+            return self.take_seconds
         rate = self.service_rate()
         if rate <= 0:
             # Nobody who speaks it is online: a handle time per place is an honest guess.
             return self.handle_seconds * position
-        return self.accept_seconds + math.ceil((position - self.free) / rate)
+        return self.take_seconds + math.ceil((position - self.free) / rate)
 
 
 def dispatch_view(*, language: str, now: datetime | None = None) -> DispatchView:
-    """The dispatcher's view of one language, in three queries (cached for a second)."""
+    """The dispatcher's view of one language, in four queries (cached for a second)."""
     key = f"tickets:dispatch-view:{language}"
     cached = cache.get(key)
     if cached is not None:
@@ -194,18 +205,22 @@ def dispatch_view(*, language: str, now: datetime | None = None) -> DispatchView
     speakers = {agent_id: capacity for agent_id, langs, capacity in online if language in langs}
     capacity = sum(speakers.values())
     held = Ticket.objects.filter(status=Ticket.Status.ASSIGNED, agent_id__in=speakers).count()
-    since = now - SERVICE_RATE_WINDOW
-    served = Ticket.objects.filter(language=language, claimed_at__gte=since).count()
-    accept = Offer.objects.filter(
-        ticket__language=language, outcome=Offer.Outcome.ACCEPTED, decided_at__gte=since
-    ).aggregate(seconds=Avg(F("decided_at") - F("sent_at")))["seconds"]
+    taken = Ticket.objects.filter(
+        language=language, claimed_at__gte=now - SERVICE_RATE_WINDOW, escalated_at__isnull=False
+    )
+    served = taken.aggregate(count=Count("id"), first=Min("claimed_at"))
+    takes = sorted(
+        (claimed - escalated).total_seconds()
+        for claimed, escalated in taken.order_by("-claimed_at").values_list(
+            "claimed_at", "escalated_at"
+        )[:TAKE_SAMPLE]
+    )
     view = DispatchView(
         capacity=capacity,
         free=max(0, capacity - held),
-        served_in_window=served,
-        accept_seconds=(
-            max(1, math.ceil(accept.total_seconds())) if accept else DEFAULT_ACCEPT_SECONDS
-        ),
+        served_in_window=served["count"],
+        served_over_seconds=(now - served["first"]).total_seconds() if served["first"] else 0.0,
+        take_seconds=max(1, round(takes[len(takes) // 2])) if takes else DEFAULT_TAKE_SECONDS,
         handle_seconds=average_handle_seconds(),
     )
     cache.set(key, astuple(view), DISPATCH_VIEW_CACHE_SECONDS)

@@ -9,12 +9,19 @@ from django.utils import timezone
 
 from tests.factories import AgentFactory, OfferFactory, QueuedTicketFactory, TicketFactory
 from tickets import announce, selectors
-from tickets.models import Offer, Ticket
+from tickets.models import Ticket
 from tickets.selectors import DispatchView
 
 
 def view(**overrides) -> DispatchView:
-    values = dict(capacity=10, free=2, served_in_window=0, accept_seconds=6, handle_seconds=300)
+    values = dict(
+        capacity=10,
+        free=2,
+        served_in_window=0,
+        served_over_seconds=0.0,
+        take_seconds=6,
+        handle_seconds=300,
+    )
     values.update(overrides)
     return DispatchView(**values)
 
@@ -22,19 +29,24 @@ def view(**overrides) -> DispatchView:
 @pytest.mark.parametrize(
     ("overrides", "position", "expected"),
     [
-        # A free slot for it: only the time an agent takes to accept.
+        # A free slot for it: only the time tickets take to be taken lately.
         ({}, 1, 6),
         ({}, 2, 6),
         # Third of ten slots turning over every 300 s: one ticket every 30 s.
         ({}, 3, 6 + 30),
         ({}, 5, 6 + 90),
-        # 600 tickets served in the last 5 minutes (2 a second) beat the turnover's 1/30.
-        ({"served_in_window": 600}, 5, 6 + 2),
-        # 5 served in 5 minutes (a quiet spell) is below the turnover: the turnover holds.
-        ({"served_in_window": 5}, 3, 6 + 30),
+        # 600 tickets taken over the last 300 s (2 a second) beat the turnover's 1/30.
+        ({"served_in_window": 600, "served_over_seconds": 300.0}, 5, 6 + 2),
+        # The same 60 taken over the 30 s since the first: 2 a second too.
+        ({"served_in_window": 60, "served_over_seconds": 30.0}, 5, 6 + 2),
+        # 5 taken in 5 minutes (a quiet spell) is below the turnover: the turnover holds.
+        ({"served_in_window": 5, "served_over_seconds": 300.0}, 3, 6 + 30),
+        # Too few takes, or too short a spell, to call a rate: the turnover holds.
+        ({"served_in_window": 4, "served_over_seconds": 40.0}, 3, 6 + 30),
+        ({"served_in_window": 50, "served_over_seconds": 10.0}, 3, 6 + 30),
         # Nobody online who speaks it: a handle time per place.
         ({"capacity": 0, "free": 0}, 2, 600),
-        ({"capacity": 0, "free": 0, "served_in_window": 50}, 1, 300),
+        ({"capacity": 0, "free": 0, "served_in_window": 50, "served_over_seconds": 60.0}, 1, 300),
     ],
 )
 def test_the_wait_for_a_place_comes_from_free_slots_and_the_service_rate(
@@ -71,39 +83,35 @@ def test_the_service_rate_counts_the_tickets_of_the_language_taken_in_the_window
             status=Ticket.Status.RESOLVED,
             agent=agent,
             language=language,
+            escalated_at=claimed_at - timedelta(seconds=5),
             claimed_at=claimed_at,
             resolved_at=now,
         )
 
-    assert selectors.dispatch_view(language="en", now=now).served_in_window == 2
+    seen = selectors.dispatch_view(language="en", now=now)
+
+    assert (seen.served_in_window, seen.served_over_seconds) == (2, 240.0)
 
 
 @pytest.mark.django_db
-def test_the_time_to_accept_is_the_mean_of_the_offers_accepted_in_the_window():
+def test_the_time_to_take_is_the_median_of_the_latest_takes():
+    agent = AgentFactory()
     now = timezone.now()
-    for sent_seconds_ago, took in [(60, 2), (120, 6), (3600, 30)]:
-        sent_at = now - timedelta(seconds=sent_seconds_ago)
-        OfferFactory(
-            sent_at=sent_at,
-            outcome=Offer.Outcome.ACCEPTED,
-            decided_at=sent_at + timedelta(seconds=took),
+    for waited in (2, 3, 4, 30, 1):
+        claimed_at = now - timedelta(seconds=60)
+        TicketFactory(
+            status=Ticket.Status.ASSIGNED,
+            agent=agent,
+            escalated_at=claimed_at - timedelta(seconds=waited),
+            claimed_at=claimed_at,
         )
-    declined_at = now - timedelta(seconds=30)
-    OfferFactory(
-        sent_at=declined_at,
-        outcome=Offer.Outcome.DECLINED,
-        decline_reason="busy",
-        decided_at=declined_at + timedelta(seconds=14),
-    )
 
-    assert selectors.dispatch_view(language="en", now=now).accept_seconds == 4
+    assert selectors.dispatch_view(language="en", now=now).take_seconds == 3
 
 
 @pytest.mark.django_db
-def test_without_accepted_offers_the_time_to_accept_is_the_default():
-    assert selectors.dispatch_view(language="en").accept_seconds == (
-        selectors.DEFAULT_ACCEPT_SECONDS
-    )
+def test_without_takes_the_time_to_take_is_the_default():
+    assert selectors.dispatch_view(language="en").take_seconds == (selectors.DEFAULT_TAKE_SECONDS)
 
 
 @pytest.mark.django_db
@@ -112,7 +120,7 @@ def test_the_view_is_read_in_a_fixed_number_of_queries(django_assert_num_queries
         agent = AgentFactory()
         TicketFactory(status=Ticket.Status.ASSIGNED, agent=agent, claimed_at=timezone.now())
 
-    # Agents, their held chats, the service count, the accept time, the handle time.
+    # Agents, their held chats, the takes' count, the latest takes, the handle time.
     with django_assert_num_queries(5):
         selectors.dispatch_view(language="en")
 
