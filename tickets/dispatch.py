@@ -55,6 +55,9 @@ QUEUE_SCAN_TICKETS = 1000
 # An agent who declined a ticket or let it run out is not offered it again for this long:
 # the next agents are tried first, and a ticket only that agent can take comes back to it.
 REOFFER_AFTER_SECONDS = 60
+# ... unless no other free agent can take it: then it comes back to them after this long, rather
+# than leave its customer waiting while the only agents able to help sit free.
+REOFFER_SOLE_AFTER_SECONDS = 15
 # The expiry sweep decides at most this many offers per call (one per agent at most).
 EXPIRE_BATCH = 500
 
@@ -108,10 +111,17 @@ def dispatch_round(*, now: datetime | None = None) -> list[int]:
         for ticket in rank_tickets(waiting):
             if not pool:
                 break
-            passed = passed_by.get(ticket.pk, set())
+            passed = passed_by.get(ticket.pk, {})
             ranked = rank_agents(
                 ticket, (c for c in pool.values() if c.agent_id not in passed), now
             )
+            if not ranked and passed:
+                while_ago = now - timedelta(seconds=REOFFER_SOLE_AFTER_SECONDS)
+                ranked = rank_agents(
+                    ticket,
+                    (c for c in pool.values() if passed.get(c.agent_id, now) <= while_ago),
+                    now,
+                )
             if not ranked:
                 continue
             # One offer out per agent at a time: the chosen one leaves this round's pool.
@@ -201,9 +211,10 @@ def _lock_takeable_tickets(
 
 def _offers_standing(
     *, ticket_ids: list[int], agent_ids: list[int], now: datetime
-) -> tuple[set[int], set[int], dict[int, set[int]]]:
+) -> tuple[set[int], set[int], dict[int, dict[int, datetime]]]:
     """Under the round's locks, in one query: the agents and tickets with an offer out, and
-    for each ticket the agents who passed it up (declined, or let it run out) lately."""
+    for each ticket the agents who passed it up (declined, or let it run out) lately, and when
+    they last did."""
     recently = now - timedelta(seconds=REOFFER_AFTER_SECONDS)
     rows = (
         Offer.objects.filter(
@@ -215,17 +226,18 @@ def _offers_standing(
             )
         )
         .order_by()
-        .values_list("ticket_id", "agent_id", "outcome")
+        .values_list("ticket_id", "agent_id", "outcome", "decided_at")
     )
     agents_with_offer: set[int] = set()
     tickets_with_offer: set[int] = set()
-    passed_by: dict[int, set[int]] = defaultdict(set)
-    for ticket_id, agent_id, outcome in rows:
+    passed_by: dict[int, dict[int, datetime]] = defaultdict(dict)
+    for ticket_id, agent_id, outcome, decided_at in rows:
         if outcome == Outcome.PENDING:
             agents_with_offer.add(agent_id)
             tickets_with_offer.add(ticket_id)
         else:
-            passed_by[ticket_id].add(agent_id)
+            passed = passed_by[ticket_id]
+            passed[agent_id] = max(decided_at, passed.get(agent_id, decided_at))
     return agents_with_offer, tickets_with_offer, passed_by
 
 

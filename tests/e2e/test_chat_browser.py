@@ -44,7 +44,9 @@ def chat_server(transactional_db, settings):
         )
         for entry in DEMO_ARTICLES
     )
-    with running_server(CELERY_TASK_ALWAYS_EAGER="1") as base:
+    # The agents here are sockets that claim from the open queue (pick routing); the customer's
+    # side of an offer is in test_portal_offers.py.
+    with running_server(CELERY_TASK_ALWAYS_EAGER="1", ROUTING_MODE="pick") as base:
         yield base
 
 

@@ -30,7 +30,9 @@ def portal_server(transactional_db, settings):
     # Users made in the test log in on the server, which hashes as production does.
     settings.PASSWORD_HASHERS = global_settings.PASSWORD_HASHERS
     # No worker runs beside this server: jobs a resolve enqueues run in the server process.
-    with running_server(CELERY_TASK_ALWAYS_EAGER="1") as base:
+    # Pick routing: these agents take tickets from the open queue (test_portal_offers.py has
+    # the offer card).
+    with running_server(CELERY_TASK_ALWAYS_EAGER="1", ROUTING_MODE="pick") as base:
         yield base
 
 

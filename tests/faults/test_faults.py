@@ -54,6 +54,7 @@ pytestmark = [
 
 # Fast presence for the servers under test: heard every second, dead after two silent ones.
 FAST_PRESENCE = {
+    "ROUTING_MODE": "pick",  # the agents here claim from the open queue
     "AGENT_HEARTBEAT_SECONDS": "1",
     "AGENT_HEARTBEAT_TIMEOUT_SECONDS": "2",
     "AGENT_DISCONNECT_GRACE_SECONDS": "2",
@@ -371,7 +372,7 @@ def run_threads(targets: list[Callable[[], None]], *, timeout: float) -> list[Ba
 def test_terminating_database_backends_loses_no_escalation_or_message_and_makes_no_twins():
     customers, agents = 8, 3
     crew = [AgentFactory(is_online=False, connection_count=0, capacity=5) for _ in range(agents)]
-    with running_server(DATABASE_URL=server_database_url()) as base:
+    with running_server(DATABASE_URL=server_database_url(), ROUTING_MODE="pick") as base:
         cookies = [login_cookie(base, agent.user.email, PASSWORD) for agent in crew]
         stop, claimed, results = threading.Event(), [], {}
         claimers = [
@@ -492,7 +493,10 @@ def agent_heard_messages(staff: Retrying, ticket_id: int) -> Callable[[], set[in
 def test_a_redis_restart_mid_chat_loses_no_acknowledged_message():
     port = free_port()
     agent = AgentFactory(is_online=False, connection_count=0)
-    with own_redis(port) as redis, running_server(REDIS_URL=f"redis://127.0.0.1:{port}/0") as base:
+    with (
+        own_redis(port) as redis,
+        running_server(REDIS_URL=f"redis://127.0.0.1:{port}/0", ROUTING_MODE="pick") as base,
+    ):
         cookie = login_cookie(base, agent.user.email, PASSWORD)
         conversation = post_with_retry(f"{base}/api/v1/conversations/", {"name": "Sam"})
         customer = Retrying(ws_url(base, f"/ws/chat/{conversation['token']}/"), {"Origin": base})

@@ -231,6 +231,34 @@ def test_an_agent_who_declined_a_ticket_is_not_offered_it_again_at_once():
     assert pending() == [(ticket.pk, second.pk)]
 
 
+def test_a_ticket_nobody_else_can_take_comes_back_to_the_agent_who_passed_it_up_sooner():
+    agent = AgentFactory()
+    ticket = QueuedTicketFactory()
+    [offer_id] = dispatch.dispatch_round()
+    dispatch.offer_decline(offer_id=offer_id, agent_id=agent.pk, reason="busy")
+    soon = timezone.now() + timedelta(seconds=dispatch.REOFFER_SOLE_AFTER_SECONDS - 1)
+    later = timezone.now() + timedelta(seconds=dispatch.REOFFER_SOLE_AFTER_SECONDS + 1)
+
+    assert dispatch.dispatch_round(now=soon) == []
+    dispatch.dispatch_round(now=later)
+
+    assert pending() == [(ticket.pk, agent.pk)]
+
+
+def test_a_ticket_another_free_agent_can_take_does_not_come_back_to_its_passer_early():
+    first, second = AgentFactory(), AgentFactory()
+    ticket = QueuedTicketFactory()
+    [offer_id] = dispatch.dispatch_round()
+    passer = first if pending() == [(ticket.pk, first.pk)] else second
+    other = second if passer is first else first
+    dispatch.offer_decline(offer_id=offer_id, agent_id=passer.pk, reason="busy")
+    later = timezone.now() + timedelta(seconds=dispatch.REOFFER_SOLE_AFTER_SECONDS + 1)
+
+    dispatch.dispatch_round(now=later)
+
+    assert pending() == [(ticket.pk, other.pk)]
+
+
 def test_a_ticket_comes_back_to_an_agent_who_passed_it_up_once_the_pause_is_over():
     agent = AgentFactory()
     ticket = QueuedTicketFactory()
