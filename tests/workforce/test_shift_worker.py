@@ -11,7 +11,7 @@ from datetime import timedelta
 
 import pytest
 from celery.backends.redis import RedisBackend
-from celery.result import AsyncResult
+from celery.result import AsyncResult, allow_join_result
 from django.conf import settings
 from django.utils import timezone
 
@@ -54,7 +54,11 @@ def worker():
 
 def run_on_worker(task, backend, *args, timeout: float = 90):
     sent = task.apply_async(args=args, queue=QUEUE, ignore_result=False)
-    return AsyncResult(sent.id, backend=backend, app=celery_app).get(timeout=timeout)
+    # Celery's "a task is running here" flag is one global, which eager tasks run by earlier
+    # tests' threads at the same time can leave set (each restores what it saw on entry);
+    # this is the test's own thread, waiting on a worker process, so joining is safe.
+    with allow_join_result():
+        return AsyncResult(sent.id, backend=backend, app=celery_app).get(timeout=timeout)
 
 
 @pytest.mark.redis
