@@ -134,8 +134,9 @@ def test_a_declined_offer_leaves_the_agent_and_is_offered_to_the_other_agent(
     expect(card).to_have_attribute("data-ticket", str(ticket.pk))
     expect(offer_card(other)).to_have_count(0)
 
-    card.get_by_role("button", name="Decline").click()
     reasons = card.get_by_role("group", name="Why not this one?")
+    expect(reasons).to_be_hidden()  # asked only once the agent declines
+    card.get_by_role("button", name="Decline").click()
     expect(reasons).to_be_visible()
     reasons.get_by_role("button", name="Not my skill").click()
 
