@@ -14,11 +14,13 @@ In the embedded profile tasks run eagerly (``CELERY_TASK_ALWAYS_EAGER``), which
 from __future__ import annotations
 
 import contextlib
+import threading
 from smtplib import SMTPException
 from typing import Any
 
 from celery import current_app
 from celery.app.task import Task
+from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
@@ -78,9 +80,16 @@ def enqueue_coalesced_on_commit(name: str) -> None:
     so a trigger that committed before that is seen by it, and one that commits after finds
     no mark and sends the next message. The mark is in the shared cache; without the cache
     every trigger sends its own message, as ``enqueue_on_commit`` does.
+
+    Where tasks run eagerly (the embedded profile: one process), the task runs in the
+    triggering thread, so the cache's mark is gone before the next trigger; the folding is done
+    in the process instead (``_run_eagerly_coalesced``).
     """
 
     def send() -> None:
+        if settings.CELERY_TASK_ALWAYS_EAGER:
+            _run_eagerly_coalesced(name)
+            return
         try:
             first = cache.add(_coalesce_key(name), 1, timeout=COALESCE_MARK_SECONDS)
         except CACHE_OUTAGES:
@@ -89,6 +98,37 @@ def enqueue_coalesced_on_commit(name: str) -> None:
             task_named(name).delay()
 
     transaction.on_commit(send, robust=True)
+
+
+_eager_lock = threading.Lock()
+_eager_running: set[str] = set()
+_eager_again: set[str] = set()
+
+
+def _run_eagerly_coalesced(name: str) -> None:
+    """Run the task here unless another thread of this process is running it; then it runs
+    once more when done instead, and sees this trigger's commit (made before this call).
+    Rounds that would otherwise run side by side on SQLite's one writer queue behind it."""
+    with _eager_lock:
+        if name in _eager_running:
+            _eager_again.add(name)
+            return
+        _eager_running.add(name)
+    try:
+        while True:
+            with _eager_lock:
+                _eager_again.discard(name)
+            task_named(name).delay()
+            with _eager_lock:
+                if name not in _eager_again:
+                    _eager_running.discard(name)
+                    return
+    except BaseException:
+        # A trigger folded into the failed run is left to the task's periodic sweep.
+        with _eager_lock:
+            _eager_running.discard(name)
+            _eager_again.discard(name)
+        raise
 
 
 def coalesced_task_started(name: str) -> None:
