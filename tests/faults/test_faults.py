@@ -30,6 +30,7 @@ from django.db import connection
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
+from agents.models import Agent
 from payouts.models import Payout
 from tests.factories import PASSWORD, AgentFactory, QueuedTicketFactory
 from tests.servers import (
@@ -41,7 +42,7 @@ from tests.servers import (
     running_server_process,
     server_env,
 )
-from tickets.models import Message, Ticket, TicketEvent
+from tickets.models import Message, Offer, Ticket, TicketEvent
 from tickets.tasks import requeue_tickets_of_departed_agents
 
 pytestmark = [
@@ -293,6 +294,17 @@ class Retrying:
                 pass  # a lost reply: send again (resends are deduplicated)
         raise TimeoutError(f"no answer to {frame['type']} in {timeout} s")
 
+    def frames(self, stop: threading.Event) -> Iterator[dict]:
+        """Every frame the server pushes, reconnecting when closed, until ``stop``."""
+        while not stop.is_set():
+            ws = self.socket()
+            try:
+                yield json.loads(ws.recv(timeout=1))
+            except TimeoutError:
+                continue
+            except ConnectionClosed:
+                self.ws = None
+
     def close(self) -> None:
         if self.ws is not None:
             with contextlib.suppress(Exception):
@@ -322,15 +334,7 @@ def agent_claims(base: str, cookie: str, stop: threading.Event, claimed: list) -
     """Claims whatever its queue shows, until told to stop."""
     client = Retrying(ws_url(base, "/ws/agent/"), {"Origin": base, "Cookie": cookie})
     try:
-        while not stop.is_set():
-            ws = client.socket()
-            try:
-                frame = json.loads(ws.recv(timeout=1))
-            except TimeoutError:
-                continue
-            except ConnectionClosed:
-                client.ws = None
-                continue
+        for frame in client.frames(stop):
             waiting = []
             if frame["type"] == "queue":
                 waiting = [card["id"] for card in frame["tickets"]]
@@ -369,40 +373,86 @@ def run_threads(targets: list[Callable[[], None]], *, timeout: float) -> list[Ba
     return errors + [TimeoutError("a journey did not finish")] * sum(t.is_alive() for t in threads)
 
 
-def test_terminating_database_backends_loses_no_escalation_or_message_and_makes_no_twins():
-    customers, agents = 8, 3
-    crew = [AgentFactory(is_online=False, connection_count=0, capacity=5) for _ in range(agents)]
-    with running_server(DATABASE_URL=server_database_url(), ROUTING_MODE="pick") as base:
+def agent_accepts(base: str, cookie: str, stop: threading.Event, accepted: list) -> None:
+    """Accepts every offer it is made (offer routing), until told to stop."""
+    client = Retrying(ws_url(base, "/ws/agent/"), {"Origin": base, "Cookie": cookie})
+    try:
+        for frame in client.frames(stop):
+            if frame["type"] != "offer":
+                continue
+            offer_id, ticket_id = frame["offer"], frame["ticket"]["id"]
+            with contextlib.suppress(TimeoutError):
+                reply = client.request(
+                    {"type": "accept", "offer": offer_id},
+                    done=lambda f, o=offer_id, t=ticket_id: (
+                        (f["type"] == "claim.ok" and f["ticket"]["id"] == t)
+                        or (f["type"] == "offer.gone" and f["offer"] == o)
+                    ),
+                    timeout=20,
+                )
+                if reply["type"] == "claim.ok":
+                    accepted.append(ticket_id)
+    finally:
+        client.close()
+
+
+CUSTOMERS_IN_OUTAGE = 8
+
+
+def through_a_database_outage(
+    agent_loop: Callable[[str, str, threading.Event, list], None], **server: str
+) -> tuple[dict, Terminator]:
+    """Three agents running ``agent_loop`` and eight customers escalating and writing, on a
+    server whose database sessions are terminated for 8 s; returns once every customer's
+    ticket is assigned: the customers' results (index → token, closes) and the terminator."""
+    crew = [AgentFactory(is_online=False, connection_count=0, capacity=5) for _ in range(3)]
+    with running_server(DATABASE_URL=server_database_url(), **server) as base:
         cookies = [login_cookie(base, agent.user.email, PASSWORD) for agent in crew]
-        stop, claimed, results = threading.Event(), [], {}
-        claimers = [
-            threading.Thread(target=agent_claims, args=(base, c, stop, claimed), daemon=True)
+        stop, taken, results = threading.Event(), [], {}
+        agents = [
+            threading.Thread(target=agent_loop, args=(base, c, stop, taken), daemon=True)
             for c in cookies
         ]
-        for claimer in claimers:
-            claimer.start()
+        for agent in agents:
+            agent.start()
         terminator = Terminator(seconds=8)
         terminator.start()
         started = time.monotonic()
         errors = run_threads(
-            [lambda i=i: customer_journey(base, results, i) for i in range(customers)],
+            [lambda i=i: customer_journey(base, results, i) for i in range(CUSTOMERS_IN_OUTAGE)],
             timeout=150,
         )
         terminator.join(timeout=30)
         assert not errors, errors
         tokens = [token for token, _ in results.values()]
-        tickets = list(Ticket.objects.filter(token__in=tokens))
         assert until(
-            lambda: Ticket.objects.filter(token__in=tokens, status="assigned").count() == customers,
+            lambda: (
+                Ticket.objects.filter(token__in=tokens, status="assigned").count()
+                == CUSTOMERS_IN_OUTAGE
+            ),
             timeout=60,
-        ), Counter(Ticket.objects.filter(token__in=tokens).values_list("status", flat=True))
-        report("PostgreSQL backends terminated for 8 s", time.monotonic() - started)
+        ), (
+            Counter(Ticket.objects.filter(token__in=tokens).values_list("status", flat=True)),
+            list(Agent.objects.values_list("availability", "is_online", "connection_count")),
+            Counter(Offer.objects.values_list("outcome", flat=True)),
+        )
+        report(
+            f"PostgreSQL backends terminated for 8 s, {server['ROUTING_MODE']} routing",
+            time.monotonic() - started,
+        )
         stop.set()
-        for claimer in claimers:
-            claimer.join(timeout=30)
-
+        for agent in agents:
+            agent.join(timeout=30)
     assert terminator.terminated > 0
-    assert len(tickets) == customers
+    return results, terminator
+
+
+def test_terminating_database_backends_loses_no_escalation_or_message_and_makes_no_twins():
+    results, _ = through_a_database_outage(agent_claims, ROUTING_MODE="pick")
+
+    tokens = [token for token, _ in results.values()]
+    tickets = list(Ticket.objects.filter(token__in=tokens))
+    assert len(tickets) == CUSTOMERS_IN_OUTAGE
     index_of = {token: index for index, (token, _) in results.items()}
     for ticket in tickets:
         # One holder, from one claim; each acknowledged message stored exactly once.
@@ -412,6 +462,30 @@ def test_terminating_database_backends_loses_no_escalation_or_message_and_makes_
         assert sorted(stored.values_list("client_id", flat=True)) == [
             f"c{index}-{n}" for n in range(1, 4)
         ]
+
+
+def test_terminating_database_backends_in_offer_routing_leaves_every_ticket_taken_once():
+    """The default routing through the same outage: escalations, dispatch rounds and accepts
+    all lose their database sessions; every ticket still ends with exactly one agent, from one
+    accepted offer, and no offer is left out. The rounds run in the server, as in the embedded
+    profile (eager tasks; the one-second sweep on its in-process scheduler, which needs the
+    server without Redis), so that the rounds lose their sessions too: a round that failed is
+    made good by the next sweep."""
+    results, _ = through_a_database_outage(
+        agent_accepts,
+        ROUTING_MODE="offer",
+        REDIS_URL="",
+        CELERY_TASK_ALWAYS_EAGER="1",
+        INPROCESS_SCHEDULER="1",
+    )
+
+    tokens = [token for token, _ in results.values()]
+    for ticket in Ticket.objects.filter(token__in=tokens):
+        assert TicketEvent.objects.filter(ticket=ticket, to_status="assigned").count() == 1
+        outcomes = Counter(Offer.objects.filter(ticket=ticket).values_list("outcome", flat=True))
+        assert outcomes["accepted"] == 1, outcomes
+        assert outcomes["pending"] == 0, outcomes
+        assert Offer.objects.get(ticket=ticket, outcome="accepted").agent_id == ticket.agent_id
 
 
 # --- A Redis of our own, restarted mid-chat ----------------------------------------------
