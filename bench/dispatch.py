@@ -341,12 +341,19 @@ def race(
     for r in agent_results:
         for ticket, when in r["offers"]:
             first_offer[ticket] = min(when, first_offer.get(ticket, when))
-    # A claim resent by its winner is answered claim.ok again (docs/protocol.md): two winners
-    # of one ticket are two agents.
+    # A ticket may rightly be taken again after it went back to the queue (its agent's socket
+    # died and the agent was marked departed): a double assignment is more takes than that.
+    # A claim resent by its winner is answered claim.ok again (docs/protocol.md), so winners
+    # are counted as distinct agents.
+    requeued = Counter(
+        TicketEvent.objects.filter(
+            from_status=Ticket.Status.ASSIGNED, to_status=Ticket.Status.QUEUED
+        ).values_list("ticket_id", flat=True)
+    )
     winners: dict[int, set[int]] = {}
     for ticket, _, who in wins:
         winners.setdefault(ticket, set()).add(who)
-    doubles = sum(1 for who in winners.values() if len(who) > 1)
+    doubles = sum(1 for t, who in winners.items() if len(who) > requeued[t] + 1)
     taken_at: dict[int, float] = {}
     for ticket, when, _ in wins:
         taken_at[ticket] = min(when, taken_at.get(ticket, when))
@@ -363,9 +370,9 @@ def race(
             "ticket_id", flat=True
         )
     )
-    doubles += sum(1 for n in events.values() if n > 1)
+    doubles += sum(1 for t, n in events.items() if n > requeued[t] + 1)
     assigned = [r for r in rows if r[1] == Ticket.Status.ASSIGNED]
-    doubles += sum(1 for r in assigned if r[2] is None or events[r[0]] != 1)
+    doubles += sum(1 for r in assigned if r[2] is None or events[r[0]] != requeued[r[0]] + 1)
     held = Counter(agent for _, _, agent in assigned)
     frames: Counter[str] = Counter()
     outcomes: Counter[str] = Counter()
@@ -398,6 +405,7 @@ def race(
         "frames_per_escalation": (sum(frames.values()) - snapshots) / max(1, len(sent)),
         "snapshots_per_agent_minute": snapshots / agent_count / (elapsed / 60),
         "doubles": doubles,
+        "requeued": sum(requeued.values()),
         "over": sum(1 for n in held.values() if n > capacity),
         "unclaimed": ticket_count - len(assigned),
         "frames": dict(frames),
@@ -514,7 +522,8 @@ def run(profile: Profile, *, quick: bool) -> Part:
             else f"claims {r['outcomes']}"
         )
         part.notes.append(
-            f"{r['mode']}, {r['agents']} agents: {detail}; frames {r['frames']}; errors "
+            f"{r['mode']}, {r['agents']} agents: {detail}; tickets back in the queue after their "
+            f"agent's socket died: {r['requeued']}; frames {r['frames']}; errors "
             f"{r['errors'] or 'none'}; customer send errors {r['customer_errors']}."
         )
     part.data = {
