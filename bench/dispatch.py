@@ -50,6 +50,19 @@ async def _watch(stop, flag: asyncio.Event, limit: float) -> None:
     flag.set()
 
 
+async def _agents_connected(
+    ws_base: str, origin: str, agents: list[dict[str, Any]], *, ready, go, stop, limit: float
+) -> tuple[list, asyncio.Event, asyncio.Task, float]:
+    """The agents' sockets, once the race starts: with the event set when it is told to stop,
+    its watcher, and the deadline."""
+    sockets = await open_agents(ws_base, origin, [a["cookie"] for a in agents])
+    ready.put(len(sockets))
+    await wait_event(go, 120)
+    stopped = asyncio.Event()
+    watcher = asyncio.create_task(_watch(stop, stopped, limit))
+    return sockets, stopped, watcher, time.monotonic() + limit
+
+
 async def picking_agents(
     *,
     ws_base: str,
@@ -63,12 +76,9 @@ async def picking_agents(
     limit: float,
 ) -> dict[str, Any]:
     rng = random.Random(seed)
-    sockets = await open_agents(ws_base, origin, [a["cookie"] for a in agents])
-    ready.put(len(sockets))
-    await wait_event(go, 120)
-    stopped = asyncio.Event()
-    watcher = asyncio.create_task(_watch(stop, stopped, limit))
-    deadline = time.monotonic() + limit
+    sockets, stopped, watcher, deadline = await _agents_connected(
+        ws_base, origin, agents, ready=ready, go=go, stop=stop, limit=limit
+    )
     wins: list[tuple[int, float, int]] = []  # (ticket, when, the winning agent)
     errors: Counter[str] = Counter()
     outcomes: Counter[str] = Counter()
@@ -152,12 +162,9 @@ async def offered_agents(
 ) -> dict[str, Any]:
     """Agents in offer routing, answering each offer as a person would (module docstring)."""
     rng = random.Random(seed)
-    sockets = await open_agents(ws_base, origin, [a["cookie"] for a in agents])
-    ready.put(len(sockets))
-    await wait_event(go, 120)
-    stopped = asyncio.Event()
-    watcher = asyncio.create_task(_watch(stop, stopped, limit))
-    deadline = time.monotonic() + limit
+    sockets, stopped, watcher, deadline = await _agents_connected(
+        ws_base, origin, agents, ready=ready, go=go, stop=stop, limit=limit
+    )
     wins: list[tuple[int, float, int]] = []  # (ticket, when, the winning agent)
     offers_seen: list[tuple[int, float]] = []  # (ticket, when its offer arrived)
     errors: Counter[str] = Counter()
