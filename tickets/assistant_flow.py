@@ -45,6 +45,9 @@ def _published_articles() -> list[Article]:
             topic=article.topic,
             language=article.language,
             keywords=tuple(k.strip() for k in article.keywords.split(",") if k.strip()),
+            example_questions=tuple(
+                line.strip() for line in article.example_questions.splitlines() if line.strip()
+            ),
         )
         for article in KnowledgeArticle.objects.filter(is_published=True)
     ]

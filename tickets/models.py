@@ -354,6 +354,10 @@ class KnowledgeArticle(models.Model):
     topic = models.CharField(max_length=64)
     language = models.CharField(max_length=8, default="en")
     keywords = models.CharField(max_length=500, blank=True, help_text="Comma-separated.")
+    example_questions = models.TextField(
+        blank=True,
+        help_text="One per line: questions customers ask that this article answers, in their words.",
+    )
     is_published = models.BooleanField(default=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -365,6 +369,33 @@ class KnowledgeArticle(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class AnswerFeedback(models.Model):
+    """A customer's verdict on one of the assistant's answers, given once per answer.
+
+    question is the customer's message the answer replied to, masked, so operators can see
+    what led customers to want a person after reading an article.
+    """
+
+    class Verdict(models.TextChoices):
+        HELPED = "helped", "That helped"
+        PERSON = "person", "Talk to a person"
+
+    message = models.OneToOneField(Message, on_delete=models.CASCADE, related_name="feedback")
+    article = models.ForeignKey(
+        KnowledgeArticle, null=True, blank=True, on_delete=models.SET_NULL, related_name="feedback"
+    )
+    verdict = models.CharField(max_length=16, choices=Verdict.choices)
+    question = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["article", "verdict"], name="feedback_article_verdict_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.verdict} on message {self.message_id}"
 
 
 # --- Bring your own AI -----------------------------------------------------------------------

@@ -51,6 +51,8 @@ class Article:
     topic: str
     language: str
     keywords: tuple[str, ...] = ()
+    # Questions customers ask that the article answers, written by the operator.
+    example_questions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -128,6 +128,7 @@ class Command(BaseCommand):
                     "body": article["body"],
                     "topic": article["topic"],
                     "keywords": ", ".join(article["keywords"]),
+                    "example_questions": "\n".join(article.get("example_questions", [])),
                 },
             )
             created += was_created
