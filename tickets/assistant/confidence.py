@@ -1,27 +1,25 @@
-"""How sure the assistant is that an article answers a question.
+"""How sure the assistant is that the best article answers a question.
 
-BM25 scores rank articles but have no fixed scale: they grow with the number of query
-words and shrink as the knowledge base grows. The confidence therefore combines two
-numbers that do live in [0, 1]:
+Retrieval gives the best article a match score (meaning plus weighted word coverage, see
+retrieval) and a lead over the runner-up. Neither is a probability, so a logistic model
+turns the two into one:
 
-* coverage: the share of the question's distinct content words that the article contains,
-  each word weighted by its idf so that rare, specific words ("chargeback", "invoice")
-  count for more than common ones ("order"). A question the knowledge base says nothing
-  about scores 0.
-* margin: how far the article's BM25 score is ahead of the best other article,
-  (score - runner_up) / score. Two articles that match equally well make the choice a coin
-  toss.
+    confidence = 1 / (1 + exp(-(SCORE_WEIGHT * score + LEAD_WEIGHT * lead + BIAS)))
 
-    confidence = coverage * (COVERAGE_FLOOR + (1 - COVERAGE_FLOOR) * margin)
-
-so a question fully covered by one clear winner scores 1.0, and one fully covered by two
-tied articles still scores COVERAGE_FLOOR (the answer is probably right either way).
+fitted on the tuning part of the evaluation set (`python manage.py evaluate_assistant
+--calibrate`) to the chance that the best article is the right answer. The assistant
+answers only at or above CONFIDENCE_THRESHOLD, chosen on the same tuning set as the lowest
+confidence at which wrong answers stay rare (docs/assistant.md has the numbers and the
+held-out results). The held-out part is never used here.
 """
 
 import math
 
-CONFIDENCE_THRESHOLD = 0.35
-COVERAGE_FLOOR = 0.6
+# Fitted by `evaluate_assistant --calibrate` on tickets/assistant/data/eval_tune.json.
+SCORE_WEIGHT = 14.0
+LEAD_WEIGHT = 10.0
+BIAS = -10.0
+CONFIDENCE_THRESHOLD = 0.5
 
 
 def smoothed_idf(*, document_frequency: int, document_count: int) -> float:
@@ -34,9 +32,9 @@ def smoothed_idf(*, document_frequency: int, document_count: int) -> float:
     return math.log(1 + (document_count - frequency + 0.5) / (frequency + 0.5))
 
 
-def article_confidence(*, coverage: float, score: float, runner_up_score: float) -> float:
-    if score <= 0 or coverage <= 0:
+def answer_confidence(*, score: float, runner_up_score: float) -> float:
+    if score <= 0:
         return 0.0
-    margin = min(max((score - runner_up_score) / score, 0.0), 1.0)
-    confidence = coverage * (COVERAGE_FLOOR + (1 - COVERAGE_FLOOR) * margin)
-    return round(min(max(confidence, 0.0), 1.0), 3)
+    lead = max(score - runner_up_score, 0.0)
+    logit = SCORE_WEIGHT * score + LEAD_WEIGHT * lead + BIAS
+    return round(1 / (1 + math.exp(-logit)), 3)

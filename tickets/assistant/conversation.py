@@ -37,11 +37,11 @@ from tickets.assistant.records import (
     Turn,
 )
 from tickets.assistant.retrieval import rank_articles
+from tickets.assistant.sensitive import sensitive_topic_in
 from tickets.assistant.topics import GENERAL_TOPIC, skills_for_topic
 from tickets.assistant.triggers import (
     asks_for_a_person,
     repeats_an_answered_question,
-    sensitive_topic_in,
     small_talk_in,
     sounds_frustrated,
 )
@@ -82,7 +82,9 @@ def respond(
     message = mask_secrets(message)
     history = [Turn(sender=turn.sender, body=mask_secrets(turn.body)) for turn in history]
 
-    escalation = _escalation_before_answering(message=message, history=history, is_vip=is_vip)
+    escalation = _escalation_before_answering(
+        message=message, history=history, articles=articles, is_vip=is_vip
+    )
     if escalation is not None:
         return _escalated(
             escalation=escalation,
@@ -169,10 +171,10 @@ def respond(
 
 
 def _escalation_before_answering(
-    *, message: str, history: Sequence[Turn], is_vip: bool
+    *, message: str, history: Sequence[Turn], articles: Sequence[Article], is_vip: bool
 ) -> _Escalation | None:
     """The rules that need no drafted answer, in order of precedence."""
-    sensitive = sensitive_topic_in(message)
+    sensitive = sensitive_topic_in(message, articles=articles)
     if sensitive is not None:
         readable = sensitive.name.replace("_", " ")
         return _Escalation(
@@ -255,8 +257,15 @@ def summarize_handover(
     raised still sets the topic and a priority at least as high as its own.
     """
     history = [Turn(sender=turn.sender, body=mask_secrets(turn.body)) for turn in history]
-    customer_text = " ".join(turn.body for turn in history if turn.sender == Sender.CUSTOMER)
-    sensitive = sensitive_topic_in(customer_text)
+    sensitive = next(
+        (
+            topic
+            for turn in history
+            if turn.sender == Sender.CUSTOMER
+            and (topic := sensitive_topic_in(turn.body, articles=articles)) is not None
+        ),
+        None,
+    )
     known_reason = _known_reason(reason)
     priority = _PRIORITY_FOR_REASON.get(known_reason, Priority.NORMAL)
     escalation = _Escalation(

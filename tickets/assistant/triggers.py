@@ -3,6 +3,7 @@
 Patterns run on folded text (lower case, no accents, straight apostrophes) and cover
 English and Spanish. They aim to catch the usual phrasings, not every one: a miss is
 caught later by low confidence or frustration, while a false alarm costs an agent's time.
+Urgent and sensitive problems are found by tickets.assistant.sensitive.
 """
 
 import re
@@ -10,14 +11,6 @@ from collections.abc import Sequence
 from enum import Enum
 
 from tickets.assistant.records import Sender, Turn
-from tickets.assistant.topics import (
-    ACCOUNT_CLOSURE,
-    COMPLAINT,
-    DISPUTES,
-    FRAUD,
-    HARDSHIP,
-    SensitiveTopic,
-)
 from tickets.assistant.words import all_words, content_words, fold
 
 _PERSON = (
@@ -56,59 +49,6 @@ _FRUSTRATION = re.compile(
 # Shouting: a message of some length typed entirely in capitals.
 SHOUTING_MIN_LETTERS = 12
 
-_SENSITIVE_PATTERNS: tuple[tuple[SensitiveTopic, str], ...] = (
-    (
-        FRAUD,
-        r"\b(?:fraud\w*|scam\w*|phishing|identity\s+theft|hack(?:ed|er)"
-        r"|unauthori[sz]ed\s+(?:charge|transaction|payment|purchase|access|login|use)"
-        r"|(?:didn'?t|did\s+not|never)\s+(?:make|authori[sz]e|recogni[sz]e|order)\s+"
-        r"(?:this|these|that|the|a|an|those)\s+(?:\w+\s+)?"
-        r"(?:charge|transaction|payment|purchase|order)"
-        r"|(?:charge|transaction|payment|purchase)s?\s+(?:that\s+)?i\s+"
-        r"(?:didn'?t|did\s+not|never|don'?t|do\s+not)\s+(?:make|made|authori[sz]e|recogni[sz]e)"
-        r"|(?:don'?t|do\s+not)\s+recogni[sz]e\s+(?:this|these|that|the|a)\s+"
-        r"(?:charge|transaction|payment|purchase)"
-        r"|stolen\s+(?:card|credit\s+card|debit\s+card|identity|account|wallet|phone)"
-        r"|(?:card|identity|wallet|phone|account)\s+(?:was|has\s+been|got|were)\s+stolen"
-        r"|someone\s+(?:used|accessed|logged\s+into|took\s+over|is\s+using)\s+my"
-        r"|fraude|estafa\w*|me\s+estafaron|robo\s+de\s+identidad|tarjeta\s+robada"
-        r"|(?:me\s+)?robaron\s+(?:mi|la)\s+(?:tarjeta|cuenta)"
-        r"|no\s+reconozco\s+(?:este|ese|el|un|estos|esos|los)\s+(?:cargo|pago|cobro|compra|movimiento)"
-        r"|(?:cargo|pago|compra)\s+no\s+autorizad[oa]|hackearon|suplantacion)\b",
-    ),
-    (
-        DISPUTES,
-        r"\b(?:charge\s*backs?|disput\w*|contracargo\w*|disputa\w*"
-        r"|(?:my|the)\s+bank\s+(?:is\s+|will\s+)?(?:revers|claw\w*|investigat)\w*"
-        r"|reclam\w*\s+(?:a|al|con)\s+(?:mi\s+)?banco)\b",
-    ),
-    (
-        HARDSHIP,
-        r"(?:\b(?:can'?t|cannot|can\s+not|unable\s+to|couldn'?t)\s+(?:afford\b|pay\s+"
-        r"(?:my|the|this|it|back|off|rent|bills?|anymore|any\s+more|what\s+i\s+owe)\b)"
-        r"|\b(?:lost|losing)\s+my\s+(?:job|income|work)\b|\blaid\s+off\b|\bmade\s+redundant\b"
-        r"|\bunemployed\b|\bbereave\w*|\bpassed\s+away\b|\bdeath\s+in\s+(?:the|my)\s+family\b"
-        r"|\b(?:my|our)\s+(?:mother|father|mum|mom|dad|husband|wife|partner|son|daughter"
-        r"|brother|sister|parent|grandmother|grandfather|grandma|grandpa|spouse)\s+"
-        r"(?:has\s+|just\s+)?died\b"
-        r"|\bfinancial\s+(?:hardship|difficult\w*|trouble)|\bstruggling\s+(?:financially|to\s+pay)"
-        r"|\bno\s+puedo\s+pagar\b(?!\s+(?:con|por|en|usando|mediante))"
-        r"|\bperdi\s+mi\s+(?:trabajo|empleo)\b|\bme\s+despidieron\b|\bdesemplead[oa]\b"
-        r"|\bfallec\w*|\bdificultades\s+economicas\b)",
-    ),
-    (
-        ACCOUNT_CLOSURE,
-        r"\b(?:(?:close|closing|delete|deleting|cancel|cancell?ing|deactivate|terminate|remove)"
-        r"\s+(?:my|our|the)\s+(?:\w+\s+)?account|account\s+(?:closure|deletion)"
-        r"|(?:cerrar|eliminar|borrar|cancelar)\s+(?:mi|la)\s+cuenta|dar(?:me)?\s+de\s+baja)\b",
-    ),
-    (
-        COMPLAINT,
-        r"\b(?:complain\w*|ombudsman|queja\w*|quejarme|reclamacion\s+formal|hoja\s+de\s+reclamaciones)\b",
-    ),
-)
-_SENSITIVE = tuple((topic, re.compile(pattern)) for topic, pattern in _SENSITIVE_PATTERNS)
-
 # Two questions are "the same" when they share this share of their content words (Jaccard).
 REPEAT_SIMILARITY = 0.75
 
@@ -143,15 +83,6 @@ def sounds_frustrated(text: str) -> bool:
         return True
     letters = [char for char in text if char.isalpha()]
     return len(letters) >= SHOUTING_MIN_LETTERS and all(char.isupper() for char in letters)
-
-
-def sensitive_topic_in(text: str) -> SensitiveTopic | None:
-    """The first sensitive topic the text raises, fraud first: it is the most urgent."""
-    folded = fold(text)
-    for topic, pattern in _SENSITIVE:
-        if pattern.search(folded):
-            return topic
-    return None
 
 
 def repeats_an_answered_question(*, message: str, history: Sequence[Turn]) -> bool:

@@ -1,18 +1,44 @@
 """Turning customer text into comparable words, shared by retrieval and the triggers.
 
-English and Spanish are handled the same way: lower case, accents dropped (customers often
-type "contrasena" for "contraseña"), common function words removed, and a light suffix
-trim so "refunds", "refunded" and "refunding" meet on "refund".
+Per language: lower case; accents dropped from Latin letters only (customers often type
+"contrasena" for "contraseña", while a Devanagari vowel sign is part of the letter); function
+words removed where we have a list; Snowball stemming where Snowball has the language, so
+"refunds", "refunded" and "refunding" meet on "refund". Chinese and Japanese are written
+without spaces, so their text is cut into overlapping pairs of characters instead.
 """
 
+import functools
 import re
 import unicodedata
 
+import snowballstemmer
+
 _WORD = re.compile(r"[^\W_]+")
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+# Combining marks after these letters are accents; after other scripts they are letters.
+_LATIN_END = 0x024F
+
+SNOWBALL_LANGUAGES = {
+    "ar": "arabic",
+    "da": "danish",
+    "de": "german",
+    "en": "english",
+    "es": "spanish",
+    "fr": "french",
+    "hi": "hindi",
+    "it": "italian",
+    "nl": "dutch",
+    "no": "norwegian",
+    "pl": "polish",
+    "pt": "portuguese",
+    "ru": "russian",
+    "sv": "swedish",
+}
 
 # Function words plus the filler of support questions ("how long does it take to…"). They
 # carry no topic, and leaving them in would make every question look half-unanswered.
-_STOPWORDS_TEXT = """
+_STOPWORDS_TEXT = {
+    "en": """
     a about above after again all also am an and any are as at be because been before being
     below between both but by can could did do does doing done down during each else even ever
     few for from further get gets getting got had has have having he her here hers him his how
@@ -22,53 +48,75 @@ _STOPWORDS_TEXT = """
     they this those through to too under until up us ve very want wants was we were what when
     where which while who whom why will with would yet you your yours yourself
     don doesn didn isn aren wasn weren hasn haven hadn won wouldn couldn shouldn d
-    hi hello hey thanks thank thx ok okay yes yeah hola gracias
-    know tell help able way thing something anything long take takes took make made go going
+    hi hello hey thanks thank thx ok okay yes yeah im ive dont cant pls plz u ur
+    know tell help able way thing something anything make made go going acme
+    """,
+    "es": """
     el la los las un una unos unas de del al y o que en por para con sin mi mis tu tus su sus
     es son esta estan ser fue como cuando donde quiero quisiera puedo puede necesito hay me se
-    lo le les ya muy mas pero si no
-"""
-STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
+    lo le les ya muy mas pero si no hola gracias yo te nos este ese eso esto tengo tiene hacer
+    acme
+    """,
+}
+STOPWORDS = {language: frozenset(text.split()) for language, text in _STOPWORDS_TEXT.items()}
 
-# Tried in order; "ies" before "es" before "s" so "deliveries" becomes "delivery".
-_SUFFIX_RULES: tuple[tuple[str, str], ...] = (
-    ("ies", "y"),
-    ("ing", ""),
-    ("ed", ""),
-    ("es", ""),
-    ("s", ""),
-)
-MIN_STEM_LENGTH = 3
+
+def base_language(language: str) -> str:
+    return language.split("-")[0].lower()
 
 
 def fold(text: str) -> str:
-    """Lower-case text with accents removed and curly apostrophes made straight."""
+    """Lower-case text, accents removed from Latin letters, curly apostrophes made straight."""
     decomposed = unicodedata.normalize("NFKD", text.replace("’", "'"))
-    return "".join(char for char in decomposed if not unicodedata.combining(char)).lower()
+    kept = []
+    previous_base = ""
+    for char in decomposed:
+        if unicodedata.combining(char):
+            if previous_base and ord(previous_base) <= _LATIN_END:
+                continue
+        else:
+            previous_base = char
+        kept.append(char)
+    return unicodedata.normalize("NFC", "".join(kept)).lower()
 
 
-def stem(word: str) -> str:
-    if word.isdigit():
-        return word
-    for suffix, replacement in _SUFFIX_RULES:
-        if word.endswith(suffix) and not (suffix == "s" and word.endswith("ss")):
-            trimmed = word[: -len(suffix)] + replacement
-            if len(trimmed) >= MIN_STEM_LENGTH:
-                word = trimmed
-                break
-    if word.endswith("e") and len(word) > MIN_STEM_LENGTH:
-        word = word[:-1]
-    # "shipping" → "shipp" → "ship".
-    if len(word) > MIN_STEM_LENGTH and word[-1] == word[-2] and word[-1] not in "aeiouls":
-        word = word[:-1]
-    return word
+def _cjk_pairs(run: str) -> list[str]:
+    if len(run) == 1:
+        return [run]
+    return [run[index : index + 2] for index in range(len(run) - 1)]
 
 
 def all_words(text: str) -> list[str]:
-    """Every word of the text, folded but neither filtered nor stemmed."""
-    return _WORD.findall(fold(text))
+    """Every word of the text, folded but neither filtered nor stemmed; Chinese and Japanese
+    runs as overlapping character pairs."""
+    words = []
+    for word in _WORD.findall(fold(text)):
+        if _CJK.search(word):
+            for piece in _CJK.split(word):
+                words.extend(_WORD.findall(piece))
+            for run in _CJK.findall(word):
+                words.extend(_cjk_pairs(run))
+        else:
+            words.append(word)
+    return words
 
 
-def content_words(text: str) -> list[str]:
+@functools.cache
+def _stemmer(language: str):  # -> a Snowball stemmer or None
+    algorithm = SNOWBALL_LANGUAGES.get(language)
+    return snowballstemmer.stemmer(algorithm) if algorithm else None
+
+
+@functools.lru_cache(maxsize=50_000)
+def stem(word: str, language: str = "en") -> str:
+    stemmer = _stemmer(base_language(language))
+    if stemmer is None or word.isdigit():
+        return word
+    return stemmer.stemWord(word)
+
+
+def content_words(text: str, language: str = "en") -> list[str]:
     """The words that say what the text is about, stemmed, in order, repeats kept."""
-    return [stem(word) for word in all_words(text) if word not in STOPWORDS]
+    language = base_language(language)
+    stopwords = STOPWORDS.get(language, frozenset())
+    return [stem(word, language) for word in all_words(text) if word not in stopwords]
