@@ -556,8 +556,9 @@ def knowledge_export(*, language: str | None = None) -> list[dict]:
     return [_entry_of(article).as_dict() for article in articles]
 
 
-def knowledge_export_json(*, language: str | None = None) -> str:
-    return json.dumps(knowledge_export(language=language), ensure_ascii=False, indent=2) + "\n"
+def knowledge_json(articles: list[dict]) -> str:
+    """Exported articles as the text of a .json knowledge file."""
+    return json.dumps(articles, ensure_ascii=False, indent=2) + "\n"
 
 
 # --- Wording -----------------------------------------------------------------------------
