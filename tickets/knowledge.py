@@ -175,8 +175,17 @@ def knowledge_path_read(*, path: Path) -> list[ArticleEntry]:
 Row = tuple[int | str, object]
 
 
+def knowledge_rows_read(*, rows: object) -> list[ArticleEntry]:
+    """The articles of rows already parsed from JSON (a list of objects), checked as a .json
+    file's are. For articles that come back from a form: they are never trusted."""
+    return _entries_checked(_json_list_rows(rows))
+
+
 def _json_rows(content: bytes) -> list[Row]:
-    data = _json_loads(content)
+    return _json_list_rows(_json_loads(content))
+
+
+def _json_list_rows(data: object) -> list[Row]:
     if not isinstance(data, list):
         raise _file_error("a JSON knowledge file is a list of articles ([{...}, ...])")
     _check_count(len(data))
