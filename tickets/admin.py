@@ -1,18 +1,27 @@
+import base64
+import json
+import zlib
 from dataclasses import dataclass
 
+from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
-from django.db import models
+from django.core.exceptions import PermissionDenied
+from django.core.validators import FileExtensionValidator
+from django.db import IntegrityError, models
+from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.html import format_html_join
 
 from agents import admin as agents_admin
 from agents.models import Agent
+from agents.vocabulary import LANGUAGE_CODES
 from core.admin import NoAddMixin, RecordAdmin, RecordMixin, ViewOnlyAdmin, ViewOnlyMixin
 from core.money import format_money
-from tickets import dispatch, dispatch_ranking, integrations, selectors
+from tickets import dispatch, dispatch_ranking, integrations, knowledge, selectors
 from tickets.models import (
     CannedReply,
     EscalationIdempotencyKey,
@@ -151,11 +160,157 @@ class MessageAdmin(ViewOnlyAdmin):
     list_select_related = ["ticket", "agent__user"]
 
 
+class KnowledgeFileForm(forms.Form):
+    file = forms.FileField(
+        label="Knowledge file",
+        help_text="A .json, .csv or .md file, or a .zip of .md files; at most 5 MB.",
+        validators=[FileExtensionValidator(["json", "csv", "md", "zip"])],
+        widget=forms.FileInput(attrs={"accept": ".json,.csv,.md,.zip"}),
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > knowledge.MAX_FILE_BYTES:
+            raise forms.ValidationError(
+                f"The file is {upload.size / (1024 * 1024):.1f} MB; at most 5 MB is accepted."
+            )
+        return upload
+
+
+def knowledge_payload(entries: list[knowledge.ArticleEntry]) -> str:
+    """Checked articles for the confirm step's hidden field: the preview keeps no state on
+    the server. Compressed only to fit the request size limit; the confirm step checks what
+    comes back as if it were a new file."""
+    data = json.dumps([entry.as_dict() for entry in entries], ensure_ascii=False)
+    return base64.urlsafe_b64encode(zlib.compress(data.encode(), 9)).decode("ascii")
+
+
+def knowledge_payload_rows(payload: str) -> object:
+    """The rows of a hidden field, or None when it cannot be read. Decompression is capped:
+    the field comes from the browser, and a small one could inflate without end."""
+    try:
+        inflater = zlib.decompressobj()
+        data = inflater.decompress(base64.urlsafe_b64decode(payload), 4 * knowledge.MAX_FILE_BYTES)
+        if inflater.unconsumed_tail:
+            return None
+        return json.loads(data.decode())
+    except (ValueError, zlib.error):  # binascii.Error and JSONDecodeError are ValueErrors
+        return None
+
+
 @admin.register(KnowledgeArticle)
 class KnowledgeArticleAdmin(admin.ModelAdmin):
     list_display = ["title", "topic", "language", "is_published", "updated_at"]
     list_filter = ["topic", "language", "is_published"]
     search_fields = ["title", "body", "keywords"]
+    fields = [
+        "title",
+        "language",
+        "topic",
+        "is_published",
+        "body",
+        "keywords",
+        "example_questions",
+    ]
+    change_list_template = "admin/tickets/knowledgearticle/change_list.html"
+    import_template = "admin/tickets/knowledgearticle/import.html"
+
+    # Import and export are pages of their own, staff only through admin_view; importing
+    # creates and changes articles, so it takes both permissions (docs/knowledge.md).
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            path(
+                "import/",
+                self.admin_site.admin_view(self.import_view),
+                name="{}_{}_import".format(*info),
+            ),
+            path(
+                "export/",
+                self.admin_site.admin_view(self.export_view),
+                name="{}_{}_export".format(*info),
+            ),
+            *super().get_urls(),
+        ]
+
+    def has_import_permission(self, request) -> bool:
+        return self.has_add_permission(request) and self.has_change_permission(request)
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {"may_import": self.has_import_permission(request), **(extra_context or {})}
+        return super().changelist_view(request, extra_context)
+
+    def import_view(self, request):
+        """Upload, preview (nothing stored), confirm (stored). The confirm step gets the
+        articles back from a hidden field and checks them again: never trusted."""
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Import articles",
+            "opts": self.opts,
+            "max_articles": knowledge.MAX_ARTICLES,
+        }
+        if request.method == "POST" and "confirm" in request.POST:
+            rows = knowledge_payload_rows(request.POST.get("articles", ""))
+            try:
+                if rows is None:
+                    raise knowledge.KnowledgeFileInvalid(
+                        [
+                            knowledge.KnowledgeError(
+                                None, "", "The articles to confirm cannot be read."
+                            )
+                        ]
+                    )
+                report = knowledge.knowledge_import(
+                    entries=knowledge.knowledge_rows_read(rows=rows)
+                )
+            except knowledge.KnowledgeFileInvalid as invalid:
+                context |= {"errors": invalid.errors, "form": KnowledgeFileForm()}
+                return TemplateResponse(request, self.import_template, context)
+            except IntegrityError:
+                messages.error(
+                    request,
+                    "Another import created some of these articles at the same time; nothing "
+                    "was stored. Upload the file again.",
+                )
+                return HttpResponseRedirect(request.path)
+            messages.success(request, f"{report.summary()}.")
+            return HttpResponseRedirect(reverse("admin:tickets_knowledgearticle_changelist"))
+
+        form = KnowledgeFileForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                entries = knowledge.knowledge_file_read(name=upload.name, content=upload.read())
+            except knowledge.KnowledgeFileInvalid as invalid:
+                context["errors"] = invalid.errors
+            else:
+                payload = knowledge_payload(entries)
+                limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+                context |= {
+                    "file_name": upload.name,
+                    "preview": knowledge.knowledge_import_preview(entries=entries),
+                    "payload": payload,
+                    # The confirm request would be refused with a 400 past Django's limit.
+                    "too_large_to_confirm": limit is not None and len(payload) > limit - 4096,
+                }
+        context["form"] = form
+        return TemplateResponse(request, self.import_template, context)
+
+    def export_view(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        language = request.GET.get("language") or None
+        if language is not None and language not in LANGUAGE_CODES:
+            return HttpResponseBadRequest(f"Unknown language {language!r}.")
+        articles = knowledge.knowledge_export(language=language)
+        response = HttpResponse(
+            knowledge.knowledge_json(articles), content_type="application/json; charset=utf-8"
+        )
+        name = f"knowledge-{language}.json" if language else "knowledge.json"
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
 
 
 # --- Bring your own AI -----------------------------------------------------------------------
