@@ -12,7 +12,11 @@ conversation needs a person. Pure Python: no Django models, no database.
 from tickets.assistant.backends import Backend, BackendAnswer, LocalBackend
 from tickets.assistant.confidence import CONFIDENCE_THRESHOLD
 from tickets.assistant.conversation import respond, summarize_handover
-from tickets.assistant.llm import OpenAICompatibleBackend, backend_from_settings
+from tickets.assistant.llm import (
+    LLMBackendUnavailable,
+    OpenAICompatibleBackend,
+    backend_from_settings,
+)
 from tickets.assistant.records import (
     Article,
     Decision,
@@ -31,6 +35,7 @@ __all__ = [
     "BackendAnswer",
     "Decision",
     "Handover",
+    "LLMBackendUnavailable",
     "LocalBackend",
     "OpenAICompatibleBackend",
     "Priority",
