@@ -14,7 +14,9 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
+from django.utils.http import urlencode
+from django.utils.text import Truncator
 
 from agents import admin as agents_admin
 from agents.models import Agent
@@ -23,6 +25,7 @@ from core.admin import NoAddMixin, RecordAdmin, RecordMixin, ViewOnlyAdmin, View
 from core.money import format_money
 from tickets import dispatch, dispatch_ranking, integrations, knowledge, selectors
 from tickets.models import (
+    AnswerFeedback,
     CannedReply,
     EscalationIdempotencyKey,
     Integration,
@@ -198,9 +201,67 @@ def knowledge_payload_rows(payload: str) -> object:
         return None
 
 
+# --- Customers' verdicts on the assistant's answers (tickets.feedback) -----------------------
+# The article admin's columns and field are functions here, so that KnowledgeArticleAdmin
+# itself only names them.
+
+
+def _feedback_list_link(article: KnowledgeArticle, *, verdict: str, count: int) -> str:
+    url = reverse("admin:tickets_answerfeedback_changelist")
+    query = urlencode({"article__id__exact": article.pk, "verdict__exact": verdict})
+    return format_html('<a href="{}?{}">{}</a>', url, query, count)
+
+
+@admin.display(description="Helped", ordering="helped_count")
+def article_helped(article: KnowledgeArticle) -> str:
+    return _feedback_list_link(
+        article, verdict=AnswerFeedback.Verdict.HELPED, count=article.helped_count
+    )
+
+
+@admin.display(description="Wanted a person", ordering="person_count")
+def article_wanted_person(article: KnowledgeArticle) -> str:
+    return _feedback_list_link(
+        article, verdict=AnswerFeedback.Verdict.PERSON, count=article.person_count
+    )
+
+
+@admin.display(description="Latest questions that led to “Talk to a person”")
+def article_person_questions(article: KnowledgeArticle) -> str:
+    if article.pk is None:
+        return "—"
+    asked = selectors.article_person_questions(article_id=article.pk)
+    if not asked:
+        return "None yet."
+    return format_html(
+        "<ol>{}</ol>",
+        format_html_join(
+            "",
+            '<li>{} <span class="quiet">({}, <a href="{}">ticket #{}</a>)</span></li>',
+            (
+                (
+                    feedback.question or "(no question)",
+                    timezone.localtime(feedback.created_at).strftime("%Y-%m-%d %H:%M"),
+                    reverse("admin:tickets_ticket_change", args=[feedback.message.ticket_id]),
+                    feedback.message.ticket_id,
+                )
+                for feedback in asked
+            ),
+        ),
+    )
+
+
 @admin.register(KnowledgeArticle)
 class KnowledgeArticleAdmin(admin.ModelAdmin):
-    list_display = ["title", "topic", "language", "is_published", "updated_at"]
+    list_display = [
+        "title",
+        "topic",
+        "language",
+        "is_published",
+        "updated_at",
+        article_helped,
+        article_wanted_person,
+    ]
     list_filter = ["topic", "language", "is_published"]
     search_fields = ["title", "body", "keywords"]
     fields = [
@@ -211,9 +272,14 @@ class KnowledgeArticleAdmin(admin.ModelAdmin):
         "body",
         "keywords",
         "example_questions",
+        article_person_questions,
     ]
+    readonly_fields = [article_person_questions]
     change_list_template = "admin/tickets/knowledgearticle/change_list.html"
     import_template = "admin/tickets/knowledgearticle/import.html"
+
+    def get_queryset(self, request):
+        return selectors.articles_with_feedback_counts(super().get_queryset(request))
 
     # Import and export are pages of their own, staff only through admin_view; importing
     # creates and changes articles, so it takes both permissions (docs/knowledge.md).
@@ -311,6 +377,27 @@ class KnowledgeArticleAdmin(admin.ModelAdmin):
         name = f"knowledge-{language}.json" if language else "knowledge.json"
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
+
+
+@admin.register(AnswerFeedback)
+class AnswerFeedbackAdmin(ViewOnlyAdmin):
+    """Customers' verdicts on the assistant's answers, written only by tickets.feedback."""
+
+    list_display = ["created_at", "verdict", "article", "question_start", "ticket_link"]
+    list_filter = ["verdict", "article"]
+    search_fields = ["question"]
+    list_select_related = ["article", "message"]
+    date_hierarchy = "created_at"
+
+    @admin.display(description="Question", ordering="question")
+    def question_start(self, feedback: AnswerFeedback) -> str:
+        return Truncator(feedback.question).chars(120) or "—"
+
+    @admin.display(description="Ticket", ordering="message__ticket_id")
+    def ticket_link(self, feedback: AnswerFeedback) -> str:
+        ticket_id = feedback.message.ticket_id
+        url = reverse("admin:tickets_ticket_change", args=[ticket_id])
+        return format_html('<a href="{}">#{}</a>', url, ticket_id)
 
 
 # --- Bring your own AI -----------------------------------------------------------------------

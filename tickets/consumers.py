@@ -26,7 +26,7 @@ from django.conf import settings
 
 from agents import services as agent_services
 from core.outages import SERVICE_UNAVAILABLE_ERRORS
-from tickets import assistant_flow, events, messages, protocol, routing, services
+from tickets import assistant_flow, events, feedback, messages, protocol, routing, services
 from tickets.frames import AGENT_FRAMES, CUSTOMER_FRAMES, FrameError, FrameRateLimiter, parse_frame
 from tickets.models import Ticket
 from tickets.services import TicketError
@@ -58,10 +58,10 @@ def parallel_database_call(function):
 
 
 def _error_event(code: str, detail: str, data: dict[str, Any]) -> dict[str, Any]:
-    """An error frame, naming the ticket and client_id it is about so a client can match it
-    to what it sent."""
+    """An error frame, naming the ticket, client_id or seq it is about so a client can match
+    it to what it sent."""
     event: dict[str, Any] = {"type": "error", "code": code, "detail": detail}
-    for key in ("ticket", "client_id"):
+    for key in ("ticket", "client_id", "seq"):
         if key in data:
             event[key] = data[key]
     return event
@@ -223,6 +223,14 @@ class CustomerChatConsumer(ProtocolConsumer):
         _, pushes = await parallel_database_call(events.call_holding_pushes)(
             assistant_flow.conversation_request_human, ticket_id=self.ticket_id
         )
+        await events.send_pushes(pushes)
+
+    async def on_feedback(self, *, seq: int, verdict: str) -> None:
+        # A pool thread, as request_human: "person" escalates in the same call.
+        _, pushes = await parallel_database_call(events.call_holding_pushes)(
+            feedback.answer_feedback_give, ticket_id=self.ticket_id, seq=seq, verdict=verdict
+        )
+        await self.send_json({"type": "feedback.ok", "seq": seq, "verdict": verdict})
         await events.send_pushes(pushes)
 
     async def on_typing(self) -> None:

@@ -85,8 +85,13 @@ def offer_gone_event(*, offer_id: int, reason: str) -> dict[str, Any]:
     return {"type": "offer.gone", "offer": offer_id, "reason": reason}
 
 
-def message_for_customer(message: Message, *, agent_name: str | None = None) -> dict[str, Any]:
-    payload = {
+def message_for_customer(
+    message: Message, *, agent_name: str | None = None, feedback: str | None = None
+) -> dict[str, Any]:
+    """A message to the customer. An answer from a help article names it (needs
+    ``message.article`` loaded: select_related, or set when stored), and carries the
+    customer's verdict on it (``feedback``) once given."""
+    payload: dict[str, Any] = {
         "type": "message",
         "seq": message.seq,
         "sender": message.sender,
@@ -95,6 +100,10 @@ def message_for_customer(message: Message, *, agent_name: str | None = None) -> 
     }
     if message.sender == message.Sender.AGENT and agent_name:
         payload["agent_name"] = agent_name
+    if message.article_id is not None:
+        payload["article"] = {"id": message.article_id, "title": message.article.title}
+    if feedback:
+        payload["feedback"] = feedback
     if message.sender == message.Sender.CUSTOMER and message.client_id:
         # The sender's own id back, so a client can match the echo to what it showed.
         payload["client_id"] = message.client_id

@@ -18,7 +18,7 @@ from typing import Any
 
 from django.conf import settings
 
-from tickets.models import NOTE_MAX_BODY_CHARS, Offer
+from tickets.models import NOTE_MAX_BODY_CHARS, AnswerFeedback, Offer
 
 
 class FrameError(Exception):
@@ -122,6 +122,8 @@ BODY = Text(trim=False, too_long_code="body_too_long", blank_code="empty_body")
 TICKET = Integer(min_value=1)
 AFTER_SEQ = Integer(min_value=0)
 OFFER = Integer(min_value=1)
+# Message.seq is a PositiveIntegerField: PostgreSQL's integer, at most 2**31 - 1.
+SEQ = Integer(min_value=1, max_value=2**31 - 1)
 
 CUSTOMER_FRAMES: dict[str, Schema] = {
     "message": {"client_id": CLIENT_ID, "body": BODY},
@@ -133,6 +135,8 @@ CUSTOMER_FRAMES: dict[str, Schema] = {
         "comment": Text(max_length=2000, allow_blank=True, default=""),
     },
     "heartbeat": {},
+    # A verdict on one of the assistant's answers (tickets.feedback).
+    "feedback": {"seq": SEQ, "verdict": Choice(tuple(AnswerFeedback.Verdict.values))},
 }
 
 AGENT_FRAMES: dict[str, Schema] = {

@@ -16,7 +16,7 @@ from agents.models import Agent
 from core.jobs import enqueue
 from tickets import events
 from tickets.masking import mask_secrets
-from tickets.models import NOTE_MAX_BODY_CHARS, Message, Ticket, TicketNote
+from tickets.models import NOTE_MAX_BODY_CHARS, KnowledgeArticle, Message, Ticket, TicketNote
 from tickets.services import (
     ConversationClosed,
     Forbidden,
@@ -117,7 +117,13 @@ def message_post_bot(*, ticket_id: int, body: str, article_id: int | None = None
         ticket = locked_ticket(ticket_id)
         if ticket.status != Status.BOT:
             return None
-        return append_message(ticket, sender=Message.Sender.BOT, body=body, article_id=article_id)
+        # Loaded here, so the pushed message names its article without a query per push.
+        article = (
+            KnowledgeArticle.objects.only("id", "title").filter(pk=article_id).first()
+            if article_id is not None
+            else None
+        )
+        return append_message(ticket, sender=Message.Sender.BOT, body=body, article=article)
 
 
 def ticket_note_add(

@@ -356,7 +356,9 @@ class KnowledgeArticle(models.Model):
     keywords = models.CharField(max_length=500, blank=True, help_text="Comma-separated.")
     example_questions = models.TextField(
         blank=True,
-        help_text="One per line: questions customers ask that this article answers, in their words.",
+        help_text=(
+            "One per line: questions customers ask that this article answers, in their words."
+        ),
     )
     is_published = models.BooleanField(default=True)
     updated_at = models.DateTimeField(auto_now=True)

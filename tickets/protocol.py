@@ -57,9 +57,13 @@ def agent_heartbeat(*, agent_id: int) -> dict[str, int]:
 def transcript_for_customer(*, ticket_id: int, after_seq: int) -> list[dict[str, Any]]:
     return [
         events.message_for_customer(
-            message, agent_name=message.agent.display_name if message.agent else None
+            message,
+            agent_name=message.agent.display_name if message.agent else None,
+            feedback=message.feedback_verdict,
         )
-        for message in selectors.messages_after(ticket_id=ticket_id, after_seq=after_seq)
+        for message in selectors.messages_for_customer_after(
+            ticket_id=ticket_id, after_seq=after_seq
+        )
     ]
 
 

@@ -11,6 +11,7 @@ from django.core.cache import cache
 from django.db.models import (
     Avg,
     Count,
+    F,
     FloatField,
     IntegerField,
     Min,
@@ -24,7 +25,7 @@ from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
 from agents.models import Agent
-from tickets.models import Message, Offer, Ticket, TicketNote
+from tickets.models import AnswerFeedback, KnowledgeArticle, Message, Offer, Ticket, TicketNote
 
 QUEUE_SNAPSHOT_LIMIT = 200
 DEFAULT_HANDLE_SECONDS = 300
@@ -76,6 +77,21 @@ def messages_after(*, ticket_id: int, after_seq: int, limit: int = 1000) -> list
     return list(
         Message.objects.filter(ticket_id=ticket_id, seq__gt=after_seq)
         .select_related("agent__user")
+        .order_by("seq")[:limit]
+    )
+
+
+def messages_for_customer_after(
+    *, ticket_id: int, after_seq: int, limit: int = 1000
+) -> list[Message]:
+    """The customer's transcript after a seq: each message with its agent, the article an
+    answer came from (title only) and the customer's verdict on it (``feedback_verdict``,
+    None if not given), in the one query."""
+    return list(
+        Message.objects.filter(ticket_id=ticket_id, seq__gt=after_seq)
+        .select_related("agent__user", "article")
+        .defer("article__body", "article__keywords", "article__example_questions")
+        .annotate(feedback_verdict=F("feedback__verdict"))
         .order_by("seq")[:limit]
     )
 
@@ -435,3 +451,49 @@ def agent_declines_by_reason(*, agent_id: int, now: datetime) -> list[DeclineRea
         for row in rows
     ]
     return sorted(counts, key=lambda count: (-count.recent, -count.total, count.reason))
+
+
+# --- Answer feedback ---------------------------------------------------------------------
+
+# How many of an article's latest "Talk to a person" questions its admin page lists.
+ARTICLE_PERSON_QUESTIONS_SHOWN = 20
+
+
+def articles_with_feedback_counts(articles: QuerySet[KnowledgeArticle]) -> QuerySet:
+    """``articles`` annotated with ``helped_count`` and ``person_count``: how many of their
+    answers customers said helped, and after how many they asked for a person.
+
+    Correlated subqueries, as in agents_with_offer_record: the admin's list stays one query,
+    each count reads the article's feedback of one verdict (feedback_article_verdict_idx),
+    and the list's counts and filters are not joined to every feedback row.
+    """
+
+    def counted(verdict: str) -> Coalesce:
+        per_article = (
+            AnswerFeedback.objects.filter(article=OuterRef("pk"), verdict=verdict)
+            .order_by()
+            .values("article")
+            .annotate(n=Count("id"))
+            .values("n")
+        )
+        return Coalesce(
+            Subquery(per_article, output_field=IntegerField()),
+            Value(0),
+            output_field=IntegerField(),
+        )
+
+    return articles.annotate(
+        helped_count=counted(AnswerFeedback.Verdict.HELPED),
+        person_count=counted(AnswerFeedback.Verdict.PERSON),
+    )
+
+
+def article_person_questions(*, article_id: int) -> list[AnswerFeedback]:
+    """The latest questions whose answer from this article left the customer wanting a
+    person, newest first (already masked when stored)."""
+    return list(
+        AnswerFeedback.objects.filter(article_id=article_id, verdict=AnswerFeedback.Verdict.PERSON)
+        .select_related("message")
+        .only("question", "created_at", "message__ticket_id")
+        .order_by("-created_at", "-id")[:ARTICLE_PERSON_QUESTIONS_SHOWN]
+    )

@@ -7,6 +7,7 @@ from core.api_fields import (
     StrictEmailField,
     StrictIntegerField,
 )
+from tickets.models import AnswerFeedback
 
 # Message.seq is a PositiveIntegerField: PostgreSQL's integer, at most 2**31 - 1.
 MAX_SEQ = 2**31 - 1
@@ -29,6 +30,11 @@ class TranscriptQuery(serializers.Serializer):
     after_seq = StrictIntegerField(min_value=0, max_value=MAX_SEQ, required=False, default=0)
 
 
+class ArticleOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+
+
 class MessageOutput(serializers.Serializer):
     type = serializers.CharField()
     seq = serializers.IntegerField()
@@ -36,6 +42,9 @@ class MessageOutput(serializers.Serializer):
     body = serializers.CharField()
     created_at = serializers.CharField()
     agent_name = serializers.CharField(required=False)
+    # An answer from a help article, and the customer's verdict on it once given.
+    article = ArticleOutput(required=False)
+    feedback = serializers.ChoiceField(choices=AnswerFeedback.Verdict.values, required=False)
 
 
 class TranscriptOutput(serializers.Serializer):

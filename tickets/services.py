@@ -28,7 +28,7 @@ from agents.models import Agent
 from core.jobs import enqueue_coalesced_on_commit, enqueue_on_commit
 from tickets import announce, routing, selectors
 from tickets.masking import mask_secrets
-from tickets.models import Message, Offer, Ticket, TicketEvent
+from tickets.models import KnowledgeArticle, Message, Offer, Ticket, TicketEvent
 from tickets.signals import ticket_rated, ticket_resolved
 
 logger = logging.getLogger(__name__)
@@ -476,7 +476,7 @@ def append_message(
     body: str,
     client_id: str | None = None,
     agent: Agent | None = None,
-    article_id: int | None = None,
+    article: KnowledgeArticle | None = None,
     customer_active: bool = False,
 ) -> Message:
     """Store a message with the next seq of a ticket the caller holds locked (or just made).
@@ -501,7 +501,7 @@ def append_message(
         body=body,
         client_id=client_id,
         agent=agent,
-        article_id=article_id,
+        article=article,
     )
     announce.message_stored(message, ticket=ticket, agent=agent)
     return message

@@ -7,6 +7,9 @@
  *  - The highest seq below which nothing is missing is kept; every (re)connect resumes
  *    from it, and a message whose seq is already on screen is ignored.
  *  - Bodies are only ever set with textContent: a message is text, never markup.
+ *  - An answer from a help article shows its source and asks "That helped" / "Talk to a
+ *    person" once; a verdict sent and not yet acknowledged is sent again on reconnect (the
+ *    server stores it once).
  */
 (function () {
   "use strict";
@@ -67,6 +70,7 @@
     pumpTimer: null,
     lastTypingSent: 0,
     typingTimer: null,
+    feedbackSent: {}, // seq -> verdict, sent and not yet acknowledged
   };
 
   // --- Storage: localStorage when the browser allows it (not always in a frame) ----------
@@ -177,9 +181,115 @@
     while (state.seen[state.lastSeq + 1]) state.lastSeq += 1;
   }
 
+  // --- An answer from a help article: its source, and "That helped" / "Talk to a person" ---
+
+  // The stored answer ends with its source as text; the page shows the source on a line of
+  // its own instead.
+  var SOURCE_LINE = /\s*\(From: ".*"\)\s*$/;
+
+  function answerBody(frame) {
+    return frame.article ? frame.body.replace(SOURCE_LINE, "") : frame.body;
+  }
+
+  function addArticle(item, frame) {
+    var source = document.createElement("p");
+    source.className = "message-source";
+    source.textContent = "Source: " + frame.article.title;
+    var meta = item.querySelector(".message-meta");
+    item.insertBefore(source, meta);
+    var feedback = document.createElement("div");
+    feedback.className = "message-feedback";
+    feedback.setAttribute("role", "group");
+    feedback.setAttribute("aria-label", "Did this answer help?");
+    item.insertBefore(feedback, meta);
+    if (frame.feedback) {
+      feedbackGiven(item, frame.feedback, false);
+      return;
+    }
+    [["That helped", "helped"], ["Talk to a person", "person"]].forEach(function (choice) {
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "feedback-choice";
+      button.textContent = choice[0];
+      button.dataset.verdict = choice[1];
+      button.addEventListener("click", function () {
+        chooseFeedback(frame.seq, choice[1]);
+      });
+      feedback.appendChild(button);
+    });
+  }
+
+  function feedbackButtons(seq) {
+    var item = state.seen[seq];
+    return item ? item.querySelectorAll(".feedback-choice") : [];
+  }
+
+  function chooseFeedback(seq, verdict) {
+    if (state.feedbackSent[seq]) return; // one verdict per answer, already on its way
+    state.feedbackSent[seq] = verdict;
+    feedbackButtons(seq).forEach(function (button) {
+      button.setAttribute("aria-disabled", "true");
+    });
+    showNotice("");
+    // Unsent (no socket), it goes with the others when the socket opens.
+    send({ type: "feedback", seq: seq, verdict: verdict });
+  }
+
+  function resendFeedback() {
+    Object.keys(state.feedbackSent).forEach(function (seq) {
+      send({ type: "feedback", seq: Number(seq), verdict: state.feedbackSent[seq] });
+    });
+  }
+
+  function handoverText() {
+    if (state.status === "queued") return "Handed over: you're in the queue for a person.";
+    if (state.status === "assigned") {
+      return "Handed over: " + (state.agentName || "a person") + " is chatting with you.";
+    }
+    if (state.status === "resolved" || state.status === "abandoned") return "You asked for a person.";
+    return "Handing you over to a person…";
+  }
+
+  // The buttons make way for a line saying what the choice did; it keeps the focus when a
+  // button had it, so a keyboard user is not sent back to the top of the page.
+  function feedbackGiven(item, verdict, moveFocus) {
+    var feedback = item.querySelector(".message-feedback");
+    if (!feedback) return;
+    var hadFocus = feedback.contains(document.activeElement);
+    var done = document.createElement("p");
+    done.className = "message-feedback-done";
+    done.dataset.verdict = verdict;
+    done.tabIndex = -1;
+    done.textContent = verdict === "person" ? handoverText() : "Thanks for telling us.";
+    feedback.textContent = "";
+    feedback.appendChild(done);
+    if (moveFocus && hadFocus) done.focus();
+  }
+
+  function feedbackAcknowledged(frame) {
+    delete state.feedbackSent[frame.seq];
+    var item = state.seen[frame.seq];
+    if (item) feedbackGiven(item, frame.verdict, true);
+  }
+
+  function feedbackRefused(frame) {
+    delete state.feedbackSent[frame.seq];
+    var item = state.seen[frame.seq];
+    if (frame.code === "feedback_given" && item) {
+      // Given already, from another tab: nothing more to choose here.
+      var done = item.querySelector(".message-feedback");
+      if (done) done.textContent = "You already told us about this answer.";
+      return;
+    }
+    feedbackButtons(frame.seq).forEach(function (button) {
+      button.removeAttribute("aria-disabled");
+    });
+  }
+
   function showMessage(frame) {
     if (typeof frame.seq !== "number" || state.seen[frame.seq]) return; // a double: ignore
-    var item = messageItem(frame.sender, frame.body, frame.created_at, frame.agent_name);
+    var item = messageItem(frame.sender, answerBody(frame), frame.created_at, frame.agent_name);
+    if (frame.sender === "bot" && frame.article) addArticle(item, frame);
     item.dataset.seq = String(frame.seq);
     insertInOrder(item, frame.seq);
     markSeen(frame.seq, item);
@@ -280,6 +390,9 @@
       showWrapUp(status);
     }
     if (!closed) el.wrapUp.hidden = true;
+    el.messages.querySelectorAll('.message-feedback-done[data-verdict="person"]').forEach(
+      function (line) { setText(line, handoverText()); }
+    );
   }
 
   function showWrapUp(status) {
@@ -412,6 +525,7 @@
       send({ type: "resume", after_seq: state.lastSeq });
       flushOutbox();
       if (state.wantsPerson) send({ type: "request_human" });
+      resendFeedback();
       startHeartbeat();
     };
     socket.onmessage = function (event) {
@@ -489,6 +603,7 @@
     rate_limited: "You're sending messages very fast; we'll retry in a moment.",
     already_rated: "You have already rated this conversation. Thank you!",
     not_resolved: "You can rate the conversation once it is resolved.",
+    not_an_answer: "We couldn't take your answer about that message.",
   };
 
   function receive(frame) {
@@ -506,6 +621,9 @@
         break;
       case "typing":
         showTyping();
+        break;
+      case "feedback.ok":
+        feedbackAcknowledged(frame);
         break;
       case "rate.ok":
         ratingDone("Thank you for rating this conversation " + frame.score + " out of 5.");
@@ -536,11 +654,16 @@
     clearTimeout(state.unavailableTimer);
     state.unavailableTimer = setTimeout(function () {
       if (frame.frame === "request_human" && state.wantsPerson) send({ type: "request_human" });
+      if (frame.frame === "feedback") resendFeedback();
       flushOutbox();
     }, delay);
   }
 
   function receiveError(frame) {
+    if (typeof frame.seq === "number" && frame.code !== "unavailable") {
+      feedbackRefused(frame); // the answer shows it was given already: no notice needed
+      if (frame.code === "feedback_given") return;
+    }
     if (frame.code === "unavailable") {
       retryUnavailable(frame);
       showNotice(
@@ -585,6 +708,7 @@
     state.attempts = 0;
     state.outbox = [];
     state.wantsPerson = false;
+    state.feedbackSent = {};
     save();
     el.messages.textContent = "";
     el.aboutYou.hidden = false;
