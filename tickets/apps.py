@@ -8,7 +8,10 @@ class TicketsConfig(AppConfig):
 
     def ready(self) -> None:
         from tickets import receivers  # noqa: F401 - connects the receivers
+        from tickets.assistant import embeddings
+        from tickets.assistant_flow import DatabaseVectorStore
         from tickets.converters import ConversationTokenConverter
 
         # Here, before any urlconf or websocket route that names it is built.
         register_converter(ConversationTokenConverter, "conversation_token")
+        embeddings.configure(store=DatabaseVectorStore())

@@ -373,6 +373,22 @@ class KnowledgeArticle(models.Model):
         return self.title
 
 
+class TextEmbedding(models.Model):
+    """A sentence embedding the assistant computed for a help-centre text, kept so that a new
+    process or machine reads it instead of computing it again (tickets.assistant.embeddings).
+
+    digest is the SHA-256 of the model's name and the text; the text itself is not kept.
+    """
+
+    model = models.CharField(max_length=64)
+    digest = models.CharField(max_length=64, unique=True)
+    vector = models.BinaryField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.model} {self.digest[:12]}"
+
+
 class AnswerFeedback(models.Model):
     """A customer's verdict on one of the assistant's answers, given once per answer.
 

@@ -38,6 +38,13 @@ def assistant_reply(self, ticket_id: int, seq: int) -> None:
 
 
 @shared_task(acks_late=True)
+def prepare_assistant() -> int:
+    """Embed the help centre after it changed (coalesced: a burst of edits runs this once)."""
+    coalesced_task_started("tickets.tasks.prepare_assistant")
+    return assistant_flow.assistant_prepare()
+
+
+@shared_task(acks_late=True)
 def requeue_tickets_of_departed_agents() -> int:
     departed = agent_services.agents_mark_departed()
     for agent_id in departed:

@@ -9,9 +9,10 @@ conversation needs a person. Pure Python: no Django models, no database.
     )
 """
 
+from tickets.assistant import embeddings
 from tickets.assistant.backends import Backend, BackendAnswer, LocalBackend
 from tickets.assistant.confidence import CONFIDENCE_THRESHOLD
-from tickets.assistant.conversation import respond, summarize_handover
+from tickets.assistant.conversation import prepare, respond, summarize_handover
 from tickets.assistant.llm import (
     LLMBackendUnavailable,
     OpenAICompatibleBackend,
@@ -44,6 +45,8 @@ __all__ = [
     "Skill",
     "Turn",
     "backend_from_settings",
+    "embeddings",
+    "prepare",
     "respond",
     "summarize_handover",
 ]

@@ -36,8 +36,8 @@ from tickets.assistant.records import (
     Sender,
     Turn,
 )
-from tickets.assistant.retrieval import rank_articles
-from tickets.assistant.sensitive import sensitive_topic_in
+from tickets.assistant.retrieval import language_index, rank_articles
+from tickets.assistant.sensitive import classifier_for, sensitive_topic_in
 from tickets.assistant.topics import GENERAL_TOPIC, skills_for_topic
 from tickets.assistant.triggers import (
     asks_for_a_person,
@@ -45,6 +45,7 @@ from tickets.assistant.triggers import (
     small_talk_in,
     sounds_frustrated,
 )
+from tickets.assistant.words import base_language
 from tickets.masking import mask_secrets
 
 # Routing only needs a hint, so a weaker match than an answer needs still names the topic
@@ -168,6 +169,18 @@ def respond(
         required_skills=skills_for_topic(topic),
         summary="",
     )
+
+
+def prepare(articles: Sequence[Article]) -> set[str]:
+    """Build now what respond needs for these articles: the index of every language they are
+    written in and the sensitive-topic classifier. Returns the digests of the texts embedded
+    (tickets.assistant.embeddings), which are the ones worth keeping."""
+    articles = tuple(articles)
+    digests = set()
+    for language in sorted({base_language(article.language) for article in articles}):
+        digests |= language_index(articles, language).digests
+    digests |= classifier_for(articles).digests
+    return digests
 
 
 def _escalation_before_answering(

@@ -10,8 +10,8 @@ _PHRASES: dict[str, dict[str, str]] = {
     "en": {
         "source": '(From: "{title}")',
         "unsure": (
-            "I'm not sure I understood that. Could you rephrase it? Or press "
-            '"Talk to a person" and someone from our team will help.'
+            'I\'m not sure I can answer that well: press "Talk to a person" and someone from '
+            "our team will help."
         ),
         "handover": "I'm connecting you with a person now. They'll see our conversation so far.",
         "handover_frustration": (
@@ -26,8 +26,8 @@ _PHRASES: dict[str, dict[str, str]] = {
     "es": {
         "source": '(Fuente: "{title}")',
         "unsure": (
-            "No estoy seguro de haberte entendido. ¿Puedes decirlo de otra forma? O pulsa "
-            '"Hablar con una persona" y alguien de nuestro equipo te ayudará.'
+            'No estoy seguro de poder responder bien a eso: pulsa "Hablar con una persona" y '
+            "alguien de nuestro equipo te ayudará."
         ),
         "handover": "Te estoy pasando con una persona. Verá nuestra conversación hasta ahora.",
         "handover_frustration": (

@@ -76,6 +76,7 @@ _PATTERNS: tuple[tuple[SensitiveTopic, str], ...] = (
         r"|\bi\s+(?:didn'?t|did\s+not|never)\s+(?:buy|make|order|purchase|authori[sz]e|spend)\s+"
         r"(?:this|that|these|those|it|them|anything)\b"
         r"|\bwithout\s+my\s+(?:permission|consent|knowledge|authori[sz]ation)\b"
+        r"|\bnever\s+(?:ordered|bought|shopped|purchased)\s+(?:from|anything|this|that|it)\b"
         r"|\bno\s+reconozco\b|\b(?:cargo|pago|compra|cobro)\s+no\s+autorizad[oa]"
         r"|\bsin\s+mi\s+(?:permiso|consentimiento|autorizacion)\b",
     ),
@@ -85,6 +86,9 @@ _PATTERNS: tuple[tuple[SensitiveTopic, str], ...] = (
         r"|\bsomeone\s+(?:else\s+)?(?:used|accessed|logged\s+into|got\s+into|took\s+over"
         r"|is\s+using|has\s+access\s+to|changed)\s+my\b"
         r"|\b(?:wasn'?t|was\s+not)\s+me\b"
+        r"|\b(?:password|email|e-mail|phone\s+number|pin)\s+(?:was|were|has\s+been|got)\s+changed\b"
+        r"|\bcodigos?\s+(?:de\s+verificacion\s+)?que\s+(?:yo\s+)?no\s+(?:he\s+)?pedido"
+        r"|\balguien\s+(?:intenta|ha\s+intentado|quiere|esta\s+intentando)\s+(?:entrar|acceder)"
         r"|\b(?:alguien|otra\s+persona)\s+(?:entro|ha\s+entrado|accedio|cambio|uso)\b",
     ),
     (
@@ -130,7 +134,8 @@ _PATTERNS: tuple[tuple[SensitiveTopic, str], ...] = (
     (
         COMPLAINT,
         r"\b(?:formal(?:ly)?\s+complain\w*|make\s+a\s+complaint|file\s+a\s+complaint"
-        r"|(?:want|going)\s+to\s+(?:complain|escalate)"
+        r"|(?:want|going)\s+to\s+(?:complain|escalate)|official\s+complaint"
+        r"|complaints?\s+(?:procedure|process|department)"
         r"|ombudsman|regulator|queja\s+formal|poner\s+una\s+(?:queja|reclamacion)"
         r"|reclamacion\s+formal|hoja\s+de\s+reclamaciones)\b",
     ),
@@ -167,6 +172,7 @@ class SensitiveClassifier:
         texts.extend(routine_texts)
         self._labels = np.asarray(labels)
         self._vectors = embeddings.embed(texts)
+        self.digests = {embeddings.digest(text) for text in texts}
         self._categories = [name for name in examples if name != ROUTINE]
 
     def evidence(self, text: str) -> dict[str, float]:

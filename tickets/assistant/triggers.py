@@ -34,6 +34,16 @@ _PERSON_REQUESTS = (
     r"\b(?:quiero|necesito|pasame\s+con|paseme\s+con)\s+(?:(?:un|una|a|con)\s+)?"
     r"(?:persona|agente|humano|representante|asesor)\b",
     r"\bpersona\s+real\b|\bagente\s+humano\b",
+    # "put me through to someone", "transfer me to customer service"
+    r"\b(?:connect|transfer|put|pass)\s+(?:me|us)\s+(?:through\s+)?(?:to|with)\s+"
+    r"(?:someone|somebody|anyone|customer\s+(?:service|support|care)|support|your\s+team)\b",
+    r"\b(?:don'?t|do\s+not)\s+want\s+(?:to\s+(?:talk|speak|chat)\s+(?:to|with)\s+)?"
+    r"(?:a\s+|the\s+|this\s+|your\s+)?(?:bot|robot|machine|chatbot)\b",
+    # "HUMAN. NOW.", "agent asap"
+    rf"^\W*(?:a\s+)?{_PERSON}\W+(?:now|asap|please|pls)\W*$",
+    r"\b(?:call|phone|ring)\s+me(?:\s+back)?\b",
+    r"\bcarne\s+y\s+hueso\b|\balguien\s+real\b"
+    r"|\b(?:pasame|paseme|ponme|comunicame)\s+con\s+(?:alguien|atencion\s+al\s+cliente)\b",
 )
 _ASKS_FOR_A_PERSON = re.compile("|".join(f"(?:{pattern})" for pattern in _PERSON_REQUESTS))
 
