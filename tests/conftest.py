@@ -39,6 +39,22 @@ def django_db_setup(django_db_setup, django_db_blocker):
         connection.close()
 
 
+@pytest.fixture(scope="session")
+def assistant_warm():
+    """The demo help centre and the sensitive-topic examples embedded once per test process
+    (~10 s), so that no test waits for them inside a timeout. Kept in the process's memo
+    only: a test that needs them in the database calls assistant_flow.assistant_prepare."""
+    from tickets.assistant import embeddings, prepare
+    from tickets.assistant.demo_articles import demo_article_records
+
+    store = embeddings._store
+    embeddings.configure(store=None)
+    try:
+        prepare(demo_article_records())
+    finally:
+        embeddings.configure(store=store)
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     # With it go the throttles' process-local counts, kept while the shared cache is down.

@@ -185,3 +185,14 @@ class ShiftAssignmentFactory(factory.django.DjangoModelFactory):
     state = ShiftAssignment.State.OFFERED
     source = ShiftAssignment.Source.MATCHED
     offer_expires_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=1))
+
+
+def load_demo_help_centre() -> None:
+    """The demo help centre, loaded as seed_demo loads it, and its vectors stored so that a
+    server process started by the test answers at once (use with the assistant_warm fixture,
+    or the vectors are computed here, ~10 s)."""
+    from tickets import assistant_flow, knowledge
+    from tickets.assistant.demo_articles import DEMO_HELP_CENTRE_PATH
+
+    knowledge.knowledge_import(entries=knowledge.knowledge_path_read(path=DEMO_HELP_CENTRE_PATH))
+    assistant_flow.assistant_prepare()

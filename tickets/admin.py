@@ -34,6 +34,7 @@ from tickets.models import (
     Offer,
     Ticket,
     TicketEvent,
+    TextEmbedding,
     TicketNote,
     WebhookDelivery,
 )
@@ -377,6 +378,16 @@ class KnowledgeArticleAdmin(admin.ModelAdmin):
         name = f"knowledge-{language}.json" if language else "knowledge.json"
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
+
+
+@admin.register(TextEmbedding)
+class TextEmbeddingAdmin(ViewOnlyAdmin):
+    """The assistant's stored sentence embeddings of help-centre texts (a cache, written by
+    tickets.assistant_flow.DatabaseVectorStore; the texts themselves are not kept)."""
+
+    list_display = ["digest", "model", "created_at"]
+    list_filter = ["model"]
+    search_fields = ["digest"]
 
 
 @admin.register(AnswerFeedback)

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from django.conf import settings
 from django.core.signals import setting_changed
-from django.db import DatabaseError, transaction
+from django.db import transaction
 from django.dispatch import receiver
 
 from tickets import messages, services
@@ -48,6 +48,9 @@ class DatabaseVectorStore:
 
     A failed read counts as nothing stored (the vectors are computed instead) and a failed
     write is logged and forgotten: the vectors are a cache, never worth a customer's answer.
+    Hence the broad excepts: whatever stops the database (an outage, a closed connection, a
+    caller without database access) must not stop the answer. Both run in a savepoint, so a
+    failure never spoils a caller's transaction.
     """
 
     CHUNK = 1000
@@ -55,13 +58,14 @@ class DatabaseVectorStore:
     def load(self, digests: Sequence[str]) -> dict[str, bytes]:
         found: dict[str, bytes] = {}
         try:
-            for start in range(0, len(digests), self.CHUNK):
-                chunk = digests[start : start + self.CHUNK]
-                rows = TextEmbedding.objects.filter(digest__in=chunk).values_list(
-                    "digest", "vector"
-                )
-                found.update((digest, bytes(vector)) for digest, vector in rows)
-        except DatabaseError:
+            with transaction.atomic():
+                for start in range(0, len(digests), self.CHUNK):
+                    chunk = digests[start : start + self.CHUNK]
+                    rows = TextEmbedding.objects.filter(digest__in=chunk).values_list(
+                        "digest", "vector"
+                    )
+                    found.update((digest, bytes(vector)) for digest, vector in rows)
+        except Exception:  # noqa: BLE001 - see the class's docstring
             logger.warning("could not read stored embeddings; computing them", exc_info=True)
             return {}
         return found
@@ -76,7 +80,7 @@ class DatabaseVectorStore:
                 TextEmbedding.objects.bulk_create(
                     rows, batch_size=self.CHUNK, ignore_conflicts=True
                 )
-        except DatabaseError:
+        except Exception:  # noqa: BLE001 - see the class's docstring
             logger.warning("could not store %d embeddings", len(rows), exc_info=True)
 
 
@@ -85,9 +89,9 @@ def assistant_prepare() -> int:
     stored vectors no current text uses: run after the help centre changes, so the next
     customer does not wait for it. Returns the number of texts the assistant uses."""
     used = prepare(published_articles())
-    stale = TextEmbedding.objects.exclude(digest__in=used) if len(used) < 30_000 else None
-    if stale is not None:
-        stale.delete()
+    embeddings.persist(sorted(used))
+    if len(used) < 30_000:  # past that, the IN list would pass SQLite's limit: keep them
+        TextEmbedding.objects.exclude(digest__in=used).delete()
     return len(used)
 
 

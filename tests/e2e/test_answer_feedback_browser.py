@@ -12,9 +12,9 @@ import pytest
 from django.conf import global_settings
 from playwright.sync_api import FrameLocator, Page, expect
 
+from tests.factories import load_demo_help_centre
 from tests.servers import running_server
-from tickets.assistant.demo_articles import DEMO_ARTICLES
-from tickets.models import AnswerFeedback, KnowledgeArticle, Ticket
+from tickets.models import AnswerFeedback, Ticket
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
 
@@ -23,20 +23,9 @@ ARTICLE = "Pay your invoice"
 
 
 @pytest.fixture
-def chat_server(transactional_db, settings):
+def chat_server(transactional_db, settings, assistant_warm):
     settings.PASSWORD_HASHERS = global_settings.PASSWORD_HASHERS
-    # The demo help centre as seed_demo loads it, example questions included.
-    KnowledgeArticle.objects.bulk_create(
-        KnowledgeArticle(
-            title=entry["title"],
-            body=entry["body"],
-            topic=entry["topic"],
-            language=entry["language"],
-            keywords=", ".join(entry["keywords"]),
-            example_questions="\n".join(entry.get("example_questions", [])),
-        )
-        for entry in DEMO_ARTICLES
-    )
+    load_demo_help_centre()
     with running_server(CELERY_TASK_ALWAYS_EAGER="1", ROUTING_MODE="pick") as base:
         yield base
 

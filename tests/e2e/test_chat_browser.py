@@ -19,10 +19,9 @@ from django.conf import global_settings
 from playwright.sync_api import FrameLocator, Page, expect
 from websockets.sync.client import connect
 
-from tests.factories import PASSWORD, AgentFactory
+from tests.factories import PASSWORD, AgentFactory, load_demo_help_centre
 from tests.servers import login_cookie, running_server
-from tickets.assistant.demo_articles import DEMO_ARTICLES
-from tickets.models import KnowledgeArticle, Message, Ticket
+from tickets.models import Message, Ticket
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
 
@@ -31,19 +30,10 @@ IMAGE_MESSAGE = "<img src=x onerror=alert(1)>"
 
 
 @pytest.fixture
-def chat_server(transactional_db, settings):
+def chat_server(transactional_db, settings, assistant_warm):
     # Users made in the test log in on the server, which hashes as production does.
     settings.PASSWORD_HASHERS = global_settings.PASSWORD_HASHERS
-    KnowledgeArticle.objects.bulk_create(
-        KnowledgeArticle(
-            title=entry["title"],
-            body=entry["body"],
-            topic=entry["topic"],
-            language=entry["language"],
-            keywords=", ".join(entry["keywords"]),
-        )
-        for entry in DEMO_ARTICLES
-    )
+    load_demo_help_centre()
     # The agents here are sockets that claim from the open queue (pick routing); the customer's
     # side of an offer is in test_portal_offers.py.
     with running_server(CELERY_TASK_ALWAYS_EAGER="1", ROUTING_MODE="pick") as base:
@@ -161,7 +151,7 @@ def test_a_message_typed_offline_is_sent_once_when_the_connection_returns(chat_s
     page = context.new_page()
     page.goto(f"{chat_server}/chat/")
     send(page, "How do I track my parcel?")
-    expect(bot_answer(page, '(From: "Track your order")')).to_be_visible()
+    expect(bot_answer(page, '(From: "Where is my order?")')).to_be_visible()
     connection = page.locator("#connection")
     expect(connection).to_have_text("Connected")
 
@@ -183,6 +173,8 @@ def test_a_message_typed_offline_is_sent_once_when_the_connection_returns(chat_s
     expect(pending).to_have_count(0)
     ticket = Ticket.objects.get()
     assert Message.objects.filter(ticket=ticket, body="Are you still there?").count() == 1
+    # The welcome, the answer about the parcel, and the answer to this one.
+    expect(page.locator(".message--bot")).to_have_count(3)
 
     page.reload()  # the same conversation continues, every message once, in order
 
@@ -338,7 +330,7 @@ def test_one_script_tag_opens_the_chat_in_a_corner_of_another_site(
     expect(chat.get_by_role("button", name="Talk to a person")).to_be_visible()
     chat.get_by_label("Your message").fill("How do I track my parcel?")
     chat.get_by_role("button", name="Send").click()
-    expect(bot_answer(chat, '(From: "Track your order")')).to_be_visible()
+    expect(bot_answer(chat, '(From: "Where is my order?")')).to_be_visible()
     frame_box = page.locator("iframe").bounding_box()
     assert frame_box["x"] + frame_box["width"] > 1280 - 40  # the right-hand corner
     assert frame_box["y"] + frame_box["height"] > 800 - 120  # near the bottom

@@ -49,8 +49,9 @@ from tickets.assistant.words import base_language
 from tickets.masking import mask_secrets
 
 # Routing only needs a hint, so a weaker match than an answer needs still names the topic
-# (a question padded with "I want to talk to someone about…" covers few article words).
-TOPIC_GUESS_MIN_CONFIDENCE = 0.1
+# (a question padded with "I want to talk to someone about…" matches less well): at this
+# confidence the best article is the right one about as often as not.
+TOPIC_GUESS_MIN_CONFIDENCE = 0.5
 _DEFAULT_BACKEND = LocalBackend()
 
 

@@ -82,3 +82,21 @@ def embed(texts: Sequence[str], *, use_store: bool = True) -> np.ndarray:
             for key in missing:
                 _remember(key, found[key])
     return np.stack([found[key] for key in keys]).astype(np.float32, copy=False)
+
+
+def persist(digests: Sequence[str]) -> int:
+    """Make sure the store holds these vectors (those this process knows): a process that
+    found them in its memo never wrote them. Returns how many were written."""
+    if _store is None:
+        return 0
+    wanted = list(dict.fromkeys(digests))
+    stored = _store.load(wanted)
+    with _memo_lock:
+        missing = {
+            key: _memo[key].astype(np.float32).tobytes()
+            for key in wanted
+            if key not in stored and key in _memo
+        }
+    if missing:
+        _store.save(missing)
+    return len(missing)
