@@ -32,9 +32,9 @@ from tickets.models import (
     KnowledgeArticle,
     Message,
     Offer,
+    TextEmbedding,
     Ticket,
     TicketEvent,
-    TextEmbedding,
     TicketNote,
     WebhookDelivery,
 )

@@ -20,28 +20,20 @@ from tickets.assistant import (
     respond,
     summarize_handover,
 )
-from tickets.assistant.demo_articles import DEMO_ARTICLES
+from tickets.assistant.demo_articles import demo_article_records
 from tickets.assistant.retrieval import rank_articles
+from tickets.assistant.sensitive import sensitive_by_pattern
 
-ARTICLES = tuple(
-    Article(
-        id=number,
-        title=entry["title"],
-        body=entry["body"],
-        topic=entry["topic"],
-        language=entry["language"],
-        keywords=tuple(entry["keywords"]),
-    )
-    for number, entry in enumerate(DEMO_ARTICLES, start=1)
-)
+ARTICLES = demo_article_records()
 ARTICLE_BY_TITLE = {article.title: article for article in ARTICLES}
 
-REFUND_TIMES = ARTICLE_BY_TITLE["How long refunds take"]
+REFUNDS = ARTICLE_BY_TITLE["Refunds for purchases paid with Acme Pay"]
 RESET_PASSWORD = ARTICLE_BY_TITLE["Reset your password"]
-TRACK_ORDER = ARTICLE_BY_TITLE["Track your order"]
+WHERE_IS_MY_ORDER = ARTICLE_BY_TITLE["Where is my order?"]
 
-UNSURE_EN = "I'm not sure I understood that."
+UNSURE_EN = "I'm not sure I can answer that well"
 HANDOVER_EN = "I'm connecting you with a person now."
+SENSITIVE_EN = "This is something a person from our team should handle."
 
 
 def customer(body: str) -> Turn:
@@ -52,7 +44,7 @@ def bot(body: str) -> Turn:
     return Turn(sender="bot", body=body)
 
 
-REFUND_ANSWER = bot(f'{REFUND_TIMES.body}\n\n(From: "{REFUND_TIMES.title}")')
+REFUND_ANSWER = bot(f'{REFUNDS.body}\n\n(From: "{REFUNDS.title}")')
 
 
 @dataclass(frozen=True)
@@ -80,45 +72,24 @@ def decide(conversation: Conversation, **overrides: object) -> Decision:
 # --- Routine questions ------------------------------------------------------------------
 
 ROUTINE_QUESTIONS = [
-    pytest.param("How do I reset my password?", "en", "Reset your password", id="password reset"),
+    pytest.param("How do I pay my invoice?", "en", "Pay your invoice", id="paying an invoice"),
     pytest.param("I forgot my password", "en", "Reset your password", id="forgotten password"),
     pytest.param(
-        "how long does a refund take?", "en", "How long refunds take", id="refund timeline"
-    ),
-    pytest.param("When will I get my money back?", "en", "How long refunds take", id="money back"),
-    pytest.param(
-        "How do I return an item?", "en", "Return an item for a refund", id="returning an item"
-    ),
-    pytest.param("Where is my parcel?", "en", "Track your order", id="where is my parcel"),
-    pytest.param("my order hasn't arrived yet", "en", "Track your order", id="late order"),
-    pytest.param(
-        "How much is shipping?", "en", "Shipping costs and delivery times", id="shipping cost"
+        "Can I get more time to pay?", "en", "Extend your due date", id="more time to pay"
     ),
     pytest.param(
-        "Can I change my delivery address?",
-        "en",
-        "Change your delivery address",
-        id="changing the address",
+        "where is my refund", "en", "Refunds for purchases paid with Acme Pay", id="refund"
     ),
     pytest.param(
-        "I was charged twice for one order",
-        "en",
-        "Pending and duplicate charges",
-        id="charged twice",
+        "how does pay in 3 work", "en", "Pay in 3 instalments", id="instalments, no question mark"
     ),
-    pytest.param("Can I add a new card?", "en", "Update your payment method", id="adding a card"),
-    pytest.param("my card was declined", "en", "Card declined at checkout", id="declined card"),
+    pytest.param("How do I freeze my card?", "en", "Freeze or unfreeze your card", id="freeze"),
     pytest.param(
-        "The app keeps crashing",
-        "en",
-        "The app won't open or keeps crashing",
-        id="crashing app",
+        "I want to close my account", "en", "Close your Acme Pay account", id="closing the account"
     ),
+    pytest.param("¿Cómo pago mi factura?", "es", "Pagar tu factura", id="spanish invoice"),
     pytest.param(
         "olvidé mi contraseña", "es", "Restablecer tu contraseña", id="spanish password reset"
-    ),
-    pytest.param(
-        "¿Cuándo llega mi reembolso?", "es", "Plazos de reembolso", id="spanish refund timeline"
     ),
 ]
 
@@ -145,6 +116,12 @@ def test_it_answers_a_routine_question_from_the_right_article(
     assert type(decision.priority) is int
 
 
+def test_it_answers_a_paraphrase_that_shares_no_word_with_the_article() -> None:
+    decision = decide(Conversation(message="can i push back when i have to pay"))
+
+    assert decision.article_title == "Extend your due date"
+
+
 def test_it_names_the_article_it_answered_from() -> None:
     decision = decide(Conversation(message="How do I reset my password?"))
 
@@ -165,26 +142,26 @@ def test_it_only_searches_articles_in_the_customers_language() -> None:
     assert {entry.article.language for entry in ranked} == {"es"}
 
 
-def test_it_uses_every_article_when_none_is_in_the_customers_language() -> None:
-    decision = decide(Conversation(message="How do I reset my password?", language="fr"))
+def test_it_never_answers_from_an_article_in_another_language() -> None:
+    decision = decide(Conversation(message="Comment payer ma facture ?", language="fr"))
 
-    assert decision.article_title == "Reset your password"
+    assert decision.article_id is None
+    assert decision.is_unsure
 
 
 @pytest.mark.parametrize(
-    ("skill_topic", "skills"),
+    ("question", "skills"),
     [
-        pytest.param("Can I add a new card?", ("billing",), id="billing"),
-        pytest.param("how long does a refund take?", ("refunds",), id="refunds"),
+        pytest.param("How do I pay my invoice?", ("billing",), id="billing"),
+        pytest.param("where is my refund", ("refunds",), id="refunds"),
         pytest.param("I forgot my password", ("accounts",), id="accounts"),
-        pytest.param("The app keeps crashing", ("technical",), id="technical"),
-        pytest.param("Where is my parcel?", ("general",), id="shipping"),
+        pytest.param("How do I track my order?", ("general",), id="general"),
     ],
 )
 def test_it_derives_the_required_skills_from_the_articles_topic(
-    skill_topic: str, skills: tuple[str, ...]
+    question: str, skills: tuple[str, ...]
 ) -> None:
-    assert decide(Conversation(message=skill_topic)).required_skills == skills
+    assert decide(Conversation(message=question)).required_skills == skills
 
 
 # --- When the assistant is not sure -----------------------------------------------------
@@ -193,12 +170,12 @@ NOT_ESCALATED = [
     pytest.param(
         Conversation(message="Do you sell bicycles?"),
         UNSURE_EN,
-        id="a first unsure answer asks the customer to rephrase",
+        id="a first unsure answer offers a person",
     ),
     pytest.param(
         Conversation(message="Can I pay with bitcoin?"),
         UNSURE_EN,
-        id="a word that appears only in passing in an article is not enough",
+        id="a word that appears in an article is not enough",
     ),
     pytest.param(
         Conversation(message="How do I change my browser's user agent string?"),
@@ -217,15 +194,15 @@ NOT_ESCALATED = [
     ),
     pytest.param(
         Conversation(
-            message="How long does a refund take?",
-            history=(customer("How long does a refund take?"),),
+            message="where is my refund",
+            history=(customer("where is my refund"),),
         ),
-        "Once we approve a refund",
+        "Refunds are made by the store.",
         id="a double sent question is not a repeat",
     ),
     pytest.param(
         Conversation(message="¿Vendéis bicicletas?", language="es"),
-        "No estoy seguro de haberte entendido.",
+        "No estoy seguro de poder responder bien a eso",
         id="the unsure answer is in the customers language",
     ),
 ]
@@ -257,10 +234,18 @@ def test_small_talk_is_not_unsure() -> None:
     assert not decide(Conversation(message="hello")).is_unsure
 
 
-def test_confidence_is_zero_when_no_article_shares_a_word_with_the_question() -> None:
+def test_an_off_topic_question_is_below_the_threshold_for_every_article() -> None:
     ranked = rank_articles(question="what's the weather on mars", articles=ARTICLES, language="en")
 
-    assert all(entry.confidence == 0 for entry in ranked)
+    assert all(entry.confidence < CONFIDENCE_THRESHOLD for entry in ranked)
+
+
+def test_the_unsure_answer_is_one_short_sentence() -> None:
+    decision = decide(Conversation(message="Do you sell bicycles?"))
+
+    assert decision.answer is not None
+    assert decision.answer.count(".") == 1
+    assert len(decision.answer) < 120
 
 
 # --- Escalations ------------------------------------------------------------------------
@@ -289,7 +274,7 @@ ESCALATIONS = [
     pytest.param(
         Conversation(
             message="Can I speak to a real person please",
-            history=(customer("how long does a refund take?"), REFUND_ANSWER),
+            history=(customer("where is my refund"), REFUND_ANSWER),
         ),
         Expected(Reason.CUSTOMER_REQUEST, "refunds", Priority.NORMAL, ("refunds",)),
         id="the topic of a request for a person comes from earlier messages",
@@ -317,7 +302,7 @@ ESCALATIONS = [
     pytest.param(
         Conversation(
             message="This is useless",
-            history=(customer("how long does a refund take?"), REFUND_ANSWER),
+            history=(customer("where is my refund"), REFUND_ANSWER),
         ),
         Expected(
             Reason.FRUSTRATION,
@@ -330,8 +315,8 @@ ESCALATIONS = [
     ),
     pytest.param(
         Conversation(
-            message="How long does my refund take??",
-            history=(customer("how long does a refund take?"), REFUND_ANSWER),
+            message="where is my refund??",
+            history=(customer("where is my refund"), REFUND_ANSWER),
         ),
         Expected(
             Reason.FRUSTRATION,
@@ -346,7 +331,7 @@ ESCALATIONS = [
         Conversation(message="WHERE IS MY PARCEL I ORDERED IT WEEKS AGO"),
         Expected(
             Reason.FRUSTRATION,
-            "shipping",
+            "general",
             Priority.HIGH,
             ("general",),
             answer_start="I'm sorry this has been frustrating.",
@@ -357,27 +342,32 @@ ESCALATIONS = [
         Conversation(message="I think I've been scammed, there's a charge I didn't make"),
         Expected(
             Reason.SENSITIVE_TOPIC,
-            "fraud",
+            "unrecognised_payment",
             Priority.URGENT,
             ("fraud",),
-            answer_start="This is something a person from our team should handle.",
+            answer_start=SENSITIVE_EN,
         ),
-        id="fraud is urgent and goes to the fraud team",
+        id="a payment the customer did not make is urgent and goes to the fraud team",
     ),
     pytest.param(
-        Conversation(message="I'm going to file a chargeback with my bank"),
-        Expected(Reason.SENSITIVE_TOPIC, "disputes", Priority.HIGH, ("disputes",), ""),
-        id="a chargeback goes to the disputes team",
+        Conversation(message="I got a text from 'Acme' asking for my PIN, is this a scam?"),
+        Expected(Reason.SENSITIVE_TOPIC, "fraud_or_scam", Priority.URGENT, ("fraud",), ""),
+        id="a scam goes to the fraud team",
     ),
     pytest.param(
         Conversation(message="I lost my job and can't pay my bill this month"),
-        Expected(Reason.SENSITIVE_TOPIC, "hardship", Priority.HIGH, ("billing",), ""),
+        Expected(Reason.SENSITIVE_TOPIC, "financial_hardship", Priority.HIGH, ("billing",), ""),
         id="financial hardship goes to billing",
     ),
     pytest.param(
         Conversation(message="My husband passed away, his account needs sorting out"),
-        Expected(Reason.SENSITIVE_TOPIC, "hardship", Priority.HIGH, ("billing",), ""),
+        Expected(Reason.SENSITIVE_TOPIC, "bereavement", Priority.HIGH, ("accounts",), ""),
         id="a bereavement is handled by a person",
+    ),
+    pytest.param(
+        Conversation(message="if this goes on I will hurt myself"),
+        Expected(Reason.SENSITIVE_TOPIC, "threat_of_harm", Priority.URGENT, ("general",), ""),
+        id="a threat of harm is urgent",
     ),
     pytest.param(
         Conversation(message="I want to make a formal complaint"),
@@ -385,13 +375,8 @@ ESCALATIONS = [
         id="a complaint goes to a person",
     ),
     pytest.param(
-        Conversation(message="Please close my account"),
-        Expected(Reason.SENSITIVE_TOPIC, "account_closure", Priority.HIGH, ("accounts",), ""),
-        id="an account closure goes to the accounts team",
-    ),
-    pytest.param(
         Conversation(message="me han estafado, no reconozco este cargo", language="es"),
-        Expected(Reason.SENSITIVE_TOPIC, "fraud", Priority.URGENT, ("fraud",), ""),
+        Expected(Reason.SENSITIVE_TOPIC, "unrecognised_payment", Priority.URGENT, ("fraud",), ""),
         id="fraud reported in spanish",
     ),
     pytest.param(
@@ -402,7 +387,7 @@ ESCALATIONS = [
     # Precedence: sensitive_topic > customer_request > frustration > vip > low_confidence.
     pytest.param(
         Conversation(message="Get me a human now, my card was stolen"),
-        Expected(Reason.SENSITIVE_TOPIC, "fraud", Priority.URGENT, ("fraud",), ""),
+        Expected(Reason.SENSITIVE_TOPIC, "lost_or_stolen", Priority.URGENT, ("fraud",), ""),
         id="a sensitive topic beats a request for a person",
     ),
     pytest.param(
@@ -427,7 +412,7 @@ ESCALATIONS = [
     ),
     pytest.param(
         Conversation(message="someone used my account to buy things", is_vip=True),
-        Expected(Reason.SENSITIVE_TOPIC, "fraud", Priority.URGENT, ("fraud",), ""),
+        Expected(Reason.SENSITIVE_TOPIC, "account_compromised", Priority.URGENT, ("fraud",), ""),
         id="vip fraud stays urgent",
     ),
 ]
@@ -451,6 +436,48 @@ def test_it_escalates_with_the_right_reason_topic_priority_and_skills(
     assert not decision.is_unsure
 
 
+@pytest.mark.parametrize(
+    ("message", "topic"),
+    [
+        ("I lost my card", "lost_or_stolen"),
+        ("Someone stole my card", "lost_or_stolen"),
+        ("My card was used without my permission", "unrecognised_payment"),
+        ("There is a payment I did not make", "unrecognised_payment"),
+        ("He perdido mi tarjeta", "lost_or_stolen"),
+    ],
+)
+def test_a_lost_card_or_a_payment_not_made_goes_to_the_fraud_team_on_the_first_message(
+    message: str, topic: str
+) -> None:
+    language = "es" if message.startswith("He ") else "en"
+
+    decision = decide(Conversation(message=message, language=language))
+
+    assert (decision.escalate, decision.reason) == (True, Reason.SENSITIVE_TOPIC)
+    assert (decision.topic, decision.priority, decision.required_skills) == (
+        topic,
+        Priority.URGENT,
+        ("fraud",),
+    )
+
+
+def test_a_wording_no_pattern_knows_is_found_by_the_classifier() -> None:
+    message = "my purse with all my cards in it is gone, i think on the bus"
+    assert sensitive_by_pattern(message) is None
+
+    decision = decide(Conversation(message=message))
+
+    assert decision.escalate
+    assert decision.reason == Reason.SENSITIVE_TOPIC
+
+
+def test_a_routine_question_with_the_words_of_a_sensitive_one_stays_routine() -> None:
+    decision = decide(Conversation(message="how do I freeze my card before my holiday"))
+
+    assert not decision.escalate
+    assert decision.article_title == "Freeze or unfreeze your card"
+
+
 def test_reasons_and_priorities_are_plain_values_for_the_ticket_model() -> None:
     decision = decide(Conversation(message="I want a human", is_vip=True))
 
@@ -464,7 +491,7 @@ def test_reasons_and_priorities_are_plain_values_for_the_ticket_model() -> None:
 
 CARD_HISTORY = (
     customer("I was charged twice on my card 4242 4242 4242 4242, cvv 123"),
-    bot("Only one charge is ever captured; the extra hold disappears automatically."),
+    bot("A payment to Acme Pay usually fails because the card has expired."),
 )
 
 
@@ -499,7 +526,7 @@ def test_the_summary_says_topic_question_answer_and_why() -> None:
     decision = decide(
         Conversation(
             message="this is useless",
-            history=(customer("how long does a refund take?"), REFUND_ANSWER),
+            history=(customer("where is my refund"), REFUND_ANSWER),
         )
     )
 
@@ -508,10 +535,10 @@ def test_the_summary_says_topic_question_answer_and_why() -> None:
         "Why a person: The customer sounds frustrated.",
         "Customer said:",
     ]
-    assert '- "how long does a refund take?"' in decision.summary
+    assert '- "where is my refund"' in decision.summary
     assert '- "this is useless"' in decision.summary
-    assert 'Assistant last answered: "Once we approve a refund' in decision.summary
-    assert 'Related article: "How long refunds take"' in decision.summary
+    assert 'Assistant last answered: "Refunds are made by the store.' in decision.summary
+    assert f'Related article: "{REFUNDS.title}"' in decision.summary
 
 
 def test_the_summary_says_when_the_assistant_had_not_answered_yet() -> None:
@@ -530,14 +557,14 @@ def test_the_summary_notes_a_vip_escalated_for_another_reason() -> None:
 
 BUTTON_HANDOVERS = [
     pytest.param(
-        (customer("how long does a refund take?"), REFUND_ANSWER),
+        (customer("where is my refund"), REFUND_ANSWER),
         False,
         "customer_request",
         ("refunds", Priority.NORMAL, ("refunds",)),
         id="after a refund question",
     ),
     pytest.param(
-        (customer("how long does a refund take?"), REFUND_ANSWER),
+        (customer("where is my refund"), REFUND_ANSWER),
         True,
         "customer_request",
         ("refunds", Priority.HIGH, ("refunds",)),
@@ -547,7 +574,7 @@ BUTTON_HANDOVERS = [
         (customer("I don't recognise this charge, was my card stolen?"),),
         False,
         "customer_request",
-        ("fraud", Priority.URGENT, ("fraud",)),
+        ("lost_or_stolen", Priority.URGENT, ("fraud",)),
         id="after the customer raised fraud",
     ),
     pytest.param(
@@ -558,10 +585,10 @@ BUTTON_HANDOVERS = [
         id="straight away",
     ),
     pytest.param(
-        (customer("Where is my parcel?"),),
+        (customer("How do I pay my invoice?"),),
         False,
         "handoff",
-        ("shipping", Priority.NORMAL, ("general",)),
+        ("billing", Priority.NORMAL, ("billing",)),
         id="for a reason the assistant does not know",
     ),
 ]

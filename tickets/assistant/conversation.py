@@ -9,7 +9,8 @@ When several escalation rules apply, the first in this order gives the reason:
     sensitive_topic > customer_request > frustration > vip > low_confidence
 
 Sensitive topics come first because they also pick the skill and urgency (fraud goes to
-the fraud team, urgent, whatever else was said). An explicit request beats inferred
+the fraud team, urgent, whatever else was said); only the classifier's guess yields to an
+explicit request for a person (see _escalation_before_answering). An explicit request beats inferred
 frustration, which beats the standing VIP rule, and low confidence only counts once the
 assistant has actually tried to answer. Whatever the reason, a VIP conversation is at
 least high priority.
@@ -37,7 +38,7 @@ from tickets.assistant.records import (
     Turn,
 )
 from tickets.assistant.retrieval import language_index, rank_articles
-from tickets.assistant.sensitive import classifier_for, sensitive_topic_in
+from tickets.assistant.sensitive import classifier_for, sensitive_by_pattern, sensitive_topic_in
 from tickets.assistant.topics import GENERAL_TOPIC, skills_for_topic
 from tickets.assistant.triggers import (
     asks_for_a_person,
@@ -187,8 +188,16 @@ def prepare(articles: Sequence[Article]) -> set[str]:
 def _escalation_before_answering(
     *, message: str, history: Sequence[Turn], articles: Sequence[Article], is_vip: bool
 ) -> _Escalation | None:
-    """The rules that need no drafted answer, in order of precedence."""
-    sensitive = sensitive_topic_in(message, articles=articles)
+    """The rules that need no drafted answer, in order of precedence.
+
+    A request for a person comes before the classifier's guess at a sensitive topic (not
+    before its patterns): the customer gets a person either way, and on a short request
+    ("Quiero hablar con una persona") the classifier's guess is least reliable while it
+    would put the ticket at the head of the fraud team's queue.
+    """
+    sensitive = sensitive_by_pattern(message)
+    if sensitive is None and not asks_for_a_person(message):
+        sensitive = classifier_for(tuple(articles)).classify(message)
     if sensitive is not None:
         readable = sensitive.name.replace("_", " ")
         return _Escalation(
