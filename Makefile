@@ -11,7 +11,7 @@ PORT ?= 8000
 TEST_ENV := SECRET_KEY=$${SECRET_KEY:-test-only-secret-key-not-for-production-use-4b1d9e} DEBUG=0 DB_POOL_MAX_SIZE=$${DB_POOL_MAX_SIZE:-80}
 
 .PHONY: install run test schema-check lint format browser bench clean
-.PHONY: bench-relay bench-dispatch bench-fanout bench-payouts bench-load
+.PHONY: bench-relay bench-dispatch bench-fanout bench-payouts bench-load bench-assistant
 
 install: $(INSTALLED)
 
@@ -56,7 +56,7 @@ browser:
 bench: install
 	$(PY) -m bench $(if $(PART),--part $(PART)) $(if $(QUICK),--quick)
 
-bench-relay bench-dispatch bench-fanout bench-payouts bench-load: install
+bench-relay bench-dispatch bench-fanout bench-payouts bench-load bench-assistant: install
 	$(PY) -m bench --part $(@:bench-%=%) $(if $(QUICK),--quick)
 
 clean:

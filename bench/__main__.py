@@ -1,4 +1,4 @@
-"""`python -m bench [--part relay,dispatch,fanout,payouts,load] [--quick] [--no-write]`
+"""`python -m bench [--part relay,dispatch,fanout,payouts,load,assistant] [--quick] [--no-write]`
 
 Runs the parts against a bench database of their own, prints each table, and rewrites this
 profile's section of docs/performance.md (``--no-write`` only prints). See
@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 
 from bench import report, stack
 
-PARTS = ["relay", "dispatch", "fanout", "payouts", "load"]
+PARTS = ["relay", "dispatch", "fanout", "payouts", "load", "assistant"]
 
 
 def _raise_file_limit() -> None:

@@ -135,6 +135,14 @@ TRIGGERS = [
         id="asked-for-a-person",
     ),
     pytest.param(
+        "I lost my card",
+        {},
+        Ticket.EscalationReason.SENSITIVE_TOPIC,
+        Ticket.Priority.URGENT,
+        ["fraud"],
+        id="lost-card-on-the-first-message",
+    ),
+    pytest.param(
         "Someone used my card and I think it's fraud",
         {},
         Ticket.EscalationReason.SENSITIVE_TOPIC,

@@ -236,7 +236,7 @@ def test_a_sensitive_subject_in_the_transcript_routes_and_raises_the_ticket(clie
     assert post_handover(client, issued.api_key, body).status_code == 201
 
     ticket = Ticket.objects.get()
-    assert (ticket.topic, ticket.required_skills) == ("fraud", ["fraud"])
+    assert (ticket.topic, ticket.required_skills) == ("unrecognised_payment", ["fraud"])
     assert ticket.priority == Ticket.Priority.URGENT
 
 
