@@ -17,7 +17,7 @@ from pathlib import Path
 from bench.stack import ROOT, VAR, Profile
 
 DOC = ROOT / "docs" / "performance.md"
-PART_ORDER = ["relay", "dispatch", "fanout", "payouts", "load"]
+PART_ORDER = ["relay", "dispatch", "fanout", "payouts", "load", "assistant"]
 
 
 @dataclass

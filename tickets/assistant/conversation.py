@@ -38,8 +38,13 @@ from tickets.assistant.records import (
     Turn,
 )
 from tickets.assistant.retrieval import language_index, rank_articles
-from tickets.assistant.sensitive import classifier_for, sensitive_by_pattern, sensitive_topic_in
-from tickets.assistant.topics import GENERAL_TOPIC, skills_for_topic
+from tickets.assistant.sensitive import (
+    ASKS_FOR_PERSON,
+    classifier_for,
+    sensitive_by_pattern,
+    sensitive_topic_in,
+)
+from tickets.assistant.topics import GENERAL_TOPIC, SENSITIVE_TOPIC_BY_NAME, skills_for_topic
 from tickets.assistant.triggers import (
     asks_for_a_person,
     repeats_an_answered_question,
@@ -190,14 +195,18 @@ def _escalation_before_answering(
 ) -> _Escalation | None:
     """The rules that need no drafted answer, in order of precedence.
 
-    A request for a person comes before the classifier's guess at a sensitive topic (not
-    before its patterns): the customer gets a person either way, and on a short request
-    ("Quiero hablar con una persona") the classifier's guess is least reliable while it
-    would put the ticket at the head of the fraud team's queue.
+    A request for a person found by pattern comes before the classifier (not before the
+    sensitive-topic patterns): the customer gets a person either way, and on a short request
+    ("Quiero hablar con una persona") the classifier's guess at a topic is least reliable
+    while it would put the ticket at the head of the fraud team's queue. The classifier also
+    recognises requests for a person the patterns do not know.
     """
     sensitive = sensitive_by_pattern(message)
-    if sensitive is None and not asks_for_a_person(message):
-        sensitive = classifier_for(tuple(articles)).classify(message)
+    asks_for_person = asks_for_a_person(message)
+    if sensitive is None and not asks_for_person:
+        label = classifier_for(tuple(articles)).label(message)
+        asks_for_person = label == ASKS_FOR_PERSON
+        sensitive = SENSITIVE_TOPIC_BY_NAME.get(label or "")
     if sensitive is not None:
         readable = sensitive.name.replace("_", " ")
         return _Escalation(
@@ -206,7 +215,7 @@ def _escalation_before_answering(
             topic=sensitive.name,
             priority=sensitive.priority,
         )
-    if asks_for_a_person(message):
+    if asks_for_person:
         return _Escalation(
             reason=Reason.CUSTOMER_REQUEST, why="The customer asked to talk to a person."
         )

@@ -42,12 +42,15 @@ from tickets.assistant.words import fold
 
 EXAMPLES_PATH = Path(__file__).parent / "data" / "sensitive_examples.json"
 ROUTINE = "routine"
+# Also a category of the examples: not a sensitive topic, but a request for a person in
+# words the patterns of tickets.assistant.triggers do not know.
+ASKS_FOR_PERSON = "asks_for_person"
 
 # A category's evidence is the mean similarity of its NEAREST closest examples.
 NEAREST = 2
 # Chosen on the tuning set (docs/assistant.md): the evidence a category needs, and its lead
 # over the closest routine messages.
-MIN_SIMILARITY = 0.55
+MIN_SIMILARITY = 0.5
 MIN_LEAD_OVER_ROUTINE = 0.03
 CLASSIFIERS_KEPT = 8
 
@@ -162,6 +165,13 @@ def shipped_examples() -> dict[str, list[str]]:
 
 
 class SensitiveClassifier:
+    """Nearest neighbours among labelled example messages (see the module's docstring).
+
+    A long message is judged sentence by sentence as well as whole: "everything is falling
+    apart, I have pills in front of me" loses most of its meaning when averaged with three
+    sentences about an invoice.
+    """
+
     def __init__(self, *, routine_texts: Sequence[str]) -> None:
         examples = shipped_examples()
         labels, texts = [], []
@@ -174,30 +184,66 @@ class SensitiveClassifier:
         self._vectors = embeddings.embed(texts)
         self.digests = {embeddings.digest(text) for text in texts}
         self._categories = [name for name in examples if name != ROUTINE]
+        self._rows = {
+            category: np.flatnonzero(self._labels == category)
+            for category in (*self._categories, ROUTINE)
+        }
 
     def evidence(self, text: str) -> dict[str, float]:
-        """Per category (routine included), the mean similarity of its nearest examples."""
-        vector = embeddings.embed([text], use_store=False)[0]
-        if not vector.any():
-            return {}
-        similarities = self._vectors @ vector
-        evidence = {}
-        for category in (*self._categories, ROUTINE):
-            scores = similarities[self._labels == category]
-            if len(scores):
-                nearest = np.sort(scores)[-NEAREST:]
-                evidence[category] = float(nearest.mean())
-        return evidence
+        """Per category (routine included), the mean similarity of the whole text's nearest
+        examples."""
+        return self._evidence([text])[0]
+
+    def _evidence(self, texts: Sequence[str]) -> list[dict[str, float]]:
+        vectors = embeddings.embed(list(texts), use_store=False)
+        similarities = vectors @ self._vectors.T
+        found = []
+        for row, vector in zip(similarities, vectors, strict=True):
+            if not vector.any():
+                found.append({})
+                continue
+            evidence = {}
+            for category, rows in self._rows.items():
+                if len(rows):
+                    nearest = np.sort(row[rows])[-NEAREST:]
+                    evidence[category] = float(nearest.mean())
+            found.append(evidence)
+        return found
+
+    def label(self, text: str) -> str | None:
+        """The category the text is closest to (a sensitive topic, or ASKS_FOR_PERSON), or
+        None when it is closest to routine messages or close to nothing."""
+        best_category, best_similarity = None, 0.0
+        for evidence in self._evidence(segments(text)):
+            routine = evidence.pop(ROUTINE, 0.0)
+            if not evidence:
+                continue
+            category, similarity = max(evidence.items(), key=lambda item: item[1])
+            if (
+                similarity >= MIN_SIMILARITY
+                and similarity - routine >= MIN_LEAD_OVER_ROUTINE
+                and similarity > best_similarity
+            ):
+                best_category, best_similarity = category, similarity
+        return best_category
 
     def classify(self, text: str) -> SensitiveTopic | None:
-        evidence = self.evidence(text)
-        routine = evidence.pop(ROUTINE, 0.0)
-        if not evidence:
-            return None
-        category, similarity = max(evidence.items(), key=lambda item: item[1])
-        if similarity >= MIN_SIMILARITY and similarity - routine >= MIN_LEAD_OVER_ROUTINE:
-            return SENSITIVE_TOPIC_BY_NAME.get(category)
-        return None
+        return SENSITIVE_TOPIC_BY_NAME.get(self.label(text) or "")
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|(?<=[。！？])|\n+|\s+-\s+")
+MIN_SEGMENT_WORDS = 3
+MAX_SEGMENTS = 6
+
+
+def segments(text: str) -> list[str]:
+    """The whole text, then each of its sentences of a few words or more (at most
+    MAX_SEGMENTS in all), so a short message costs one embedding."""
+    pieces = [piece.strip() for piece in _SENTENCE_END.split(text) if piece and piece.strip()]
+    sentences = [piece for piece in pieces if len(piece.split()) >= MIN_SEGMENT_WORDS]
+    if len(sentences) < 2:
+        return [text]
+    return [text, *sentences[: MAX_SEGMENTS - 1]]
 
 
 @functools.lru_cache(maxsize=CLASSIFIERS_KEPT)
