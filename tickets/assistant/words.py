@@ -13,7 +13,9 @@ import unicodedata
 
 import snowballstemmer
 
-_WORD = re.compile(r"[^\W_]+")
+# Letters and digits, with the marks that belong to them: \w alone would cut a Devanagari
+# word at every vowel sign ("रिफंड" into "र", "फ", "ड").
+_WORD = re.compile(r"(?:[^\W_]|[\u0300-\u036f\u0900-\u0dff\u0e00-\u0e7f])+")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 # Combining marks after these letters are accents; after other scripts they are letters.
 _LATIN_END = 0x024F
