@@ -23,6 +23,7 @@ from tickets.assistant import (
 from tickets.assistant.demo_articles import demo_article_records
 from tickets.assistant.retrieval import rank_articles
 from tickets.assistant.sensitive import sensitive_by_pattern
+from tickets.assistant.triggers import asks_for_a_person
 
 ARTICLES = demo_article_records()
 ARTICLE_BY_TITLE = {article.title: article for article in ARTICLES}
@@ -469,6 +470,27 @@ def test_a_wording_no_pattern_knows_is_found_by_the_classifier() -> None:
 
     assert decision.escalate
     assert decision.reason == Reason.SENSITIVE_TOPIC
+
+
+def test_a_request_for_a_person_in_words_no_pattern_knows_is_recognised() -> None:
+    message = "I'd rather speak to staff"
+    assert not asks_for_a_person(message)
+
+    decision = decide(Conversation(message=message))
+
+    assert (decision.escalate, decision.reason) == (True, Reason.CUSTOMER_REQUEST)
+
+
+def test_a_sensitive_sentence_inside_a_long_routine_message_is_found() -> None:
+    message = (
+        "I paid my invoice last week and the app shows it as paid. I also changed my phone "
+        "number yesterday. My ex keeps logging into my account and reading my messages."
+    )
+    assert sensitive_by_pattern(message) is None
+
+    decision = decide(Conversation(message=message))
+
+    assert (decision.reason, decision.topic) == (Reason.SENSITIVE_TOPIC, "account_compromised")
 
 
 def test_a_routine_question_with_the_words_of_a_sensitive_one_stays_routine() -> None:
