@@ -208,8 +208,8 @@ def run(profile: Profile, *, quick: bool) -> Part:
         "reads the published articles from the database and calls respond(), as the chat's "
         "task does (the message writes around it are not included). The cold build is the "
         "prepare task's run after an import; the warm start is a new process's first answer, "
-        "the vectors read from the database. The generated articles share templates, so they are harder to tell apart "
-        "than real ones, which makes the lexical and semantic ranking do more work, not less."
+        "the vectors read from the database. The generated articles share templates, so they "
+        "are harder to tell apart than real ones, which makes the ranking work harder, not less."
     )
     if not met:
         part.misses.append(f"assistant answer p95 {p95 * 1000:.0f} ms (target 150 ms)")

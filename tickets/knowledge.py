@@ -28,6 +28,7 @@ import yaml
 from django.db import transaction
 
 from agents.vocabulary import LANGUAGE_CODES
+from core.jobs import enqueue_coalesced_on_commit
 from tickets.models import KnowledgeArticle
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
@@ -496,6 +497,9 @@ def knowledge_import(*, entries: Sequence[ArticleEntry]) -> KnowledgeImportRepor
     KnowledgeArticle.objects.bulk_create(to_create, batch_size=500)
     for article, changed in to_update:
         article.save(update_fields=[*changed, "updated_at"])
+    if to_create or to_update:
+        # bulk_create sends no post_save: the assistant is told here, once for the file.
+        enqueue_coalesced_on_commit("tickets.tasks.prepare_assistant")
     return report
 
 

@@ -123,3 +123,22 @@ def test_hindi_keeps_its_vowel_signs_and_chinese_is_cut_into_pairs():
 def test_latin_accents_are_dropped_and_words_are_stemmed_per_language():
     assert content_words("Olvidé mi contraseña", "es") == ["olvid", "contrasen"]
     assert content_words("refunds refunded refunding", "en") == ["refund"] * 3
+
+
+@pytest.mark.django_db
+def test_importing_a_help_centre_prepares_the_assistant_once_after_commit(
+    assistant_warm, django_capture_on_commit_callbacks, monkeypatch
+):
+    from tickets import knowledge
+    from tickets.assistant.demo_articles import DEMO_HELP_CENTRE_PATH
+
+    runs = []
+    original = assistant_flow.assistant_prepare
+    monkeypatch.setattr(assistant_flow, "assistant_prepare", lambda: runs.append(1) or original())
+    entries = knowledge.knowledge_path_read(path=DEMO_HELP_CENTRE_PATH)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        knowledge.knowledge_import(entries=entries)
+
+    assert runs == [1]
+    assert TextEmbedding.objects.filter(digest=embeddings.digest("Pay your invoice")).exists()
