@@ -11,6 +11,7 @@ import shutil
 import pytest
 from django.conf import global_settings
 
+from tests.factories import load_demo_help_centre
 from tests.servers import running_server
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -79,3 +80,17 @@ def new_context(chromium):
     yield open_context
     for context in contexts:
         context.close()
+
+
+@pytest.fixture
+def chat_server(transactional_db, settings, assistant_warm):
+    """A server process with the demo help centre, its vectors stored (it answers at once).
+
+    Tasks run in the server process, as the embedded profile runs them; the agents of these
+    tests are sockets that claim from the open queue (pick routing); the customer's side of
+    an offer is in test_portal_offers.py."""
+    # Users made in the test log in on the server, which hashes as production does.
+    settings.PASSWORD_HASHERS = global_settings.PASSWORD_HASHERS
+    load_demo_help_centre()
+    with running_server(CELERY_TASK_ALWAYS_EAGER="1", ROUTING_MODE="pick") as base:
+        yield base

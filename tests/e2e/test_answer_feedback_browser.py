@@ -9,25 +9,14 @@ retrieval's finer choices.
 from __future__ import annotations
 
 import pytest
-from django.conf import global_settings
 from playwright.sync_api import FrameLocator, Page, expect
 
-from tests.factories import load_demo_help_centre
-from tests.servers import running_server
 from tickets.models import AnswerFeedback, Ticket
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
 
 QUESTION = "How do I pay my invoice?"
 ARTICLE = "Pay your invoice"
-
-
-@pytest.fixture
-def chat_server(transactional_db, settings, assistant_warm):
-    settings.PASSWORD_HASHERS = global_settings.PASSWORD_HASHERS
-    load_demo_help_centre()
-    with running_server(CELERY_TASK_ALWAYS_EAGER="1", ROUTING_MODE="pick") as base:
-        yield base
 
 
 def ask(chat: Page | FrameLocator, body: str):

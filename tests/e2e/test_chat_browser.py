@@ -15,29 +15,17 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from django.conf import global_settings
 from playwright.sync_api import FrameLocator, Page, expect
 from websockets.sync.client import connect
 
-from tests.factories import PASSWORD, AgentFactory, load_demo_help_centre
-from tests.servers import login_cookie, running_server
+from tests.factories import PASSWORD, AgentFactory
+from tests.servers import login_cookie
 from tickets.models import Message, Ticket
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
 
 SCRIPT_MESSAGE = "<script>alert(1)</script>"
 IMAGE_MESSAGE = "<img src=x onerror=alert(1)>"
-
-
-@pytest.fixture
-def chat_server(transactional_db, settings, assistant_warm):
-    # Users made in the test log in on the server, which hashes as production does.
-    settings.PASSWORD_HASHERS = global_settings.PASSWORD_HASHERS
-    load_demo_help_centre()
-    # The agents here are sockets that claim from the open queue (pick routing); the customer's
-    # side of an offer is in test_portal_offers.py.
-    with running_server(CELERY_TASK_ALWAYS_EAGER="1", ROUTING_MODE="pick") as base:
-        yield base
 
 
 def open_chat(new_context, base: str, **context_options) -> Page:

@@ -32,25 +32,14 @@ from tickets.assistant import (
     backend_from_settings,
     respond,
 )
-from tickets.assistant.demo_articles import DEMO_ARTICLES
+from tickets.assistant.demo_articles import demo_article_records
 from tickets.assistant.llm import CONTEXT_ARTICLES, MAX_ANSWER_TOKENS
 from tickets.assistant.retrieval import RankedArticle, rank_articles
 
 API_KEY = "sk-test-key-0b5e"
 MODEL = "acme-support-1"
 
-ARTICLES = tuple(
-    Article(
-        id=number,
-        title=entry["title"],
-        body=entry["body"],
-        topic=entry["topic"],
-        language=entry["language"],
-        keywords=tuple(entry["keywords"]),
-        example_questions=tuple(entry.get("example_questions", ())),
-    )
-    for number, entry in enumerate(DEMO_ARTICLES, start=1)
-)
+ARTICLES = demo_article_records()
 
 PASSWORD_QUESTION = "How do I reset my password?"
 # A question several articles half match: the best one and weaker ones share the context.
