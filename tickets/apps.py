@@ -7,7 +7,7 @@ class TicketsConfig(AppConfig):
     verbose_name = "Tickets and conversations"
 
     def ready(self) -> None:
-        from tickets import receivers  # noqa: F401 - connects the receivers
+        from tickets import checks, receivers  # noqa: F401 - registers them
         from tickets.assistant import embeddings
         from tickets.assistant_flow import DatabaseVectorStore
         from tickets.converters import ConversationTokenConverter

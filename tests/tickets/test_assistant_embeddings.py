@@ -142,3 +142,23 @@ def test_importing_a_help_centre_prepares_the_assistant_once_after_commit(
 
     assert runs == [1]
     assert TextEmbedding.objects.filter(digest=embeddings.digest("Pay your invoice")).exists()
+
+
+def test_a_missing_model_package_fails_the_system_check(monkeypatch):
+    from tickets import checks
+
+    def missing():
+        raise minilm.ModelMissingError("The assistant's model package is not installed")
+
+    monkeypatch.setattr(minilm, "model_directory", missing)
+
+    [error] = checks.assistant_model_installed(None)
+
+    assert error.id == "tickets.E001"
+    assert "not installed" in error.msg
+
+
+def test_the_installed_model_passes_the_system_check():
+    from tickets import checks
+
+    assert checks.assistant_model_installed(None) == []
