@@ -495,7 +495,7 @@ def test_the_admin_preview_shows_the_changes_and_stores_nothing(admin_client):
 
     html = response.content.decode()
     assert response.status_code == 200
-    assert "Created 1, updated 1, unchanged 0" in html
+    assert "If you confirm: 1 to create, 1 to update, 0 unchanged." in html
     assert "New one" in html
     assert "body, topic, keywords, example_questions" in html
     assert "Confirm import" in html
