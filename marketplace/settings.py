@@ -33,7 +33,9 @@ DEBUG = env.bool("DEBUG", default=False)
 _DEV_SECRET_KEY = "dev-insecure-humanline-key-do-not-use-in-production-0123456789"  # noqa: S105
 SECRET_KEY = env.str("SECRET_KEY", default=_DEV_SECRET_KEY if DEBUG else "")
 if not SECRET_KEY:
-    raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
+    raise ImproperlyConfigured(
+        "SECRET_KEY is not set: it is required when DEBUG is off (50 or more random characters)."
+    )
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list(
