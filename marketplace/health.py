@@ -128,9 +128,7 @@ async def probe_worker() -> str:
     wait = settings.READYZ_WORKER_PING_TIMEOUT_SECONDS
     queue = settings.CELERY_TASK_DEFAULT_QUEUE
     # Off the event loop: kombu's broadcast blocks for the whole wait.
-    workers = await sync_to_async(_workers_consuming, thread_sensitive=False)(
-        queue, timeout=wait
-    )
+    workers = await sync_to_async(_workers_consuming, thread_sensitive=False)(queue, timeout=wait)
     if not workers:
         raise ProbeFailed(f"no worker on queue {queue!r} answered a ping within {wait:g} s")
     _worker_answered_at = now

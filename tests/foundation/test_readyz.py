@@ -103,9 +103,7 @@ def test_a_heartbeat_as_old_as_the_threshold_is_still_ok(client, embedded, setti
     assert client.get("/readyz").json()["stale"] == ["beat"]
 
 
-def test_readyz_names_the_worker_when_no_worker_answers_the_ping(
-    client, with_workers, monkeypatch
-):
+def test_readyz_names_the_worker_when_no_worker_answers_the_ping(client, with_workers, monkeypatch):
     monkeypatch.setattr(health, "_workers_consuming", lambda queue, timeout: [])
     beat_ran(3)
 
