@@ -136,7 +136,9 @@ async def probe_worker() -> str:
 
 
 async def probe_beat() -> dict:
-    last_run = await cache.aget(BEAT_HEARTBEAT_KEY)
+    # Not cache.aget: that waits for the request's one thread-sensitive thread, behind the
+    # database probe, and a slow database would then read as a stopped beat.
+    last_run = await sync_to_async(cache.get, thread_sensitive=False)(BEAT_HEARTBEAT_KEY)
     if last_run is None:
         raise ProbeFailed({"status": "never ran", "last_run_seconds_ago": None})
     # Clocks of two hosts may disagree by a little: never report a negative age.

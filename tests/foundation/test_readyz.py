@@ -51,14 +51,16 @@ def test_readyz_answers_200_when_everything_answers_in_the_embedded_profile(clie
 
     response = client.get("/readyz")
 
-    assert response.status_code == 200
-    assert response.json() == {
-        "database": "ok",
-        "channel_layer": "ok",
-        "broker": "ok",
-        "worker": "ok (in-process)",
-        "beat": {"status": "ok", "last_run_seconds_ago": 3},
-    }
+    assert (response.status_code, response.json()) == (
+        200,
+        {
+            "database": "ok",
+            "channel_layer": "ok",
+            "broker": "ok",
+            "worker": "ok (in-process)",
+            "beat": {"status": "ok", "last_run_seconds_ago": 3},
+        },
+    )
 
 
 def test_readyz_answers_200_with_a_worker_that_answers(client, with_workers, monkeypatch):
@@ -217,14 +219,20 @@ def until_worker_is(client, expected: str, *, timeout: float) -> dict:
 @pytest.mark.redis
 @pytest.mark.postgres
 @pytest.mark.timeout(120)
-def test_a_real_worker_answers_and_a_stopped_one_is_named(client, settings):
+def test_a_real_worker_answers_and_a_stopped_one_is_named(client, settings, monkeypatch):
     # A queue of this run's own: on a shared Redis, another run's worker consumes another
     # queue and does not count for ours.
     queue = f"readyz-{os.getpid()}-{time.monotonic_ns()}"
     settings.CELERY_TASK_ALWAYS_EAGER = False
     settings.CELERY_TASK_DEFAULT_QUEUE = queue
     settings.READYZ_WORKER_CACHE_SECONDS = 0  # every probe asks the broker
-    beat_ran(3)
+
+    # Beat is the tests' above; here it holds still, for another test run on the shared
+    # Redis may clear the cache (and the heartbeat with it) while this one waits.
+    async def beat_is_fine():
+        return {"status": "ok", "last_run_seconds_ago": 3}
+
+    monkeypatch.setattr(health, "probe_beat", beat_is_fine)
     worker = subprocess.Popen(  # noqa: S603 - this interpreter's celery, fixed arguments
         celery_worker_command(queue),
         cwd=ROOT,
@@ -234,8 +242,13 @@ def test_a_real_worker_answers_and_a_stopped_one_is_named(client, settings):
     )
     try:
         body = until_worker_is(client, "ok", timeout=60)
-        assert body["worker"] == "ok"
-        assert client.get("/readyz").status_code == 200
+        assert body == {
+            "database": "ok",
+            "channel_layer": "ok",
+            "broker": "ok",
+            "worker": "ok",
+            "beat": {"status": "ok", "last_run_seconds_ago": 3},
+        }
     finally:
         worker.terminate()
         try:
