@@ -19,6 +19,7 @@ admin.site.site_title = "Humanline"
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
     # Shifts and surges moved from the agents app to workforce: old admin links still land.
     re_path(
         r"^admin/agents/(?P<model>shiftslot|shiftassignment|shiftassignmentevent|halfhourdemand"

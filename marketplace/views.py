@@ -15,6 +15,14 @@ async def healthz(request):
     return JsonResponse(results, status=200 if healthy else 503)
 
 
+@never_cache
+@require_GET
+async def readyz(request):
+    """/healthz and the background work: a Celery worker answers, beat still runs jobs."""
+    ready, body = await health.check_readiness()
+    return JsonResponse(body, status=200 if ready else 503)
+
+
 def home(request):
     return render(request, "home.html")
 
