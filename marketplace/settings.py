@@ -51,6 +51,11 @@ for _proxy in TRUSTED_PROXIES:
     except ValueError as error:
         raise ImproperlyConfigured(f"TRUSTED_PROXIES: {_proxy!r} is not an IP or CIDR.") from error
 
+# The bearer token Prometheus scrapes /metrics with (docs/operations.md). Unset, /metrics
+# answers 404: the figures are not public, and a deployment that has not chosen a token
+# should not serve them to anyone.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+
 DATABASE_URL = env.str("DATABASE_URL", default="")
 REDIS_URL = env.str("REDIS_URL", default="")
 PRODUCTION_PROFILE = bool(DATABASE_URL and REDIS_URL)
@@ -258,10 +263,6 @@ if OFFER_TIMEOUT_SECONDS < 1 or OFFER_MISSES_BEFORE_AWAY < 1:
 LOGIN_MAX_FAILURES = env.int("LOGIN_MAX_FAILURES", default=5)
 LOGIN_FAILURE_WINDOW_SECONDS = env.int("LOGIN_FAILURE_WINDOW_SECONDS", default=15 * 60)
 HEALTH_PROBE_TIMEOUT_SECONDS = env.float("HEALTH_PROBE_TIMEOUT_SECONDS", default=1.5)
-# The bearer token Prometheus scrapes /metrics with (docs/operations.md). Unset, /metrics
-# answers 404: the figures are not public, and a deployment that has not chosen a token
-# should not serve them to anyone.
-METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 
 # --- Stripe ---------------------------------------------------------------------------
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
