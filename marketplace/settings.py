@@ -53,6 +53,11 @@ for _proxy in TRUSTED_PROXIES:
     except ValueError as error:
         raise ImproperlyConfigured(f"TRUSTED_PROXIES: {_proxy!r} is not an IP or CIDR.") from error
 
+# The bearer token Prometheus scrapes /metrics with (docs/operations.md). Unset, /metrics
+# answers 404: the figures are not public, and a deployment that has not chosen a token
+# should not serve them to anyone.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+
 DATABASE_URL = env.str("DATABASE_URL", default="")
 REDIS_URL = env.str("REDIS_URL", default="")
 PRODUCTION_PROFILE = bool(DATABASE_URL and REDIS_URL)

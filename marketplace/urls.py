@@ -49,4 +49,6 @@ urlpatterns = [
         ConversationMessagesApi.as_view(),
         name="api-conversation-messages",
     ),
+    # Prometheus's scrape, not part of the API (a plain view: drf-spectacular leaves it out).
+    path("metrics", views.metrics_view, name="metrics"),
 ]
