@@ -327,8 +327,8 @@ if not DEBUG:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    # /healthz is probed over plain HTTP by load balancers on the private network.
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# Load balancers' probes and the metrics scraper speak plain HTTP on the private network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 
 # JSON request bodies (core/json_input.py) are refused past these limits before they are
 # parsed: the parser recurses once per level of nesting, so without a depth limit 2 KB of

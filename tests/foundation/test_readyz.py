@@ -263,3 +263,13 @@ def test_a_real_worker_answers_and_a_stopped_one_is_named(client, settings, monk
     body = response.json()
     assert body["worker"] == f"no worker on queue {queue!r} answered a ping within 1 s"
     assert body["stale"] == ["worker"]
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/readyz", "/metrics"])
+def test_probes_and_metrics_are_not_redirected_to_https(client, settings, path):
+    settings.SECURE_SSL_REDIRECT = True
+
+    response = client.get(path)
+
+    assert response.status_code != 301
+    assert client.get("/chat/").status_code == 301  # the rest of the site is redirected
