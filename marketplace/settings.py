@@ -33,7 +33,9 @@ DEBUG = env.bool("DEBUG", default=False)
 _DEV_SECRET_KEY = "dev-insecure-humanline-key-do-not-use-in-production-0123456789"  # noqa: S105
 SECRET_KEY = env.str("SECRET_KEY", default=_DEV_SECRET_KEY if DEBUG else "")
 if not SECRET_KEY:
-    raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
+    raise ImproperlyConfigured(
+        "SECRET_KEY is not set: it is required when DEBUG is off (50 or more random characters)."
+    )
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list(
@@ -50,6 +52,11 @@ for _proxy in TRUSTED_PROXIES:
         ipaddress.ip_network(_proxy, strict=False)
     except ValueError as error:
         raise ImproperlyConfigured(f"TRUSTED_PROXIES: {_proxy!r} is not an IP or CIDR.") from error
+
+# The bearer token Prometheus scrapes /metrics with (docs/operations.md). Unset, /metrics
+# answers 404: the figures are not public, and a deployment that has not chosen a token
+# should not serve them to anyone.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 
 DATABASE_URL = env.str("DATABASE_URL", default="")
 REDIS_URL = env.str("REDIS_URL", default="")
@@ -226,6 +233,8 @@ CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery
 # The in-process scheduler of the embedded profile (see marketplace/scheduler.py) runs only
 # in the server started by `make run`, never in tests or management commands.
 INPROCESS_SCHEDULER = env.bool("INPROCESS_SCHEDULER", default=False) and not REDIS_URL
+# The project package is no Django app, so autodiscovery misses its tasks (beat's heartbeat).
+CELERY_IMPORTS = ["marketplace.tasks"]
 
 # --- Product rules ------------------------------------------------------------------
 AGENT_DEFAULT_CAPACITY = env.int("AGENT_DEFAULT_CAPACITY", default=3)
@@ -258,6 +267,12 @@ if OFFER_TIMEOUT_SECONDS < 1 or OFFER_MISSES_BEFORE_AWAY < 1:
 LOGIN_MAX_FAILURES = env.int("LOGIN_MAX_FAILURES", default=5)
 LOGIN_FAILURE_WINDOW_SECONDS = env.int("LOGIN_FAILURE_WINDOW_SECONDS", default=15 * 60)
 HEALTH_PROBE_TIMEOUT_SECONDS = env.float("HEALTH_PROBE_TIMEOUT_SECONDS", default=1.5)
+# /readyz (docs/reliability.md): how long to wait for a worker's answer, how long a good
+# answer is reused (a probe storm then costs the broker one broadcast), and how old beat's
+# heartbeat (every 15 s, see CELERY_BEAT_SCHEDULE) may be before beat counts as stopped.
+READYZ_WORKER_PING_TIMEOUT_SECONDS = env.float("READYZ_WORKER_PING_TIMEOUT_SECONDS", default=1.0)
+READYZ_WORKER_CACHE_SECONDS = env.float("READYZ_WORKER_CACHE_SECONDS", default=5.0)
+READYZ_BEAT_STALE_SECONDS = env.int("READYZ_BEAT_STALE_SECONDS", default=60)
 
 # --- Stripe ---------------------------------------------------------------------------
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
@@ -312,8 +327,8 @@ if not DEBUG:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    # /healthz is probed over plain HTTP by load balancers on the private network.
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# Load balancers' probes and the metrics scraper speak plain HTTP on the private network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 
 # JSON request bodies (core/json_input.py) are refused past these limits before they are
 # parsed: the parser recurses once per level of nesting, so without a depth limit 2 KB of
@@ -433,6 +448,13 @@ if SURGE_END_WAIT_SECONDS > SURGE_WAIT_TARGET_SECONDS:
 # in the embedded profile. Tasks are named by string, not imported (settings load before the
 # apps); workers find a task by that name, so renaming one strands messages already queued.
 CELERY_BEAT_SCHEDULE = {
+    # /readyz reads when this last ran to tell whether beat (and a worker) still run. It
+    # expires with its period: a backlog run by a worker come back must not pass for beat.
+    "beat-heartbeat": {
+        "task": "marketplace.tasks.beat_heartbeat",
+        "schedule": timedelta(seconds=15),
+        "options": {"expires": 15},
+    },
     # Tickets (docs/protocol.md).
     "return-tickets-of-departed-agents": {
         "task": "tickets.tasks.requeue_tickets_of_departed_agents",

@@ -19,6 +19,7 @@ admin.site.site_title = "Humanline"
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
     # Shifts and surges moved from the agents app to workforce: old admin links still land.
     re_path(
         r"^admin/agents/(?P<model>shiftslot|shiftassignment|shiftassignmentevent|halfhourdemand"
@@ -48,4 +49,6 @@ urlpatterns = [
         ConversationMessagesApi.as_view(),
         name="api-conversation-messages",
     ),
+    # Prometheus's scrape, not part of the API (a plain view: drf-spectacular leaves it out).
+    path("metrics", views.metrics_view, name="metrics"),
 ]

@@ -1,10 +1,14 @@
-from django.http import JsonResponse
+import secrets
+
+from django.conf import settings
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from marketplace import health
+from marketplace import health, metrics
 
 
 @never_cache
@@ -13,6 +17,14 @@ async def healthz(request):
     results = await health.check_all()
     healthy = all(value == health.OK for value in results.values())
     return JsonResponse(results, status=200 if healthy else 503)
+
+
+@never_cache
+@require_GET
+async def readyz(request):
+    """/healthz and the background work: a Celery worker answers, beat still runs jobs."""
+    ready, body = await health.check_readiness()
+    return JsonResponse(body, status=200 if ready else 503)
 
 
 def home(request):
@@ -26,3 +38,23 @@ def not_found(request, exception=None):
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": "Not found."}, status=404)
     return defaults.page_not_found(request, exception)
+
+
+@never_cache
+@require_GET
+def metrics_view(request):
+    """Prometheus's scrape: the figures of marketplace.metrics, for the bearer of
+    METRICS_TOKEN. Without a token configured the page does not exist (404), so an unset
+    variable never exposes it; with one, a wrong or missing token is refused (401)."""
+    token = settings.METRICS_TOKEN
+    if not token:
+        raise Http404
+    scheme, _, presented = request.headers.get("Authorization", "").partition(" ")
+    # Constant time: how far a guess matches must not show in how long the refusal takes.
+    if scheme.lower() != "bearer" or not secrets.compare_digest(
+        presented.strip().encode(), token.encode()
+    ):
+        response = HttpResponse("Unauthorized.\n", status=401, content_type="text/plain")
+        response["WWW-Authenticate"] = 'Bearer realm="metrics"'
+        return response
+    return HttpResponse(generate_latest(metrics.registry), content_type=CONTENT_TYPE_LATEST)

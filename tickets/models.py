@@ -122,6 +122,8 @@ class Ticket(models.Model):
             models.Index(fields=["agent", "status"], name="ticket_agent_status_idx"),
             # The service rate of the last minutes, which customers' waits are estimated from.
             models.Index(fields=["claimed_at"], name="ticket_claimed_idx"),
+            # /metrics: the escalations of the last hour, by reason (marketplace/metrics.py).
+            models.Index(fields=["escalated_at"], name="ticket_escalated_idx"),
         ]
 
     def __str__(self) -> str:
@@ -263,6 +265,8 @@ class Offer(models.Model):
             # An agent's recent offers, newest first: its acceptance rate for the ranking's
             # tie-break, and its history in the admin.
             models.Index(fields=["agent", "-sent_at"], name="offer_agent_recent_idx"),
+            # /metrics: the offers sent in the last hour, by outcome (marketplace/metrics.py).
+            models.Index(fields=["sent_at"], name="offer_sent_idx"),
         ]
 
     def __str__(self) -> str:
@@ -302,6 +306,11 @@ class Message(models.Model):
                 name="message_client_id_unique_per_ticket",
             ),
             models.CheckConstraint(condition=Q(seq__gte=1), name="message_seq_positive"),
+        ]
+        indexes = [
+            # /metrics: the messages of the last minute and hour (marketplace/metrics.py). On
+            # a timestamp that only grows, so inserts add at the index's right edge.
+            models.Index(fields=["created_at"], name="message_created_idx"),
         ]
 
     def __str__(self) -> str:
@@ -410,7 +419,11 @@ class AnswerFeedback(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["article", "verdict"], name="feedback_article_verdict_idx")]
+        indexes = [
+            models.Index(fields=["article", "verdict"], name="feedback_article_verdict_idx"),
+            # /metrics: the verdicts of the last hour (marketplace/metrics.py).
+            models.Index(fields=["created_at"], name="feedback_created_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.verdict} on message {self.message_id}"

@@ -83,7 +83,7 @@ def test_settings_refuse_to_start_without_a_secret_key_when_debug_is_off():
         timeout=60,
     )
     assert result.returncode != 0
-    assert "SECRET_KEY must be set" in result.stderr
+    assert "SECRET_KEY is not set" in result.stderr
 
 
 def test_trusted_proxies_are_read_as_a_list_of_addresses_and_networks():

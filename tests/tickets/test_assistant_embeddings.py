@@ -45,8 +45,8 @@ def fresh_process():
     def forget():
         with embeddings._memo_lock:
             embeddings._memo.clear()
-        retrieval.language_index.cache_clear()
-        sensitive.classifier_for.cache_clear()
+        retrieval.forget_indexes()
+        sensitive.forget_classifiers()
 
     forget()
     yield forget
@@ -162,18 +162,3 @@ def test_the_installed_model_passes_the_system_check():
     from tickets import checks
 
     assert checks.assistant_model_installed(None) == []
-
-
-@pytest.mark.django_db
-def test_the_prepare_command_stores_the_help_centres_vectors(assistant_warm):
-    from io import StringIO
-
-    from django.core.management import call_command
-
-    KnowledgeArticleFactory(title="Gift cards", body="Gift cards never expire.")
-    out = StringIO()
-
-    call_command("prepare_assistant", stdout=out)
-
-    assert "The assistant is ready" in out.getvalue()
-    assert TextEmbedding.objects.filter(digest=embeddings.digest("Gift cards")).exists()
