@@ -114,8 +114,8 @@ def _forget_everything_in_this_process() -> None:
 
     with embeddings._memo_lock:
         embeddings._memo.clear()
-    retrieval.forget_indexes()
-    sensitive.forget_classifiers()
+    retrieval.language_index.cache_clear()
+    sensitive.classifier_for.cache_clear()
 
 
 def run(profile: Profile, *, quick: bool) -> Part:

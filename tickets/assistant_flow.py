@@ -4,7 +4,6 @@ committed, so a slow assistant never holds a lock or delays the customer's ack."
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import logging
 from collections.abc import Sequence
@@ -50,9 +49,8 @@ class DatabaseVectorStore:
     A failed read counts as nothing stored (the vectors are computed instead) and a failed
     write is logged and forgotten: the vectors are a cache, never worth a customer's answer.
     Hence the broad excepts: whatever stops the database (an outage, a closed connection, a
-    caller without database access) must not stop the answer. Inside a caller's transaction
-    both run in a savepoint, so a failure never spoils it; outside one, a read opens no
-    transaction (on SQLite that would take the writer's lock).
+    caller without database access) must not stop the answer. Both run in a savepoint, so a
+    failure never spoils a caller's transaction.
     """
 
     CHUNK = 1000
@@ -60,7 +58,7 @@ class DatabaseVectorStore:
     def load(self, digests: Sequence[str]) -> dict[str, bytes]:
         found: dict[str, bytes] = {}
         try:
-            with _savepoint_in_a_transaction():
+            with transaction.atomic():
                 for start in range(0, len(digests), self.CHUNK):
                     chunk = digests[start : start + self.CHUNK]
                     rows = TextEmbedding.objects.filter(digest__in=chunk).values_list(
@@ -78,18 +76,12 @@ class DatabaseVectorStore:
             for digest, vector in vectors.items()
         ]
         try:
-            with _savepoint_in_a_transaction():
+            with transaction.atomic():
                 TextEmbedding.objects.bulk_create(
                     rows, batch_size=self.CHUNK, ignore_conflicts=True
                 )
         except Exception:  # noqa: BLE001 - see the class's docstring
             logger.warning("could not store %d embeddings", len(rows), exc_info=True)
-
-
-def _savepoint_in_a_transaction() -> contextlib.AbstractContextManager:
-    if transaction.get_connection().in_atomic_block:
-        return transaction.atomic()
-    return contextlib.nullcontext()
 
 
 def assistant_prepare() -> int:

@@ -45,8 +45,8 @@ def fresh_process():
     def forget():
         with embeddings._memo_lock:
             embeddings._memo.clear()
-        retrieval.forget_indexes()
-        sensitive.forget_classifiers()
+        retrieval.language_index.cache_clear()
+        sensitive.classifier_for.cache_clear()
 
     forget()
     yield forget

@@ -23,7 +23,6 @@ message, with nothing to invalidate.
 """
 
 import functools
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -195,27 +194,11 @@ class LanguageIndex:
         return ranked
 
 
-_build_lock = threading.Lock()
-
-
-def language_index(articles: tuple[Article, ...], language: str) -> LanguageIndex:
-    """The index of these articles in this language, built once. Threads asking for it while
-    it is built wait for it rather than each embed the same texts."""
-    with _build_lock:
-        return _language_index(articles, language)
-
-
 @functools.lru_cache(maxsize=INDEXES_KEPT)
-def _language_index(articles: tuple[Article, ...], language: str) -> LanguageIndex:
+def language_index(articles: tuple[Article, ...], language: str) -> LanguageIndex:
     return LanguageIndex(
         articles=articles_for_language(articles=articles, language=language), language=language
     )
-
-
-def forget_indexes() -> None:
-    """Drop the indexes built in this process (tests and benchmarks start cold with it)."""
-    with _build_lock:
-        _language_index.cache_clear()
 
 
 def rank_articles(

@@ -19,7 +19,6 @@ The thresholds were chosen on the tuning part of the evaluation set (docs/assist
 import functools
 import json
 import re
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -247,27 +246,12 @@ def segments(text: str) -> list[str]:
     return [text, *sentences[: MAX_SEGMENTS - 1]]
 
 
-_build_lock = threading.Lock()
-
-
-def classifier_for(articles: tuple[Article, ...]) -> SensitiveClassifier:
-    """Built once per set of articles; threads asking while it is built wait for it."""
-    with _build_lock:
-        return _classifier_for(articles)
-
-
 @functools.lru_cache(maxsize=CLASSIFIERS_KEPT)
-def _classifier_for(articles: tuple[Article, ...]) -> SensitiveClassifier:
+def classifier_for(articles: tuple[Article, ...]) -> SensitiveClassifier:
     """The help centre's titles and example questions are routine by definition."""
     routine = [article.title for article in articles]
     routine += [question for article in articles for question in article.example_questions]
     return SensitiveClassifier(routine_texts=routine)
-
-
-def forget_classifiers() -> None:
-    """Drop the classifiers built in this process (tests and benchmarks start cold with it)."""
-    with _build_lock:
-        _classifier_for.cache_clear()
 
 
 def sensitive_topic_in(text: str, *, articles: Sequence[Article] = ()) -> SensitiveTopic | None:
