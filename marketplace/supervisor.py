@@ -1,4 +1,4 @@
-"""The production profile's process supervisor: `make run` (bin/run) starts it in place of honcho.
+"""The production profile's process supervisor: `make run` (bin/run) starts it.
 
 It starts the Procfile's processes named by ``PROCESSES`` (a comma list; default all of them
 but ``release``, which is the deploy step, not a process), prefixes every line they print
