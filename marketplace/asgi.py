@@ -10,6 +10,7 @@ django_asgi_app = get_asgi_application()
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
+from marketplace.open_sockets import OpenSocketCounter  # noqa: E402
 from marketplace.routing import websocket_urlpatterns  # noqa: E402
 from marketplace.scheduler import lifespan_app  # noqa: E402
 from marketplace.websocket_guard import WebsocketGuard  # noqa: E402
@@ -19,9 +20,11 @@ application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
         # A handshake never ends in an HTTP 500 (websocket_guard.py); scheme, host and port of
-        # the page must match (websocket_origin.py).
-        "websocket": WebsocketGuard(
-            SameOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
+        # the page must match (websocket_origin.py). Open sockets are counted for /metrics.
+        "websocket": OpenSocketCounter(
+            WebsocketGuard(
+                SameOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
+            )
         ),
         "lifespan": lifespan_app,
     }

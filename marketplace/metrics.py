@@ -8,6 +8,7 @@ scrape for all of them, and a restart loses nothing. Each figure is one aggregat
 The collector lives here, at the top layer, because it reads tickets, agents and payouts.
 """
 
+import logging
 import math
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -19,8 +20,11 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from agents.models import Agent
+from marketplace import open_sockets
 from payouts.models import Payout
 from tickets.models import AnswerFeedback, Message, Offer, Ticket
+
+logger = logging.getLogger(__name__)
 
 HOUR = timedelta(hours=1)
 MINUTE = timedelta(minutes=1)
@@ -54,6 +58,7 @@ class HumanlineCollector(Collector):
         yield self._answer_feedback(now)
         yield self._payouts()
         yield self._agents_online()
+        yield self._open_websockets()
 
     def _queue(self, now: datetime) -> Iterator[Metric]:
         waiting = GaugeMetricFamily(
@@ -195,6 +200,21 @@ class HumanlineCollector(Collector):
             "Agents with a live socket now, or within the disconnect grace period.",
             value=online,
         )
+
+    def _open_websockets(self) -> Metric:
+        family = GaugeMetricFamily(
+            "humanline_websocket_connections",
+            "Websockets open now across the web processes, by who holds them.",
+            labels=["kind"],
+        )
+        try:
+            counts = open_sockets.open_socket_counts()
+        except Exception:  # noqa: BLE001 - Redis down: unknown, and the rest still scraped
+            logger.warning("could not read the open websocket counts", exc_info=True)
+            counts = dict.fromkeys(open_sockets.KINDS, math.nan)
+        for kind in open_sockets.KINDS:
+            family.add_metric([kind], counts[kind])
+        return family
 
 
 # A registry of its own: the process-wide default one would add this process's own

@@ -61,6 +61,8 @@ METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 DATABASE_URL = env.str("DATABASE_URL", default="")
 REDIS_URL = env.str("REDIS_URL", default="")
 PRODUCTION_PROFILE = bool(DATABASE_URL and REDIS_URL)
+# Web processes share their open websocket counts through Redis (marketplace/open_sockets.py).
+OPEN_SOCKETS_SHARED = bool(REDIS_URL)
 
 INSTALLED_APPS = [
     "django.contrib.admin",

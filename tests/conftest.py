@@ -96,6 +96,7 @@ def in_memory_layer(settings):
     from tickets import consumers
 
     settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    settings.OPEN_SOCKETS_SHARED = False
     channel_layers.backends.clear()
     consumers.claims.forget()
     yield

@@ -110,6 +110,7 @@ def test_it_answers_the_right_token_in_the_text_exposition_format(client, metric
         "humanline_answer_feedback_last_hour",
         "humanline_payouts",
         "humanline_agents_online",
+        "humanline_websocket_connections",
     }
 
 
