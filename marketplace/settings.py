@@ -139,6 +139,9 @@ if DATABASE_URL:
     else:
         DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=0)
         DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Behind pgbouncer in transaction mode (docs/operations.md, "PostgreSQL connections"): a
+    # server-side cursor lives in a session, which such a pooler does not keep for us.
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env.bool("DB_PGBOUNCER", default=False)
     DATABASES["default"]["TEST"] = {
         "NAME": f"test_{DATABASES['default']['NAME']}_{_TEST_DB_SUFFIX}"
     }

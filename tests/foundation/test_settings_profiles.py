@@ -63,6 +63,36 @@ def test_production_profile_loads_postgres_and_redis_from_the_variables():
     }
 
 
+PGBOUNCER_PROBE = (
+    "import django; django.setup(); from django.conf import settings as s; "
+    "print(s.DATABASES['default']['DISABLE_SERVER_SIDE_CURSORS'])"
+)
+
+
+@pytest.mark.parametrize(("pgbouncer", "disabled"), [("", "False"), ("1", "True")])
+def test_db_pgbouncer_turns_off_server_side_cursors(pgbouncer, disabled):
+    env = {k: v for k, v in os.environ.items() if k != "DB_PGBOUNCER"}
+    env.update(
+        DJANGO_SETTINGS_MODULE="marketplace.settings",
+        SECRET_KEY="x" * 50,
+        DATABASE_URL="postgres://u:p@db.internal:6432/humanline",
+        REDIS_URL="redis://cache.internal:6379/0",
+    )
+    if pgbouncer:
+        env["DB_PGBOUNCER"] = pgbouncer
+    out = subprocess.run(
+        [sys.executable, "-c", PGBOUNCER_PROBE],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+
+    assert out.stdout.strip().splitlines()[-1] == disabled
+
+
 def test_the_list_based_redis_layer_can_be_chosen_instead_of_pubsub():
     profile = load_profile(
         DATABASE_URL="postgres://u:p@db.internal:5432/humanline",
