@@ -1,0 +1,307 @@
+"""Several machines on one PostgreSQL and one Redis (issue #18): the product as it is deployed
+beyond one box, started the way an operator starts it.
+
+Three "machines", each `python -m marketplace.supervisor` in a process group of its own,
+running the Procfile's lines as production does: A and B run `web` (uvicorn with two worker
+processes each) on two ports, C runs `worker`. They share nothing but the test run's database
+and Redis. A customer chats on A, the agent is online on B: the escalation made on A is
+offered by a round the worker on C runs, pushed to the agent's socket on B, and the
+messages cross between A and B through the channel layer. No beat runs: the triggers alone
+(docs/dispatch.md, "Part 2: what is wired") carry an escalation to an offer.
+
+Isolation on a shared Redis: the servers' Celery tasks go to a queue of this run's own
+(CELERY_TASK_DEFAULT_QUEUE, which the worker line consumes), and their pub/sub channels carry
+a prefix of its own (CHANNEL_LAYER_PREFIX), so another run's worker or servers never see them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from django.conf import global_settings, settings
+from websockets.sync.client import ClientConnection, connect
+
+from tests.factories import PASSWORD, AgentFactory
+from tests.servers import ROOT, collect_static_once, free_port, login_cookie, post_json, server_env
+from tickets.models import Message, Offer, Ticket
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.redis,
+    pytest.mark.skipif(
+        not settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+        or not settings.REDIS_URL,
+        reason="several machines share one PostgreSQL and one Redis: "
+        "set DATABASE_URL and REDIS_URL (SQLite and the in-process layer are one machine's)",
+    ),
+    pytest.mark.skipif(
+        not (ROOT / ".venv" / "bin" / "python").exists(),
+        reason="the Procfile's lines run .venv/bin/uvicorn and .venv/bin/celery",
+    ),
+    pytest.mark.django_db(transaction=True),  # the servers read what the test commits
+    pytest.mark.timeout(120),
+]
+
+START_SECONDS = 45  # from Popen to /healthz answering, two uvicorn workers importing Django
+FRAME_SECONDS = 20  # an offer waits for the worker's first task, so its start is included
+STOP_SECONDS = 20  # the supervisor's own stop timeout is 10 s
+
+
+@pytest.fixture(autouse=True)
+def _servers_hashers(settings):
+    """The agent made here logs in to real servers, which hash passwords as production does."""
+    settings.PASSWORD_HASHERS = global_settings.PASSWORD_HASHERS
+
+
+@dataclass
+class Machine:
+    name: str
+    popen: subprocess.Popen
+    log: Path
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def child_groups(self) -> set[int]:
+        """The process groups of the Procfile processes it started (each its own session,
+        so a group holds a process and whatever it forked: uvicorn's or Celery's workers)."""
+        return {
+            int(line.rsplit("pid ", 1)[1].rstrip(")"))
+            for line in self.output().splitlines()
+            if " started (pid " in line
+        }
+
+
+def live_members(groups: set[int]) -> list[str]:
+    """Processes still running (not zombies) in any of ``groups``, as "pid command" lines."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            text = stat.read_text()
+            # "pid (comm) state ppid pgrp …": comm may hold spaces, so split after its ")".
+            state, _ppid, pgrp = text.rsplit(")", 1)[1].split()[:3]
+            if int(pgrp) in groups and state != "Z":
+                found.append(f"{stat.parent.name} {text.split(' ', 2)[1]}")
+    return found
+
+
+def until(check: Callable[[], bool], *, timeout: float, every: float = 0.1) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(every)
+    return check()
+
+
+@contextlib.contextmanager
+def machines() -> Iterator[list[Machine]]:
+    """Yields the started machines (appended as they start); stops them all on the way out
+    and fails if any process of theirs is left running."""
+    started: list[Machine] = []
+    try:
+        yield started
+    finally:
+        for machine in started:
+            if machine.popen.poll() is None:
+                machine.popen.send_signal(signal.SIGTERM)  # it stops its children in order
+        leftovers = []
+        for machine in started:
+            try:
+                machine.popen.wait(timeout=STOP_SECONDS)
+            except subprocess.TimeoutExpired:
+                leftovers.append(f"{machine.name}: the supervisor ignored SIGTERM")
+            groups = {machine.popen.pid, *machine.child_groups()}
+            if not until(lambda g=groups: not live_members(g), timeout=STOP_SECONDS):
+                leftovers.append(f"{machine.name}: {live_members(groups)}")
+            for group in groups:  # whatever is left, so a failure leaves nothing behind
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(group, signal.SIGKILL)
+        assert not leftovers, f"left running after SIGTERM: {leftovers}\n{outputs(started)}"
+
+
+def start_machine(started: list[Machine], tmp_path: Path, name: str, **env: str) -> Machine:
+    log = tmp_path / f"{name}.log"
+    with log.open("wb") as out:
+        popen = subprocess.Popen(  # noqa: S603 - this interpreter, the repository's supervisor
+            [sys.executable, "-m", "marketplace.supervisor"],
+            cwd=ROOT,
+            env=server_env(PYTHONUNBUFFERED="1", **env),
+            stdin=subprocess.DEVNULL,
+            stdout=out,  # a file, not a pipe: nobody has to keep reading it
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # a machine of its own: its own process group
+        )
+    started.append(Machine(name, popen, log))
+    return started[-1]
+
+
+def outputs(started: list[Machine]) -> str:
+    return "\n".join(f"--- machine {m.name} ---\n{m.output()}" for m in started)
+
+
+def healthz_status(base: str) -> int | None:
+    with (
+        contextlib.suppress(OSError),
+        urllib.request.urlopen(f"{base}/healthz", timeout=2) as response,  # noqa: S310
+    ):
+        return response.status
+    return None
+
+
+def wait_healthy(machine: Machine, base: str) -> None:
+    deadline = time.monotonic() + START_SECONDS
+    while healthz_status(base) != 200:
+        if machine.popen.poll() is not None:
+            raise AssertionError(f"machine {machine.name}'s supervisor exited")
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{base}/healthz did not answer 200 in {START_SECONDS} s")
+        time.sleep(0.1)
+
+
+def ws_url(base: str, path: str) -> str:
+    return base.replace("http://", "ws://") + path
+
+
+def frame_where(
+    ws: ClientConnection, check: Callable[[dict], bool], *, timeout: float = FRAME_SECONDS
+) -> dict:
+    """The first frame ``check`` accepts, the others read past; TimeoutError lists them."""
+    seen: list[dict] = []
+    deadline = time.monotonic() + timeout
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError(f"no such frame in {timeout} s; read past: {seen}")
+        try:
+            frame = json.loads(ws.recv(timeout=remaining))
+        except TimeoutError:
+            continue
+        if check(frame):
+            return frame
+        seen.append(frame)
+
+
+def said(sender: str, body: str, **where: object) -> Callable[[dict], bool]:
+    """A check for the ``message`` frame of ``sender`` saying ``body`` (and ``where``)."""
+    expected = {"type": "message", "sender": sender, "body": body, **where}
+    return lambda frame: all(frame.get(key) == value for key, value in expected.items())
+
+
+def test_a_customer_on_one_web_machine_and_an_agent_on_another_chat_through_offers(tmp_path):
+    agent = AgentFactory(is_online=False, connection_count=0, user__first_name="Bea")
+    port_a, port_b = free_port(), free_port()
+    shared = {
+        "CELERY_TASK_DEFAULT_QUEUE": f"two-machines-{os.getpid()}-{time.monotonic_ns()}",
+        "CHANNEL_LAYER_PREFIX": f"two-machines-{os.getpid()}-{time.monotonic_ns()}",
+        "CELERY_TASK_ALWAYS_EAGER": "0",
+        "ROUTING_MODE": "offer",
+        "DB_POOL_MAX_SIZE": "5",  # three machines on a PostgreSQL other runs share
+        "HOST": "127.0.0.1",
+    }
+    collect_static_once()  # web runs with DEBUG off: pages need the manifest
+
+    with machines() as started:
+        try:
+            # Two uvicorn processes on each web machine: the customer's and the agent's
+            # sockets may land on either, as behind a load balancer.
+            web = {"PROCESSES": "web", "WEB_CONCURRENCY": "2", **shared}
+            a = start_machine(started, tmp_path, "A", PORT=str(port_a), **web)
+            b = start_machine(started, tmp_path, "B", PORT=str(port_b), **web)
+            c = start_machine(
+                started, tmp_path, "C", PROCESSES="worker", CELERY_CONCURRENCY="2", **shared
+            )
+            base_a, base_b = f"http://127.0.0.1:{port_a}", f"http://127.0.0.1:{port_b}"
+            wait_healthy(a, base_a)
+            wait_healthy(b, base_b)
+
+            a_conversation(base_a, base_b, agent)
+
+            # The round that made the offer ran on C: the web machines enqueue, never run it.
+            assert until(
+                lambda: "tickets.tasks.dispatch_offers" in c.output(), timeout=FRAME_SECONDS
+            ), "the worker machine ran no dispatch round"
+        except Exception as failure:
+            raise AssertionError(f"{failure!r}\n{outputs(started)}") from failure
+
+
+def a_conversation(base_a: str, base_b: str, agent) -> None:
+    """The agent online on B; a customer on A asks for a person and is connected to it."""
+    assert healthz_status(base_a) == 200
+    assert healthz_status(base_b) == 200
+
+    cookie = login_cookie(base_b, agent.user.email, PASSWORD)
+    with connect(
+        ws_url(base_b, "/ws/agent/"), additional_headers={"Origin": base_b, "Cookie": cookie}
+    ) as staff:
+        frame_where(staff, lambda f: f["type"] == "assigned")
+
+        # The customer, on A, as the chat page does: the page, a conversation, its socket.
+        with urllib.request.urlopen(f"{base_a}/chat/", timeout=10) as page:  # noqa: S310
+            assert page.status == 200
+        token = post_json(f"{base_a}/api/v1/conversations/", {"name": "Ada Lovelace"})["token"]
+        with connect(
+            ws_url(base_a, f"/ws/chat/{token}/"), additional_headers={"Origin": base_a}
+        ) as customer:
+            frame_where(customer, lambda f: f["type"] == "status")
+            customer.send(json.dumps({"type": "request_human"}))
+            frame_where(customer, lambda f: f["type"] == "status" and f["status"] == "queued")
+            customer.send(
+                json.dumps({"type": "message", "client_id": "c1", "body": "Charged twice?"})
+            )
+            frame_where(customer, lambda f: f["type"] == "ack" and f["client_id"] == "c1")
+            ticket = Ticket.objects.get(token=token)
+
+            # Offered on B by a round the worker ran; accepted there.
+            offer = frame_where(staff, lambda f: f["type"] == "offer")
+            assert offer["ticket"]["id"] == ticket.pk
+            staff.send(json.dumps({"type": "accept", "offer": offer["offer"]}))
+            claimed = frame_where(staff, lambda f: f["type"] in ("claim.ok", "offer.gone"))
+            assert claimed["type"] == "claim.ok", claimed
+            assert claimed["ticket"]["id"] == ticket.pk
+            assert "Charged twice?" in [m["body"] for m in claimed["ticket"]["transcript"]]
+            connected = frame_where(
+                customer, lambda f: f["type"] == "status" and f["status"] == "assigned"
+            )
+            assert connected["agent_name"] == "Bea"
+
+            # The agent writes on B; the customer reads it on A.
+            staff.send(
+                json.dumps(
+                    {"type": "message", "ticket": ticket.pk, "client_id": "a1", "body": "Hi Ada"}
+                )
+            )
+            frame_where(staff, lambda f: f["type"] == "ack" and f["client_id"] == "a1")
+            frame_where(customer, said("agent", "Hi Ada"))
+
+            # The customer answers on A; the agent reads it on B.
+            customer.send(json.dumps({"type": "message", "client_id": "c2", "body": "Thanks!"}))
+            frame_where(customer, lambda f: f["type"] == "ack" and f["client_id"] == "c2")
+            frame_where(staff, said("customer", "Thanks!", ticket=ticket.pk))
+
+            staff.send(json.dumps({"type": "resolve", "ticket": ticket.pk}))
+            frame_where(staff, lambda f: f["type"] == "resolve.ok")
+            frame_where(customer, lambda f: f["type"] == "status" and f["status"] == "resolved")
+
+    ticket.refresh_from_db()
+    assert ticket.agent_id == agent.pk
+    assert ticket.status == Ticket.Status.RESOLVED
+    assert list(Offer.objects.filter(ticket=ticket).values_list("agent", "outcome")) == [
+        (agent.pk, "accepted")
+    ]
+    assert list(
+        Message.objects.filter(ticket=ticket, sender__in=["customer", "agent"])
+        .order_by("seq")
+        .values_list("sender", "body")
+    ) == [("customer", "Charged twice?"), ("agent", "Hi Ada"), ("customer", "Thanks!")]
