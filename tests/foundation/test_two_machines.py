@@ -6,8 +6,10 @@ running the Procfile's lines as production does: A and B run `web` (uvicorn with
 processes each) on two ports, C runs `worker`. They share nothing but the test run's database
 and Redis. A customer chats on A, the agent is online on B: the escalation made on A is
 offered by a round the worker on C runs, pushed to the agent's socket on B, and the
-messages cross between A and B through the channel layer. No beat runs: the triggers alone
-(docs/dispatch.md, "Part 2: what is wired") carry an escalation to an offer.
+messages cross between A and B through the channel layer. Then the other way round: the
+agent, with the session it logged in with on B, opens a socket on A and a second customer
+on B is connected to it. No beat runs: the triggers alone (docs/dispatch.md, "Part 2: what
+is wired") carry an escalation to an offer.
 
 Isolation on a shared Redis: the servers' Celery tasks go to a queue of this run's own
 (CELERY_TASK_DEFAULT_QUEUE, which the worker line consumes), and their pub/sub channels carry
@@ -232,9 +234,24 @@ def test_a_customer_on_one_web_machine_and_an_agent_on_another_chat_through_offe
             wait_healthy(a, base_a)
             wait_healthy(b, base_b)
 
-            a_conversation(base_a, base_b, agent)
+            assert healthz_status(base_a) == 200
+            assert healthz_status(base_b) == 200
 
-            # The round that made the offer ran on C: the web machines enqueue, never run it.
+            # Logged in on B; the session is in the database, so it opens a socket on A too.
+            cookie = login_cookie(base_b, agent.user.email, PASSWORD)
+            with agent_socket(base_b, cookie) as on_b:
+                tickets = [a_conversation(customer_base=base_a, staff=on_b, name="Ada Lovelace")]
+                with agent_socket(base_a, cookie) as on_a:
+                    tickets.append(
+                        a_conversation(customer_base=base_b, staff=on_a, name="Grace Hopper")
+                    )
+
+            for ticket in tickets:
+                assert ticket.agent_id == agent.pk
+                offers = Offer.objects.filter(ticket=ticket).values_list("agent", "outcome")
+                assert list(offers) == [(agent.pk, "accepted")]
+
+            # The rounds that made the offers ran on C: the web machines enqueue, never run them.
             assert until(
                 lambda: "tickets.tasks.dispatch_offers" in c.output(), timeout=FRAME_SECONDS
             ), "the worker machine ran no dispatch round"
@@ -242,72 +259,69 @@ def test_a_customer_on_one_web_machine_and_an_agent_on_another_chat_through_offe
             raise AssertionError(f"{failure!r}\n{outputs(started)}") from failure
 
 
-def a_conversation(base_a: str, base_b: str, agent) -> None:
-    """The agent online on B; a customer on A asks for a person and is connected to it."""
-    assert healthz_status(base_a) == 200
-    assert healthz_status(base_b) == 200
+@contextlib.contextmanager
+def agent_socket(base: str, cookie: str) -> Iterator[ClientConnection]:
+    headers = {"Origin": base, "Cookie": cookie}
+    with connect(ws_url(base, "/ws/agent/"), additional_headers=headers) as ws:
+        frame_where(ws, lambda f: f["type"] == "assigned")  # online: the connect frames came
+        yield ws
 
-    cookie = login_cookie(base_b, agent.user.email, PASSWORD)
+
+def a_conversation(*, customer_base: str, staff: ClientConnection, name: str) -> Ticket:
+    """A customer on ``customer_base`` asks for a person; the agent behind ``staff`` (a socket
+    on another machine) is offered the ticket, accepts, and they chat both ways."""
+    first = name.split()[0]
+    # The customer as the chat page does: the page, a conversation, its socket.
+    with urllib.request.urlopen(f"{customer_base}/chat/", timeout=10) as page:  # noqa: S310
+        assert page.status == 200
+    token = post_json(f"{customer_base}/api/v1/conversations/", {"name": name})["token"]
     with connect(
-        ws_url(base_b, "/ws/agent/"), additional_headers={"Origin": base_b, "Cookie": cookie}
-    ) as staff:
-        frame_where(staff, lambda f: f["type"] == "assigned")
+        ws_url(customer_base, f"/ws/chat/{token}/"), additional_headers={"Origin": customer_base}
+    ) as customer:
+        frame_where(customer, lambda f: f["type"] == "status")
+        customer.send(json.dumps({"type": "request_human"}))
+        frame_where(customer, lambda f: f["type"] == "status" and f["status"] == "queued")
+        question = f"{first} here: charged twice?"
+        customer.send(json.dumps({"type": "message", "client_id": "c1", "body": question}))
+        frame_where(customer, lambda f: f["type"] == "ack" and f["client_id"] == "c1")
+        ticket = Ticket.objects.get(token=token)
 
-        # The customer, on A, as the chat page does: the page, a conversation, its socket.
-        with urllib.request.urlopen(f"{base_a}/chat/", timeout=10) as page:  # noqa: S310
-            assert page.status == 200
-        token = post_json(f"{base_a}/api/v1/conversations/", {"name": "Ada Lovelace"})["token"]
-        with connect(
-            ws_url(base_a, f"/ws/chat/{token}/"), additional_headers={"Origin": base_a}
-        ) as customer:
-            frame_where(customer, lambda f: f["type"] == "status")
-            customer.send(json.dumps({"type": "request_human"}))
-            frame_where(customer, lambda f: f["type"] == "status" and f["status"] == "queued")
-            customer.send(
-                json.dumps({"type": "message", "client_id": "c1", "body": "Charged twice?"})
-            )
-            frame_where(customer, lambda f: f["type"] == "ack" and f["client_id"] == "c1")
-            ticket = Ticket.objects.get(token=token)
+        # Offered by a round the worker ran, pushed to the agent's machine, accepted there.
+        offer = frame_where(
+            staff, lambda f: f["type"] == "offer" and f["ticket"]["id"] == ticket.pk
+        )
+        staff.send(json.dumps({"type": "accept", "offer": offer["offer"]}))
+        claimed = frame_where(staff, lambda f: f["type"] in ("claim.ok", "offer.gone"))
+        assert claimed["type"] == "claim.ok", claimed
+        assert claimed["ticket"]["id"] == ticket.pk
+        assert question in [m["body"] for m in claimed["ticket"]["transcript"]]
+        connected = frame_where(
+            customer, lambda f: f["type"] == "status" and f["status"] == "assigned"
+        )
+        assert connected["agent_name"] == "Bea"
 
-            # Offered on B by a round the worker ran; accepted there.
-            offer = frame_where(staff, lambda f: f["type"] == "offer")
-            assert offer["ticket"]["id"] == ticket.pk
-            staff.send(json.dumps({"type": "accept", "offer": offer["offer"]}))
-            claimed = frame_where(staff, lambda f: f["type"] in ("claim.ok", "offer.gone"))
-            assert claimed["type"] == "claim.ok", claimed
-            assert claimed["ticket"]["id"] == ticket.pk
-            assert "Charged twice?" in [m["body"] for m in claimed["ticket"]["transcript"]]
-            connected = frame_where(
-                customer, lambda f: f["type"] == "status" and f["status"] == "assigned"
-            )
-            assert connected["agent_name"] == "Bea"
+        # The agent writes on its machine; the customer reads it on the other.
+        reply = f"Hi {first}, let me look."
+        staff.send(
+            json.dumps({"type": "message", "ticket": ticket.pk, "client_id": "a1", "body": reply})
+        )
+        frame_where(staff, lambda f: f["type"] == "ack" and f["client_id"] == "a1")
+        frame_where(customer, said("agent", reply))
 
-            # The agent writes on B; the customer reads it on A.
-            staff.send(
-                json.dumps(
-                    {"type": "message", "ticket": ticket.pk, "client_id": "a1", "body": "Hi Ada"}
-                )
-            )
-            frame_where(staff, lambda f: f["type"] == "ack" and f["client_id"] == "a1")
-            frame_where(customer, said("agent", "Hi Ada"))
+        # And back.
+        customer.send(json.dumps({"type": "message", "client_id": "c2", "body": "Thanks!"}))
+        frame_where(customer, lambda f: f["type"] == "ack" and f["client_id"] == "c2")
+        frame_where(staff, said("customer", "Thanks!", ticket=ticket.pk))
 
-            # The customer answers on A; the agent reads it on B.
-            customer.send(json.dumps({"type": "message", "client_id": "c2", "body": "Thanks!"}))
-            frame_where(customer, lambda f: f["type"] == "ack" and f["client_id"] == "c2")
-            frame_where(staff, said("customer", "Thanks!", ticket=ticket.pk))
-
-            staff.send(json.dumps({"type": "resolve", "ticket": ticket.pk}))
-            frame_where(staff, lambda f: f["type"] == "resolve.ok")
-            frame_where(customer, lambda f: f["type"] == "status" and f["status"] == "resolved")
+        staff.send(json.dumps({"type": "resolve", "ticket": ticket.pk}))
+        frame_where(staff, lambda f: f["type"] == "resolve.ok" and f["ticket"] == ticket.pk)
+        frame_where(customer, lambda f: f["type"] == "status" and f["status"] == "resolved")
 
     ticket.refresh_from_db()
-    assert ticket.agent_id == agent.pk
     assert ticket.status == Ticket.Status.RESOLVED
-    assert list(Offer.objects.filter(ticket=ticket).values_list("agent", "outcome")) == [
-        (agent.pk, "accepted")
-    ]
     assert list(
         Message.objects.filter(ticket=ticket, sender__in=["customer", "agent"])
         .order_by("seq")
         .values_list("sender", "body")
-    ) == [("customer", "Charged twice?"), ("agent", "Hi Ada"), ("customer", "Thanks!")]
+    ) == [("customer", question), ("agent", reply), ("customer", "Thanks!")]
+    return ticket
