@@ -3,13 +3,19 @@ beyond one box, started the way an operator starts it.
 
 Three "machines", each `python -m marketplace.supervisor` in a process group of its own,
 running the Procfile's lines as production does: A and B run `web` (uvicorn with two worker
-processes each) on two ports, C runs `worker`. They share nothing but the test run's database
-and Redis. A customer chats on A, the agent is online on B: the escalation made on A is
-offered by a round the worker on C runs, pushed to the agent's socket on B, and the
-messages cross between A and B through the channel layer. Then the other way round: the
-agent, with the session it logged in with on B, opens a socket on A and a second customer
-on B is connected to it. No beat runs: the triggers alone (docs/dispatch.md, "Part 2: what
-is wired") carry an escalation to an offer.
+processes each) on two ports, C runs `worker` and `beat` (the one beat of the deployment).
+They share nothing but the test run's database and Redis. A customer chats on A, the agent
+is online on B: the escalation made on A is offered by a round the worker on C runs, pushed
+to the agent's socket on B, and the messages cross between A and B through the channel
+layer. Then the other way round: the agent, with the session it logged in with on B, opens
+a socket on A and a second customer on B is connected to it.
+
+Beat runs because offers need it: the triggers (docs/dispatch.md, "Part 2: what is wired")
+usually carry an escalation to an offer by themselves, but a round skips an agent or a
+ticket whose row another transaction holds at that moment (the customer's next message
+being stored, a presence write) and leaves it to the next round, which only the one-second
+sweep guarantees. Without beat this test failed once in a dozen runs on a loaded two-core
+machine: the escalation's round made no offer and nothing followed it.
 
 Isolation on a shared Redis: the servers' Celery tasks go to a queue of this run's own
 (CELERY_TASK_DEFAULT_QUEUE, which the worker line consumes), and their pub/sub channels carry
@@ -54,10 +60,12 @@ pytestmark = [
         reason="the Procfile's lines run .venv/bin/uvicorn and .venv/bin/celery",
     ),
     pytest.mark.django_db(transaction=True),  # the servers read what the test commits
-    pytest.mark.timeout(120),
+    pytest.mark.timeout(180),  # ~20 s idle; three times that on a loaded two-core CI box
 ]
 
-START_SECONDS = 45  # from Popen to /healthz answering, two uvicorn workers importing Django
+# From Popen to /healthz answering: seven processes import Django at once (two uvicorn workers
+# a machine, the worker), ~7 s on an idle two-core box and ~20 s on a loaded one.
+START_SECONDS = 60
 FRAME_SECONDS = 20  # an offer waits for the worker's first task, so its start is included
 STOP_SECONDS = 20  # the supervisor's own stop timeout is 10 s
 
@@ -228,7 +236,7 @@ def test_a_customer_on_one_web_machine_and_an_agent_on_another_chat_through_offe
             a = start_machine(started, tmp_path, "A", PORT=str(port_a), **web)
             b = start_machine(started, tmp_path, "B", PORT=str(port_b), **web)
             c = start_machine(
-                started, tmp_path, "C", PROCESSES="worker", CELERY_CONCURRENCY="2", **shared
+                started, tmp_path, "C", PROCESSES="worker,beat", CELERY_CONCURRENCY="2", **shared
             )
             base_a, base_b = f"http://127.0.0.1:{port_a}", f"http://127.0.0.1:{port_b}"
             wait_healthy(a, base_a)
