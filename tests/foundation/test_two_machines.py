@@ -63,8 +63,8 @@ pytestmark = [
     pytest.mark.timeout(180),  # ~20 s idle; three times that on a loaded two-core CI box
 ]
 
-# From Popen to /healthz answering: seven processes import Django at once (two uvicorn workers
-# a machine, the worker), ~7 s on an idle two-core box and ~20 s on a loaded one.
+# From Popen to /healthz answering: six processes import Django at once (two uvicorn workers
+# a machine, the worker, beat), ~7 s on an idle two-core box and ~20 s on a loaded one.
 START_SECONDS = 60
 FRAME_SECONDS = 20  # an offer waits for the worker's first task, so its start is included
 STOP_SECONDS = 20  # the supervisor's own stop timeout is 10 s
