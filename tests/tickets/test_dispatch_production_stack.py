@@ -161,16 +161,16 @@ def test_triggers_and_beats_sweep_offer_expire_and_reoffer_on_the_production_sta
     AgentFactory(user__email="ana@example.com", is_online=False, connection_count=0)
     AgentFactory(user__email="ben@example.com", is_online=False, connection_count=0)
     # A queue of this run's own on the shared Redis: the worker consumes only it, and the
-    # server, worker and beat send to it (CELERY_TASK_DEFAULT_QUEUE).
-    celery_queue = f"dispatch-stack-{os.getpid()}-{time.monotonic_ns()}"
+    # server, worker and beat send to it (CELERY_QUEUE_PREFIX).
+    celery_prefix = f"dispatch-stack-{os.getpid()}-{time.monotonic_ns()}-"
     env = {
         "ROUTING_MODE": "offer",
         "OFFER_TIMEOUT_SECONDS": str(OFFER_TIMEOUT_SECONDS),
         "CELERY_TASK_ALWAYS_EAGER": "0",
-        "CELERY_TASK_DEFAULT_QUEUE": celery_queue,
+        "CELERY_QUEUE_PREFIX": celery_prefix,
     }
     # INFO for the worker's "ready." line; the later --loglevel wins.
-    worker_command = [*celery_worker_command(celery_queue), "--loglevel", "INFO"]
+    worker_command = [*celery_worker_command(celery_prefix), "--loglevel", "INFO"]
     with contextlib.ExitStack() as stack:
         beat_schedule = Path(stack.enter_context(tempfile.TemporaryDirectory())) / "schedule"
         base = stack.enter_context(running_server(**env))
