@@ -246,6 +246,27 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=60)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=90)
 if CELERY_TASK_SOFT_TIME_LIMIT >= CELERY_TASK_TIME_LIMIT:
     raise ImproperlyConfigured("CELERY_TASK_SOFT_TIME_LIMIT must be below CELERY_TASK_TIME_LIMIT.")
+# Beat (production profile): its schedule and a lock live in Redis (celery-redbeat). A second
+# beat started anywhere waits on the lock instead of sending every job twice; the holder
+# renews it at every tick (at least every CELERY_BEAT_MAX_LOOP_INTERVAL seconds), and when
+# it dies the lock expires after BEAT_LOCK_TIMEOUT_SECONDS. A waiting beat tries again every
+# CELERY_BEAT_MAX_LOOP_INTERVAL seconds, so it takes over at most timeout + interval after.
+if REDIS_URL:
+    CELERY_BEAT_SCHEDULER = "redbeat.RedBeatScheduler"
+CELERY_BEAT_MAX_LOOP_INTERVAL = env.int("CELERY_BEAT_MAX_LOOP_INTERVAL", default=5)
+BEAT_LOCK_TIMEOUT_SECONDS = env.int("BEAT_LOCK_TIMEOUT_SECONDS", default=30)
+if BEAT_LOCK_TIMEOUT_SECONDS <= 2 * CELERY_BEAT_MAX_LOOP_INTERVAL:
+    # The holder renews the lock once a tick: a timeout close to a tick would lapse mid-tick.
+    raise ImproperlyConfigured(
+        "BEAT_LOCK_TIMEOUT_SECONDS must be more than twice CELERY_BEAT_MAX_LOOP_INTERVAL."
+    )
+CELERY_REDBEAT_LOCK_TIMEOUT = BEAT_LOCK_TIMEOUT_SECONDS
+CELERY_REDBEAT_REDIS_URL = REDIS_URL
+CELERY_REDBEAT_REDIS_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5}
+# Empty (as in .env.example) means the default.
+CELERY_REDBEAT_KEY_PREFIX = (
+    env.str("REDBEAT_KEY_PREFIX", default="") or f"{CELERY_QUEUE_PREFIX}redbeat:"
+)
 # The periodic jobs (CELERY_BEAT_SCHEDULE) are at the end of this module, after what they read.
 # The in-process scheduler of the embedded profile (see marketplace/scheduler.py) runs only
 # in the server started by `make run`, never in tests or management commands.
@@ -286,10 +307,13 @@ LOGIN_FAILURE_WINDOW_SECONDS = env.int("LOGIN_FAILURE_WINDOW_SECONDS", default=1
 HEALTH_PROBE_TIMEOUT_SECONDS = env.float("HEALTH_PROBE_TIMEOUT_SECONDS", default=1.5)
 # /readyz (docs/reliability.md): how long to wait for a worker's answer, how long a good
 # answer is reused (a probe storm then costs the broker one broadcast), and how old beat's
-# heartbeat (every 15 s, see CELERY_BEAT_SCHEDULE) may be before beat counts as stopped.
+# heartbeat (every BEAT_HEARTBEAT_SECONDS, see CELERY_BEAT_SCHEDULE) may be before beat
+# counts as stopped: above the beat lock's takeover time, so a handover does not read as one.
 READYZ_WORKER_PING_TIMEOUT_SECONDS = env.float("READYZ_WORKER_PING_TIMEOUT_SECONDS", default=1.0)
 READYZ_WORKER_CACHE_SECONDS = env.float("READYZ_WORKER_CACHE_SECONDS", default=5.0)
 READYZ_BEAT_STALE_SECONDS = env.int("READYZ_BEAT_STALE_SECONDS", default=60)
+# Shorter only in tests (the beat lock's, tests/foundation/test_beat_lock.py).
+BEAT_HEARTBEAT_SECONDS = env.int("BEAT_HEARTBEAT_SECONDS", default=15)
 
 # --- Stripe ---------------------------------------------------------------------------
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
@@ -469,8 +493,8 @@ CELERY_BEAT_SCHEDULE = {
     # expires with its period: a backlog run by a worker come back must not pass for beat.
     "beat-heartbeat": {
         "task": "marketplace.tasks.beat_heartbeat",
-        "schedule": timedelta(seconds=15),
-        "options": {"expires": 15},
+        "schedule": timedelta(seconds=BEAT_HEARTBEAT_SECONDS),
+        "options": {"expires": BEAT_HEARTBEAT_SECONDS},
     },
     # Tickets (docs/protocol.md).
     "return-tickets-of-departed-agents": {

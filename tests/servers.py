@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from http.cookiejar import CookieJar
 from pathlib import Path
 
+import redis
 from django.conf import settings
 from django.db import connection
 
@@ -179,3 +180,15 @@ def celery_worker_command(queue_prefix: str, *options: str) -> list[str]:
         "--loglevel",
         "WARNING",
     ]
+
+
+def delete_redis_keys(queue_prefix: str) -> None:
+    """Delete what a test's workers and beats left in Redis under its queue prefix: the
+    queues' lists and kombu's bindings for them, beat's schedule and lock (redbeat)."""
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    try:
+        keys = {*client.scan_iter(match=f"{queue_prefix}*"), *client.scan_iter(f"*{queue_prefix}*")}
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()

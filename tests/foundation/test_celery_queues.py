@@ -90,11 +90,12 @@ def test_the_long_tasks_have_limits_of_their_own():
         assert tasks[name].soft_time_limit > settings.CELERY_TASK_SOFT_TIME_LIMIT, name
 
 
-def test_the_queue_prefix_names_every_queue():
+def test_the_queue_prefix_names_every_queue_and_beats_keys():
     script = (
         "import json, django; django.setup(); from django.conf import settings as s; "
         "print(json.dumps([s.CELERY_TASK_DEFAULT_QUEUE, s.CELERY_REALTIME_QUEUE, "
-        "s.CELERY_BATCH_QUEUE, sorted({r['queue'] for r in s.CELERY_TASK_ROUTES.values()})]))"
+        "s.CELERY_BATCH_QUEUE, sorted({r['queue'] for r in s.CELERY_TASK_ROUTES.values()}), "
+        "s.CELERY_REDBEAT_KEY_PREFIX]))"
     )
     result = subprocess.run(  # noqa: S603 - this interpreter, a fixed script
         [sys.executable, "-c", script],
@@ -111,6 +112,7 @@ def test_the_queue_prefix_names_every_queue():
         "t1-realtime",
         "t1-batch",
         ["t1-batch", "t1-realtime"],
+        "t1-redbeat:",
     ]
 
 

@@ -30,6 +30,7 @@ from tests.factories import PASSWORD, AgentFactory
 from tests.servers import (
     ROOT,
     celery_worker_command,
+    delete_redis_keys,
     login_cookie,
     post_json,
     running_server,
@@ -134,7 +135,8 @@ def wait_for_log(path: Path, text: str, *, timeout: float) -> None:
 
 
 def beat_command(schedule: Path) -> list[str]:
-    """Celery beat with the product's schedule, its state file in ``schedule``."""
+    """Celery beat with the product's schedule, its state file in ``schedule`` (the default
+    scheduler's; with Redis, beat keeps its state there, under the queue prefix)."""
     return [
         sys.executable,
         *("-m", "celery", "-A", "marketplace", "beat"),
@@ -172,6 +174,7 @@ def test_triggers_and_beats_sweep_offer_expire_and_reoffer_on_the_production_sta
     # INFO for the worker's "ready." line; the later --loglevel wins.
     worker_command = [*celery_worker_command(celery_prefix), "--loglevel", "INFO"]
     with contextlib.ExitStack() as stack:
+        stack.callback(delete_redis_keys, celery_prefix)  # beat's schedule and lock, the queues
         beat_schedule = Path(stack.enter_context(tempfile.TemporaryDirectory())) / "schedule"
         base = stack.enter_context(running_server(**env))
         worker_log = stack.enter_context(celery_process(worker_command, server_env(**env)))
