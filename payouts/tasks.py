@@ -50,7 +50,12 @@ def run_payouts() -> int:
     return drain_payouts()
 
 
-@shared_task(name="agents.tasks.send_surge_offers", **MAIL_RETRY)
+# One email per recipient, one after the other: a large roster on a slow mail server takes
+# minutes. Cut short, the remaining recipients are not emailed: a time limit is not among
+# MAIL_RETRY's retried errors, as a retry would email the first ones again.
+@shared_task(
+    name="agents.tasks.send_surge_offers", **MAIL_RETRY, soft_time_limit=4 * 60, time_limit=5 * 60
+)
 def send_surge_offers(surge_period_id: int) -> int:
     """Email the surge offer: workforce knows who to ask, the rate card what a surge pays.
     (Named as when it lived in agents.tasks, for messages queued before a deploy.)"""

@@ -86,6 +86,7 @@ def test_the_long_tasks_have_limits_of_their_own():
         "tickets.tasks.prepare_assistant",
         "agents.tasks.plan_and_match_shifts",
         "payouts.tasks.send_payout",
+        "agents.tasks.send_surge_offers",
     ):
         assert tasks[name].soft_time_limit > settings.CELERY_TASK_SOFT_TIME_LIMIT, name
 
