@@ -310,8 +310,10 @@ def running_stack(
     others = []
     try:
         if layer != "inmemory" and profile.name == "production" and celery:
+            prefix = env.get("CELERY_QUEUE_PREFIX", "")
+            queues = f"{prefix}realtime,{prefix}batch"  # both, as the Procfile's worker
             for role, args in (
-                ("worker", ["worker", "--loglevel", "WARNING", "--concurrency", "2"]),
+                ("worker", ["worker", "--loglevel", "WARNING", "--concurrency", "2", "-Q", queues]),
                 (
                     "beat",
                     ["beat", "--loglevel", "WARNING", "--schedule", str(VAR / "beat-schedule")],

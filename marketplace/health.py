@@ -126,7 +126,8 @@ async def probe_worker() -> str:
     ):
         return OK
     wait = settings.READYZ_WORKER_PING_TIMEOUT_SECONDS
-    queue = settings.CELERY_TASK_DEFAULT_QUEUE
+    # The realtime queue: a reply or an offer waits on it; a batch backlog can wait a while.
+    queue = settings.CELERY_REALTIME_QUEUE
     # Off the event loop: kombu's broadcast blocks for the whole wait.
     workers = await sync_to_async(_workers_consuming, thread_sensitive=False)(queue, timeout=wait)
     if not workers:

@@ -231,9 +231,47 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 2}
 CELERY_TIMEZONE = "UTC"
-# Tests that start a real worker give it (and what it enqueues) a queue of their own, so a
-# shared Redis never hands one test run's tasks to another's worker.
-CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
+# Two queues by kind, so a batch of payouts or a week's shift matching never holds up an
+# assistant reply or an offer: `realtime` for what a customer or an agent is waiting on,
+# `batch` for the rest. CELERY_TASK_ROUTES (end of this module) names the queue of every task;
+# the Procfile's `worker` consumes both, `worker_realtime` and `worker_batch` one each.
+# The prefix keeps two deployments, or a test's worker, on one Redis apart: every queue name
+# (and beat's keys, below) starts with it.
+CELERY_QUEUE_PREFIX = env.str("CELERY_QUEUE_PREFIX", default="")
+CELERY_REALTIME_QUEUE = f"{CELERY_QUEUE_PREFIX}realtime"
+CELERY_BATCH_QUEUE = f"{CELERY_QUEUE_PREFIX}batch"
+# A task with no route (none of ours: tests/foundation/test_celery_queues.py) goes where a
+# worker surely listens; /readyz asks for a worker on this queue.
+CELERY_TASK_DEFAULT_QUEUE = CELERY_REALTIME_QUEUE
+# Every task has a time limit: the soft one raises SoftTimeLimitExceeded in the task, which
+# rolls back its open transaction (every task is safe to run again), the hard one kills the
+# worker process. These fit the realtime tasks; the long ones set their own (each with why).
+# Enforced by the prefork pool (the Procfile's workers), not by the tests' solo pool.
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=60)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=90)
+if CELERY_TASK_SOFT_TIME_LIMIT >= CELERY_TASK_TIME_LIMIT:
+    raise ImproperlyConfigured("CELERY_TASK_SOFT_TIME_LIMIT must be below CELERY_TASK_TIME_LIMIT.")
+# Beat (production profile): its schedule and a lock live in Redis (celery-redbeat). A second
+# beat started anywhere waits on the lock instead of sending every job twice; the holder
+# renews it at every tick (at least every CELERY_BEAT_MAX_LOOP_INTERVAL seconds), and when
+# it dies the lock expires after BEAT_LOCK_TIMEOUT_SECONDS. A waiting beat tries again every
+# CELERY_BEAT_MAX_LOOP_INTERVAL seconds, so it takes over at most timeout + interval after.
+if REDIS_URL:
+    CELERY_BEAT_SCHEDULER = "redbeat.RedBeatScheduler"
+CELERY_BEAT_MAX_LOOP_INTERVAL = env.int("CELERY_BEAT_MAX_LOOP_INTERVAL", default=5)
+BEAT_LOCK_TIMEOUT_SECONDS = env.int("BEAT_LOCK_TIMEOUT_SECONDS", default=30)
+if BEAT_LOCK_TIMEOUT_SECONDS <= 2 * CELERY_BEAT_MAX_LOOP_INTERVAL:
+    # The holder renews the lock once a tick: a timeout close to a tick would lapse mid-tick.
+    raise ImproperlyConfigured(
+        "BEAT_LOCK_TIMEOUT_SECONDS must be more than twice CELERY_BEAT_MAX_LOOP_INTERVAL."
+    )
+CELERY_REDBEAT_LOCK_TIMEOUT = BEAT_LOCK_TIMEOUT_SECONDS
+CELERY_REDBEAT_REDIS_URL = REDIS_URL
+CELERY_REDBEAT_REDIS_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5}
+# Empty (as in .env.example) means the default.
+CELERY_REDBEAT_KEY_PREFIX = (
+    env.str("REDBEAT_KEY_PREFIX", default="") or f"{CELERY_QUEUE_PREFIX}redbeat:"
+)
 # The periodic jobs (CELERY_BEAT_SCHEDULE) are at the end of this module, after what they read.
 # The in-process scheduler of the embedded profile (see marketplace/scheduler.py) runs only
 # in the server started by `make run`, never in tests or management commands.
@@ -274,10 +312,13 @@ LOGIN_FAILURE_WINDOW_SECONDS = env.int("LOGIN_FAILURE_WINDOW_SECONDS", default=1
 HEALTH_PROBE_TIMEOUT_SECONDS = env.float("HEALTH_PROBE_TIMEOUT_SECONDS", default=1.5)
 # /readyz (docs/reliability.md): how long to wait for a worker's answer, how long a good
 # answer is reused (a probe storm then costs the broker one broadcast), and how old beat's
-# heartbeat (every 15 s, see CELERY_BEAT_SCHEDULE) may be before beat counts as stopped.
+# heartbeat (every BEAT_HEARTBEAT_SECONDS, see CELERY_BEAT_SCHEDULE) may be before beat
+# counts as stopped: above the beat lock's takeover time, so a handover does not read as one.
 READYZ_WORKER_PING_TIMEOUT_SECONDS = env.float("READYZ_WORKER_PING_TIMEOUT_SECONDS", default=1.0)
 READYZ_WORKER_CACHE_SECONDS = env.float("READYZ_WORKER_CACHE_SECONDS", default=5.0)
 READYZ_BEAT_STALE_SECONDS = env.int("READYZ_BEAT_STALE_SECONDS", default=60)
+# Shorter only in tests (the beat lock's, tests/foundation/test_beat_lock.py).
+BEAT_HEARTBEAT_SECONDS = env.int("BEAT_HEARTBEAT_SECONDS", default=15)
 
 # --- Stripe ---------------------------------------------------------------------------
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
@@ -457,8 +498,8 @@ CELERY_BEAT_SCHEDULE = {
     # expires with its period: a backlog run by a worker come back must not pass for beat.
     "beat-heartbeat": {
         "task": "marketplace.tasks.beat_heartbeat",
-        "schedule": timedelta(seconds=15),
-        "options": {"expires": 15},
+        "schedule": timedelta(seconds=BEAT_HEARTBEAT_SECONDS),
+        "options": {"expires": BEAT_HEARTBEAT_SECONDS},
     },
     # Tickets (docs/protocol.md).
     "return-tickets-of-departed-agents": {
@@ -520,4 +561,43 @@ CELERY_BEAT_SCHEDULE = {
         "task": "agents.tasks.check_surge",
         "schedule": timedelta(seconds=10),
     },
+}
+
+# --- Queues by kind (see CELERY_QUEUE_PREFIX above) -------------------------------------
+# realtime: someone is waiting on it now (a customer on a reply, an agent on an offer, a
+# company on its webhook, /readyz on beat's heartbeat). batch: minutes do not matter (mail,
+# payouts, shift planning, the assistant's vectors, sweeps of long-gone customers). Every
+# task of the project is named here: tests/foundation/test_celery_queues.py fails otherwise.
+_TASKS_BY_QUEUE = {
+    CELERY_REALTIME_QUEUE: [
+        "marketplace.tasks.beat_heartbeat",
+        "tickets.tasks.assistant_reply",
+        "tickets.tasks.dispatch_offers",
+        "tickets.tasks.broadcast_queue_positions",
+        "tickets.tasks.requeue_tickets_of_departed_agents",
+        "tickets.tasks.deliver_resolved_ticket_webhook",
+        "tickets.tasks.deliver_due_webhooks",
+        # Surge is decided from the live queue's wait, every 10 s; its emails are batch.
+        "agents.tasks.check_surge",
+    ],
+    CELERY_BATCH_QUEUE: [
+        "tickets.tasks.prepare_assistant",
+        "tickets.tasks.abandon_stale_tickets",
+        "agents.tasks.send_verification_email",
+        "agents.tasks.send_status_email",
+        "agents.tasks.plan_and_match_shifts",
+        "agents.tasks.offer_slot_to_others",
+        "agents.tasks.expire_shift_offers",
+        "agents.tasks.sweep_shift_no_shows",
+        "agents.tasks.complete_ended_shifts",
+        "agents.tasks.send_shift_offers_email",
+        "agents.tasks.send_surge_offers",
+        "payouts.tasks.run_payouts",
+        "payouts.tasks.drain_payouts",
+        "payouts.tasks.send_payout",
+        "payouts.tasks.release_held_earnings",
+    ],
+}
+CELERY_TASK_ROUTES = {
+    task: {"queue": queue} for queue, tasks in _TASKS_BY_QUEUE.items() for task in tasks
 }

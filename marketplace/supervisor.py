@@ -1,7 +1,9 @@
 """The production profile's process supervisor: `make run` (bin/run) starts it.
 
-It starts the Procfile's processes named by ``PROCESSES`` (a comma list; default all of them
-but ``release``, which is the deploy step, not a process), prefixes every line they print
+It starts the Procfile's processes named by ``PROCESSES`` (a comma list; default web, worker
+and beat: one machine runs everything; ``worker_realtime`` and ``worker_batch`` are for an
+operator who splits the queues between machines, and ``release`` is the deploy step, not a
+process), prefixes every line they print
 with the process's name, and keeps them running: a process that exits is logged with its
 exit code and started again after a backoff (1 s doubling to 30 s, back to 1 s once it has
 run a minute), and the others carry on meanwhile. SIGTERM or SIGINT stops them all: SIGTERM,
@@ -30,6 +32,9 @@ from typing import IO
 PROCFILE = Path(__file__).resolve().parent.parent / "Procfile"
 # The Procfile's deploy step: run once per release by the platform, never kept running.
 NOT_SUPERVISED = frozenset({"release"})
+# What runs when PROCESSES is unset: the whole product on one machine. The worker consumes
+# both queues, so the per-queue workers would only duplicate it.
+DEFAULT_PROCESSES = ("web", "worker", "beat")
 # As honcho and foreman read it; any other line (a comment, a blank) is skipped.
 PROCFILE_LINE = re.compile(r"^(?P<name>[A-Za-z0-9_-]+):\s*(?P<command>.+)$")
 
@@ -56,11 +61,17 @@ def read_procfile(path: Path) -> dict[str, str]:
 
 
 def select_processes(commands: dict[str, str], names: str | None) -> dict[str, str]:
-    """The commands named by ``names`` (the PROCESSES variable); all supervised ones if empty."""
+    """The commands named by ``names`` (the PROCESSES variable); DEFAULT_PROCESSES if empty."""
     known = {name: command for name, command in commands.items() if name not in NOT_SUPERVISED}
     wanted = [name.strip() for name in (names or "").split(",") if name.strip()]
     if not wanted:
-        return known
+        missing = [name for name in DEFAULT_PROCESSES if name not in known]
+        if missing:
+            raise ProcessesRefused(
+                f"PROCESSES is unset, so {', '.join(DEFAULT_PROCESSES)}, and the Procfile "
+                f"has no {', '.join(repr(n) for n in missing)}: set PROCESSES."
+            )
+        wanted = list(DEFAULT_PROCESSES)
     unknown = [name for name in wanted if name not in known]
     if unknown:
         raise ProcessesRefused(

@@ -16,7 +16,10 @@ from payouts.money import format_multiplier
 from workforce import surge
 
 
-@shared_task(**AT_LEAST_ONCE)
+# Stripe's client waits up to 80 s a try and retries (STRIPE_MAX_NETWORK_RETRIES); the hard
+# limit stays under the send lease (PAYOUT_SEND_LEASE_SECONDS, 5 min), so a payout cut short
+# is sent again by a later drain, under the same idempotency key, never by two at once.
+@shared_task(**AT_LEAST_ONCE, soft_time_limit=4 * 60, time_limit=4 * 60 + 30)
 def send_payout(payout_id: int) -> str:
     try:
         payout = services.payout_send(payout_id=payout_id)
@@ -34,19 +37,25 @@ def drain_payouts() -> int:
     return len(due)
 
 
-@shared_task(**AT_LEAST_ONCE)
+# Payout batches: every line of every agent, in transactions of their own.
+@shared_task(**AT_LEAST_ONCE, soft_time_limit=4 * 60, time_limit=4 * 60 + 30)
 def release_held_earnings() -> int:
     return ledger.earning_lines_release_held()
 
 
-@shared_task(**AT_LEAST_ONCE)
+@shared_task(**AT_LEAST_ONCE, soft_time_limit=4 * 60, time_limit=4 * 60 + 30)
 def run_payouts() -> int:
     """The periodic payout run: gather payable lines into payouts, then send what is due."""
     services.payouts_assemble()
     return drain_payouts()
 
 
-@shared_task(name="agents.tasks.send_surge_offers", **MAIL_RETRY)
+# One email per recipient, one after the other: a large roster on a slow mail server takes
+# minutes. Cut short, the remaining recipients are not emailed: a time limit is not among
+# MAIL_RETRY's retried errors, as a retry would email the first ones again.
+@shared_task(
+    name="agents.tasks.send_surge_offers", **MAIL_RETRY, soft_time_limit=4 * 60, time_limit=5 * 60
+)
 def send_surge_offers(surge_period_id: int) -> int:
     """Email the surge offer: workforce knows who to ask, the rate card what a surge pays.
     (Named as when it lived in agents.tasks, for messages queued before a deploy.)"""

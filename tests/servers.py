@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from http.cookiejar import CookieJar
 from pathlib import Path
 
+import redis
 from django.conf import settings
 from django.db import connection
 
@@ -152,9 +153,11 @@ def login_cookie(base: str, email: str, password: str) -> str:
     return "; ".join(f"{c.name}={c.value}" for c in jar)
 
 
-def celery_worker_command(queue: str, *options: str) -> list[str]:
-    """A `celery worker` of the product (solo pool, one task at a time) consuming ``queue``
-    only, so a test's tasks never reach another run's worker on a shared Redis."""
+def celery_worker_command(queue_prefix: str, *options: str) -> list[str]:
+    """A `celery worker` of the product (solo pool, one task at a time) consuming the realtime
+    and batch queues named with ``queue_prefix`` only, so a test's tasks never reach another
+    run's worker on a shared Redis. Start it (and whatever should send to it) with
+    ``server_env(CELERY_QUEUE_PREFIX=queue_prefix)``."""
     return [
         sys.executable,
         "-m",
@@ -171,9 +174,21 @@ def celery_worker_command(queue: str, *options: str) -> list[str]:
         "--without-gossip",
         "--without-mingle",
         "-Q",
-        queue,
+        f"{queue_prefix}realtime,{queue_prefix}batch",
         "-n",
-        f"{queue}-{time.monotonic_ns()}@%h",
+        f"{queue_prefix}{time.monotonic_ns()}@%h",
         "--loglevel",
         "WARNING",
     ]
+
+
+def delete_redis_keys(queue_prefix: str) -> None:
+    """Delete what a test's workers and beats left in Redis under its queue prefix: the
+    queues' lists and kombu's bindings for them, beat's schedule and lock (redbeat)."""
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    try:
+        keys = {*client.scan_iter(match=f"{queue_prefix}*"), *client.scan_iter(f"*{queue_prefix}*")}
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()

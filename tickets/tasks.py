@@ -7,6 +7,7 @@ already done before doing it.
 import logging
 
 from celery import shared_task
+from django.db import transaction
 
 from agents import services as agent_services
 from core.jobs import coalesced_task_started
@@ -24,6 +25,8 @@ def assistant_reply(self, ticket_id: int, seq: int) -> None:
     other failure, or the last retry's, is logged and answered with a fallback that offers a
     person. Run eagerly (embedded profile) there is no retry: the task runs inside the
     customer's socket call, and a retry there would hammer the backend with no backoff.
+    The soft time limit (SoftTimeLimitExceeded is an Exception) is such a failure too: the
+    customer gets the fallback before the hard limit would leave them with nothing.
     """
     try:
         assistant_flow.conversation_assistant_reply(ticket_id=ticket_id, customer_seq=seq)
@@ -37,7 +40,9 @@ def assistant_reply(self, ticket_id: int, seq: int) -> None:
         assistant_flow.conversation_assistant_failed(ticket_id=ticket_id, customer_seq=seq)
 
 
-@shared_task(acks_late=True)
+# Embedding a whole help centre runs about a millisecond a word: minutes for a large one.
+# Cut by the soft limit, what it stored stays stored (a cache) and the next run goes on.
+@shared_task(acks_late=True, soft_time_limit=15 * 60, time_limit=16 * 60)
 def prepare_assistant() -> int:
     """Embed the help centre after it changed (coalesced: a burst of edits runs this once)."""
     coalesced_task_started("tickets.tasks.prepare_assistant")
@@ -46,9 +51,13 @@ def prepare_assistant() -> int:
 
 @shared_task(acks_late=True)
 def requeue_tickets_of_departed_agents() -> int:
-    departed = agent_services.agents_mark_departed()
-    for agent_id in departed:
-        services.tickets_requeue_for_agent(agent_id=agent_id, reason="agent went offline")
+    # One transaction: an agent taken offline and its tickets back in the queue commit
+    # together, so a time limit or a lost worker between the two cannot leave an offline
+    # agent holding tickets that the next sweep (which looks for online agents) never finds.
+    with transaction.atomic():
+        departed = agent_services.agents_mark_departed()
+        for agent_id in departed:
+            services.tickets_requeue_for_agent(agent_id=agent_id, reason="agent went offline")
     return len(departed)
 
 
@@ -95,6 +104,8 @@ def deliver_resolved_ticket_webhook(ticket_id: int) -> str | None:
     return integrations.webhook_attempt(delivery_id=delivery.pk)
 
 
-@shared_task(acks_late=True)
+# A drain of many deliveries, each bounded by its 5 s timeout; an attempt cut short stays
+# due and is tried again by the next drain.
+@shared_task(acks_late=True, soft_time_limit=4 * 60, time_limit=5 * 60)
 def deliver_due_webhooks() -> int:
     return integrations.webhooks_deliver_due()

@@ -13,7 +13,16 @@ from core.jobs import MAIL_RETRY
 from workforce import calendar, forecast, offers, shifts, surge
 
 
-@shared_task(name="agents.tasks.plan_and_match_shifts", acks_late=True)
+# Forecast, staffing and an assignment solve for two weeks of slots: the solver stops itself
+# after 120 s a week (offers._match_and_offer), the rest is minutes at most. A week's offers
+# are written in one transaction, so a run cut short leaves whole weeks or none, and the
+# next (hourly) run finds the offers already made and matches only the free seats.
+@shared_task(
+    name="agents.tasks.plan_and_match_shifts",
+    acks_late=True,
+    soft_time_limit=10 * 60,
+    time_limit=11 * 60,
+)
 def plan_and_match_shifts(week: str | None = None) -> int:
     """Forecast, staff and match a week (``YYYY-MM-DD`` of its Monday), or by default the
     rest of this week and the whole of the next. Returns the offers made."""

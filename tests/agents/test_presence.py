@@ -157,3 +157,35 @@ def test_suspending_an_agent_forgets_its_sockets(agent):
     services.agent_transition(agent_id=agent.pk, to_status=Agent.Status.SUSPENDED, actor=None)
 
     assert not AgentConnection.objects.exists()
+
+
+def test_a_time_limit_mid_sweep_leaves_the_departed_agent_online_with_its_tickets(
+    agent, monkeypatch
+):
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    services.agent_connected(agent_id=agent.pk, channel_name="socket-1")
+    ticket = QueuedTicketFactory()
+    assert ticket_services.ticket_claim(ticket_id=ticket.pk, agent_id=agent.pk).ok
+    heard_ago("socket-1", silent_too_long() + settings.AGENT_DISCONNECT_GRACE_SECONDS + 1)
+
+    def cut_short(**kwargs):
+        raise SoftTimeLimitExceeded()
+
+    monkeypatch.setattr(ticket_services, "tickets_requeue_for_agent", cut_short)
+    with pytest.raises(SoftTimeLimitExceeded):
+        requeue_tickets_of_departed_agents()
+
+    # Nothing of the sweep stands: not an offline agent holding a ticket.
+    ticket.refresh_from_db()
+    agent.refresh_from_db()
+    assert (ticket.status, ticket.agent_id) == (Ticket.Status.ASSIGNED, agent.pk)
+    assert agent.is_online
+    monkeypatch.undo()
+
+    requeue_tickets_of_departed_agents()  # the next sweep does it all
+
+    ticket.refresh_from_db()
+    agent.refresh_from_db()
+    assert (ticket.status, ticket.agent_id) == (Ticket.Status.QUEUED, None)
+    assert not agent.is_online

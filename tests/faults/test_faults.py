@@ -625,12 +625,12 @@ def test_a_redis_restart_mid_chat_loses_no_acknowledged_message():
 
 
 @contextlib.contextmanager
-def celery_worker(queue: str, **env: str) -> Iterator[subprocess.Popen]:
-    """A `celery worker` process (solo pool) consuming ``queue`` only."""
+def celery_worker(queue_prefix: str, **env: str) -> Iterator[subprocess.Popen]:
+    """A `celery worker` process (solo pool) consuming the queues named with the prefix only."""
     process = subprocess.Popen(  # noqa: S603 - this interpreter's celery, fixed arguments
-        celery_worker_command(queue),
+        celery_worker_command(queue_prefix),
         cwd=ROOT,
-        env=server_env(CELERY_TASK_DEFAULT_QUEUE=queue, **env),
+        env=server_env(CELERY_QUEUE_PREFIX=queue_prefix, **env),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -651,7 +651,8 @@ def test_a_worker_killed_mid_batch_pays_every_payout_exactly_once(fake_stripe_se
     fake = fake_stripe_settings
     settings.PAYOUT_MINIMUM_CENTS = 1000
     agents_with_payable_lines(fake)
-    queue = f"fault-payouts-{os.getpid()}"
+    prefix = f"fault-payouts-{os.getpid()}-"
+    queue = f"{prefix}batch"  # where the worker's settings route the payout tasks
     worker_env = {
         "STRIPE_API_BASE": fake.url,
         "STRIPE_SECRET_KEY": settings.STRIPE_SECRET_KEY,
@@ -664,7 +665,7 @@ def test_a_worker_killed_mid_batch_pays_every_payout_exactly_once(fake_stripe_se
     previous = celery_app.conf.task_always_eager
     celery_app.conf.task_always_eager = False  # really through Redis, to real workers
     try:
-        with celery_worker(queue, **worker_env) as first:
+        with celery_worker(prefix, **worker_env) as first:
             tasks.run_payouts.apply_async(queue=queue)
             assert reached.wait(timeout=90), "the batch never reached Stripe"
             first.kill()  # SIGKILL: Stripe made a transfer the worker never recorded
@@ -672,7 +673,7 @@ def test_a_worker_killed_mid_batch_pays_every_payout_exactly_once(fake_stripe_se
             killed_at = time.monotonic()
         release.set()
 
-        with celery_worker(queue, **worker_env):
+        with celery_worker(prefix, **worker_env):
             # What beat does every minute: drain the outbox of due payouts.
             def everything_paid() -> bool:
                 tasks.drain_payouts.apply_async(queue=queue)

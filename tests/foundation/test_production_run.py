@@ -128,7 +128,7 @@ def wait_until_gone(pid: int) -> bool:
 
 
 def test_it_restarts_a_process_that_exits_and_logs_its_exit_code(run_supervisor):
-    run = run_supervisor(f"quits: {QUITS}\n")
+    run = run_supervisor(f"quits: {QUITS}\n", processes="quits")
 
     exits = run.wait_for("quits exited with code 3", count=2)
     run.wait_for("quits restarting (restart 2)")
@@ -139,7 +139,7 @@ def test_it_restarts_a_process_that_exits_and_logs_its_exit_code(run_supervisor)
 
 
 def test_one_process_exiting_does_not_stop_the_others(run_supervisor):
-    run = run_supervisor(f"stays: {STAYS}\nquits: {QUITS}\n")
+    run = run_supervisor(f"stays: {STAYS}\nquits: {QUITS}\n", processes="stays,quits")
     stays = run.pid_of("stays")
 
     run.wait_for("quits restarting (restart 1)")
@@ -150,7 +150,7 @@ def test_one_process_exiting_does_not_stop_the_others(run_supervisor):
 
 
 def test_sigterm_stops_every_process_and_the_supervisor(run_supervisor):
-    run = run_supervisor(f"one: {STAYS}\ntwo: {STAYS}\n")
+    run = run_supervisor(f"one: {STAYS}\ntwo: {STAYS}\n", processes="one,two")
     pids = [run.pid_of("one"), run.pid_of("two")]
     run.wait_for("one ", "| up")
     run.wait_for("two ", "| up")
@@ -163,7 +163,7 @@ def test_sigterm_stops_every_process_and_the_supervisor(run_supervisor):
 
 
 def test_a_process_deaf_to_sigterm_is_killed_after_the_stop_timeout(run_supervisor):
-    run = run_supervisor(f"deaf: {DEAF}\n", stop_timeout=0.5)
+    run = run_supervisor(f"deaf: {DEAF}\n", processes="deaf", stop_timeout=0.5)
     pid = run.pid_of("deaf")
     run.wait_for("deaf ", "| up")
 
@@ -214,7 +214,27 @@ def test_the_procfile_runs_web_worker_and_beat_and_keeps_release_as_the_deploy_s
     commands = supervisor.read_procfile(supervisor.PROCFILE)
 
     assert list(supervisor.select_processes(commands, None)) == ["web", "worker", "beat"]
+    assert list(supervisor.select_processes(commands, "")) == ["web", "worker", "beat"]
     assert commands["release"] == ".venv/bin/python manage.py migrate --noinput"
+
+
+def test_the_procfile_worker_consumes_both_queues_and_each_role_one():
+    commands = supervisor.read_procfile(supervisor.PROCFILE)
+
+    def queues(name: str) -> str:
+        return commands[name].split(" -Q ", 1)[1].split()[0]
+
+    both = "${CELERY_QUEUE_PREFIX:-}realtime,${CELERY_QUEUE_PREFIX:-}batch"
+    assert queues("worker") == both
+    assert queues("worker_realtime") == "${CELERY_QUEUE_PREFIX:-}realtime"
+    assert queues("worker_batch") == "${CELERY_QUEUE_PREFIX:-}batch"
+    picked = supervisor.select_processes(commands, "web,worker_realtime,worker_batch,beat")
+    assert list(picked) == ["web", "worker_realtime", "worker_batch", "beat"]
+
+
+def test_a_procfile_without_the_default_processes_needs_processes_set():
+    with pytest.raises(supervisor.ProcessesRefused, match="has no 'beat': set PROCESSES"):
+        supervisor.select_processes({"web": STAYS, "worker": STAYS}, None)
 
 
 def bin_run(**env: str) -> subprocess.CompletedProcess:

@@ -39,7 +39,7 @@ def embedded(settings):
 def with_workers(settings):
     """The production profile's worker check, its answer given by the test."""
     settings.CELERY_TASK_ALWAYS_EAGER = False
-    settings.CELERY_TASK_DEFAULT_QUEUE = "celery"
+    settings.CELERY_REALTIME_QUEUE = "realtime"
 
 
 def beat_ran(seconds_ago: float) -> None:
@@ -113,7 +113,7 @@ def test_readyz_names_the_worker_when_no_worker_answers_the_ping(client, with_wo
 
     assert response.status_code == 503
     body = response.json()
-    assert body["worker"] == "no worker on queue 'celery' answered a ping within 1 s"
+    assert body["worker"] == "no worker on queue 'realtime' answered a ping within 1 s"
     assert body["stale"] == ["worker"]
     assert body["beat"]["status"] == "ok"
 
@@ -222,9 +222,10 @@ def until_worker_is(client, expected: str, *, timeout: float) -> dict:
 def test_a_real_worker_answers_and_a_stopped_one_is_named(client, settings, monkeypatch):
     # A queue of this run's own: on a shared Redis, another run's worker consumes another
     # queue and does not count for ours.
-    queue = f"readyz-{os.getpid()}-{time.monotonic_ns()}"
+    prefix = f"readyz-{os.getpid()}-{time.monotonic_ns()}-"
+    queue = f"{prefix}realtime"
     settings.CELERY_TASK_ALWAYS_EAGER = False
-    settings.CELERY_TASK_DEFAULT_QUEUE = queue
+    settings.CELERY_REALTIME_QUEUE = queue
     settings.READYZ_WORKER_CACHE_SECONDS = 0  # every probe asks the broker
 
     # Beat is the tests' above; here it holds still, for another test run on the shared
@@ -234,9 +235,9 @@ def test_a_real_worker_answers_and_a_stopped_one_is_named(client, settings, monk
 
     monkeypatch.setattr(health, "probe_beat", beat_is_fine)
     worker = subprocess.Popen(  # noqa: S603 - this interpreter's celery, fixed arguments
-        celery_worker_command(queue),
+        celery_worker_command(prefix),
         cwd=ROOT,
-        env=server_env(CELERY_TASK_DEFAULT_QUEUE=queue),
+        env=server_env(CELERY_QUEUE_PREFIX=prefix),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

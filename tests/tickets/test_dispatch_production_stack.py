@@ -30,6 +30,7 @@ from tests.factories import PASSWORD, AgentFactory
 from tests.servers import (
     ROOT,
     celery_worker_command,
+    delete_redis_keys,
     login_cookie,
     post_json,
     running_server,
@@ -134,7 +135,8 @@ def wait_for_log(path: Path, text: str, *, timeout: float) -> None:
 
 
 def beat_command(schedule: Path) -> list[str]:
-    """Celery beat with the product's schedule, its state file in ``schedule``."""
+    """Celery beat with the product's schedule, its state file in ``schedule`` (the default
+    scheduler's; with Redis, beat keeps its state there, under the queue prefix)."""
     return [
         sys.executable,
         *("-m", "celery", "-A", "marketplace", "beat"),
@@ -161,17 +163,18 @@ def test_triggers_and_beats_sweep_offer_expire_and_reoffer_on_the_production_sta
     AgentFactory(user__email="ana@example.com", is_online=False, connection_count=0)
     AgentFactory(user__email="ben@example.com", is_online=False, connection_count=0)
     # A queue of this run's own on the shared Redis: the worker consumes only it, and the
-    # server, worker and beat send to it (CELERY_TASK_DEFAULT_QUEUE).
-    celery_queue = f"dispatch-stack-{os.getpid()}-{time.monotonic_ns()}"
+    # server, worker and beat send to it (CELERY_QUEUE_PREFIX).
+    celery_prefix = f"dispatch-stack-{os.getpid()}-{time.monotonic_ns()}-"
     env = {
         "ROUTING_MODE": "offer",
         "OFFER_TIMEOUT_SECONDS": str(OFFER_TIMEOUT_SECONDS),
         "CELERY_TASK_ALWAYS_EAGER": "0",
-        "CELERY_TASK_DEFAULT_QUEUE": celery_queue,
+        "CELERY_QUEUE_PREFIX": celery_prefix,
     }
     # INFO for the worker's "ready." line; the later --loglevel wins.
-    worker_command = [*celery_worker_command(celery_queue), "--loglevel", "INFO"]
+    worker_command = [*celery_worker_command(celery_prefix), "--loglevel", "INFO"]
     with contextlib.ExitStack() as stack:
+        stack.callback(delete_redis_keys, celery_prefix)  # beat's schedule and lock, the queues
         beat_schedule = Path(stack.enter_context(tempfile.TemporaryDirectory())) / "schedule"
         base = stack.enter_context(running_server(**env))
         worker_log = stack.enter_context(celery_process(worker_command, server_env(**env)))

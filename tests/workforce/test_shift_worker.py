@@ -23,16 +23,17 @@ from workforce.models import ShiftAssignment, SurgePeriod
 from workforce.tasks import check_surge, plan_and_match_shifts
 
 ALWAYS = {day: [["00:00", "24:00"]] for day in calendar.WEEKDAY_KEYS}
-QUEUE = f"shift-tests-{os.getpid()}"
+QUEUE_PREFIX = f"shift-tests-{os.getpid()}-"
+QUEUE = f"{QUEUE_PREFIX}batch"
 
 
 @pytest.fixture
 def worker():
     """A `celery worker` subprocess (solo pool) on our own queue; yields the result backend."""
     process = subprocess.Popen(
-        celery_worker_command(QUEUE, "--result-backend", settings.REDIS_URL),
+        celery_worker_command(QUEUE_PREFIX, "--result-backend", settings.REDIS_URL),
         cwd=ROOT,
-        env=server_env(CELERY_TASK_DEFAULT_QUEUE=QUEUE),
+        env=server_env(CELERY_QUEUE_PREFIX=QUEUE_PREFIX),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
