@@ -17,9 +17,10 @@ being stored, a presence write) and leaves it to the next round, which only the 
 sweep guarantees. Without beat this test failed once in a dozen runs on a loaded two-core
 machine: the escalation's round made no offer and nothing followed it.
 
-Isolation on a shared Redis: the servers' Celery tasks go to a queue of this run's own
-(CELERY_TASK_DEFAULT_QUEUE, which the worker line consumes), and their pub/sub channels carry
-a prefix of its own (CHANNEL_LAYER_PREFIX), so another run's worker or servers never see them.
+Isolation on a shared Redis: the servers' Celery tasks go to queues of this run's own
+(CELERY_QUEUE_PREFIX, which the worker line's -Q and beat's keys read), and their pub/sub
+channels carry a prefix of its own (CHANNEL_LAYER_PREFIX), so another run's worker or servers
+never see them.
 The one shared key, the dispatch trigger's coalescing mark, is cleared before each test with
 the rest of the cache (tests/conftest.py).
 """
@@ -43,7 +44,15 @@ from django.conf import global_settings, settings
 from websockets.sync.client import ClientConnection, connect
 
 from tests.factories import PASSWORD, AgentFactory
-from tests.servers import ROOT, collect_static_once, free_port, login_cookie, post_json, server_env
+from tests.servers import (
+    ROOT,
+    collect_static_once,
+    delete_redis_keys,
+    free_port,
+    login_cookie,
+    post_json,
+    server_env,
+)
 from tickets.models import Message, Offer, Ticket
 
 pytestmark = [
@@ -211,14 +220,14 @@ def said(sender: str, body: str, **where: object) -> Callable[[dict], bool]:
     return lambda frame: all(frame.get(key) == value for key, value in expected.items())
 
 
-def test_a_customer_on_one_web_machine_and_an_agent_on_another_chat_through_offers(tmp_path):
+def test_a_customer_on_one_web_machine_and_an_agent_on_another_chat_through_offers(
+    tmp_path, request
+):
     agent = AgentFactory(is_online=False, connection_count=0, user__first_name="Bea")
     port_a, port_b = free_port(), free_port()
     run = f"two-machines-{os.getpid()}-{time.monotonic_ns()}"
     shared = {
-        # This run's own queue, which the Procfile's worker line consumes; the prefix is what
-        # the split into realtime and batch queues (in progress, #18) reads instead.
-        "CELERY_TASK_DEFAULT_QUEUE": run,
+        # This run's own realtime and batch queues and beat keys (the Procfile reads it).
         "CELERY_QUEUE_PREFIX": f"{run}-",
         "CHANNEL_LAYER_PREFIX": run,
         "CELERY_TASK_ALWAYS_EAGER": "0",
@@ -226,6 +235,8 @@ def test_a_customer_on_one_web_machine_and_an_agent_on_another_chat_through_offe
         "DB_POOL_MAX_SIZE": "5",  # three machines on a PostgreSQL other runs share
         "HOST": "127.0.0.1",
     }
+    # After the machines stop: this run's queues and beat's schedule and lock.
+    request.addfinalizer(lambda: delete_redis_keys(shared["CELERY_QUEUE_PREFIX"]))
     collect_static_once()  # web runs with DEBUG off: pages need the manifest
 
     with machines() as started:
