@@ -215,7 +215,10 @@ def test_the_procfile_runs_web_worker_and_beat_and_keeps_release_as_the_deploy_s
 
     assert list(supervisor.select_processes(commands, None)) == ["web", "worker", "beat"]
     assert list(supervisor.select_processes(commands, "")) == ["web", "worker", "beat"]
-    assert commands["release"] == ".venv/bin/python manage.py migrate --noinput"
+    assert commands["release"] == (
+        ".venv/bin/python manage.py migrate --noinput"
+        " && .venv/bin/python manage.py prepare_assistant"
+    )
 
 
 def test_the_procfile_worker_consumes_both_queues_and_each_role_one():
