@@ -10,6 +10,7 @@ django_asgi_app = get_asgi_application()
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
+from marketplace.request_id import WebsocketRequestId  # noqa: E402
 from marketplace.routing import websocket_urlpatterns  # noqa: E402
 from marketplace.scheduler import lifespan_app  # noqa: E402
 from marketplace.websocket_guard import WebsocketGuard  # noqa: E402
@@ -18,10 +19,13 @@ from marketplace.websocket_origin import SameOriginValidator  # noqa: E402
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        # A handshake never ends in an HTTP 500 (websocket_guard.py); scheme, host and port of
-        # the page must match (websocket_origin.py).
-        "websocket": WebsocketGuard(
-            SameOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
+        # A connection id for the logs, outermost so the guard's own lines carry it
+        # (request_id.py); a handshake never ends in an HTTP 500 (websocket_guard.py);
+        # scheme, host and port of the page must match (websocket_origin.py).
+        "websocket": WebsocketRequestId(
+            WebsocketGuard(
+                SameOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
+            )
         ),
         "lifespan": lifespan_app,
     }
