@@ -14,10 +14,12 @@ from pathlib import Path
 import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
+from uvicorn.protocols.utils import ClientDisconnected
 
 from core import log_context
 from marketplace.celery import app as celery_app
 from marketplace.request_id import WebsocketRequestId
+from marketplace.websocket_guard import WebsocketGuard
 from tests.factories import AgentFactory, TicketFactory
 from tests.tickets.wsclient import open_agent, open_customer
 from tickets import protocol
@@ -240,6 +242,23 @@ async def test_an_agent_socket_logs_with_its_agent(monkeypatch, log_lines):
     assert line["message"] == "typing frame failed"
     assert line["agent_id"] == agent.pk
     assert GENERATED_ID.fullmatch(line["request_id"])
+
+
+async def test_the_guard_logs_a_client_that_left_mid_send_as_info_without_traceback(caplog):
+    async def app(scope, receive, send):
+        raise ClientDisconnected
+
+    sent = []
+
+    async def send(message):
+        sent.append(message)
+
+    with caplog.at_level(logging.INFO, logger="marketplace.websocket_guard"):
+        await WebsocketGuard(app)({"type": "websocket", "path": "/ws/agent/"}, None, send)
+
+    [record] = caplog.records
+    assert (record.levelname, record.exc_info) == ("INFO", None)
+    assert sent == []
 
 
 # --- Celery -------------------------------------------------------------------------------
