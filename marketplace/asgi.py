@@ -1,5 +1,6 @@
 import os
 
+from django.conf import settings
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "marketplace.settings")
@@ -30,3 +31,8 @@ application = ProtocolTypeRouter(
         "lifespan": lifespan_app,
     }
 )
+
+if settings.SENTRY_DSN:
+    from marketplace import error_reporting
+
+    application = error_reporting.wrap_asgi(application)

@@ -422,6 +422,21 @@ LOGGING = {
     },
 }
 
+# Errors to Sentry, only when SENTRY_DSN is set: Django views, Celery tasks (a worker loads
+# this module too) and, through marketplace/asgi.py, websockets. Nothing of Sentry is
+# imported otherwise. What is kept from the reports (no bodies, cookies, local variables or
+# conversation tokens) is in marketplace/error_reporting.py.
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    from marketplace import error_reporting
+
+    error_reporting.start(
+        dsn=SENTRY_DSN,
+        environment=env.str("SENTRY_ENVIRONMENT", default="production"),
+        release=env.str("SENTRY_RELEASE", default="") or None,
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+    )
+
 # --- Agent onboarding (docs/agents.md) ------------------------------------------------
 # The share of quiz questions an applicant must answer correctly, in whole percent.
 AGENT_QUIZ_PASS_PERCENT = env.int("AGENT_QUIZ_PASS_PERCENT", default=80)
