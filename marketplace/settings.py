@@ -394,7 +394,8 @@ WHITENOISE_USE_FINDERS = DEBUG
 # One JSON object a line in production, for a log collector to parse; plain text in
 # development, for people. Either way each line carries the request id and, where known,
 # the ticket, the agent and the Celery task (core/log_context.py).
-LOG_FORMAT = env.str("LOG_FORMAT", default="text" if DEBUG else "json")
+# Empty (as .env.example leaves it) means the default too.
+LOG_FORMAT = env.str("LOG_FORMAT", default="") or ("text" if DEBUG else "json")
 if LOG_FORMAT not in ("json", "text"):
     raise ImproperlyConfigured("LOG_FORMAT must be json or text.")
 LOGGING = {

@@ -354,3 +354,9 @@ def test_a_celery_worker_keeps_the_json_logging():
     line = json.loads(first_log_line(code=code, DEBUG="0"))
 
     assert (line["logger"], line["message"]) == ("tickets.tasks", "hello")
+
+
+def test_an_empty_log_format_means_the_default():
+    line = json.loads(first_log_line(DEBUG="0", LOG_FORMAT=""))
+
+    assert line["message"] == "hello"
