@@ -59,6 +59,11 @@ def log_context_probe(ticket_id: int, note: str = "") -> dict:
     return log_context.current()
 
 
+@celery_app.task(name="tests.foundation.test_logging.failing_probe")
+def failing_probe(agent_id: int) -> None:
+    raise ValueError("probe")
+
+
 # --- The line -----------------------------------------------------------------------------
 
 
@@ -282,6 +287,13 @@ def test_a_task_given_its_ticket_by_keyword_binds_it_too():
 
 def test_a_task_leaves_nothing_bound_when_it_ends():
     log_context_probe.apply(args=(41,))
+
+    assert log_context.current() == {}
+
+
+def test_a_failing_task_leaves_nothing_bound_either():
+    with pytest.raises(ValueError, match="probe"):  # eager tasks propagate (settings)
+        failing_probe.apply(args=(5,))
 
     assert log_context.current() == {}
 
