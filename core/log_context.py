@@ -22,6 +22,7 @@ from contextvars import ContextVar, Token
 from types import MappingProxyType
 from typing import Any
 
+from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.json import JsonFormatter as LibraryJsonFormatter
 
 # The fields, in the order the text format writes them.
@@ -98,6 +99,11 @@ class ContextFilter(logging.Filter):
         for key, value in _fields.get().items():
             if not hasattr(record, key):
                 setattr(record, key, value)
+        # Django logs a 4xx answer ("Not Found: /x") after the middleware has returned, when
+        # the id is no longer bound; the record carries the request, and the request its id.
+        request_id = getattr(getattr(record, "request", None), "request_id", None)
+        if request_id is not None and not hasattr(record, "request_id"):
+            record.request_id = request_id
         return True
 
 
@@ -109,6 +115,8 @@ class JsonFormatter(LibraryJsonFormatter):
         kwargs.setdefault("fmt", ["levelname", "name", "message"])
         kwargs.setdefault("rename_fields", {"levelname": "level", "name": "logger"})
         kwargs.setdefault("timestamp", True)
+        # uvicorn's copy of its message with terminal colour codes.
+        kwargs.setdefault("reserved_attrs", [*RESERVED_ATTRS, "color_message"])
         super().__init__(**kwargs)
 
     def add_fields(self, log_data, record, message_dict) -> None:

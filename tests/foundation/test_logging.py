@@ -168,6 +168,35 @@ async def test_log_lines_of_a_sync_view_run_in_a_thread_under_asgi_carry_the_req
 
 
 @pytest.mark.urls("tests.foundation.logging_urls")
+def test_djangos_line_for_a_not_found_carries_the_request_id(client, log_lines):
+    # Django writes it after the middleware has returned.
+    response = client.get("/missing/")
+
+    [line] = lines_of(log_lines(), "django.request")
+    assert line["message"] == "Not Found: /missing/"
+    assert line["request_id"] == response.headers["X-Request-ID"]
+
+
+@pytest.mark.urls("tests.foundation.logging_urls")
+async def test_djangos_line_for_a_not_found_under_asgi_carries_the_request_id(
+    async_client, log_lines
+):
+    response = await async_client.get("/missing/")
+
+    [line] = lines_of(log_lines(), "django.request")
+    assert line["request_id"] == response.headers["X-Request-ID"]
+
+
+def test_uvicorns_coloured_copy_of_a_message_is_left_out(log_lines):
+    # uvicorn's loggers write to the console handler only (settings.LOGGING); this one
+    # reaches the test's handler too.
+    logging.getLogger("tests.uvicorn").info("Started", extra={"color_message": "\x1b[36mS"})
+
+    [line] = lines_of(log_lines(), "tests.uvicorn")
+    assert "color_message" not in line
+
+
+@pytest.mark.urls("tests.foundation.logging_urls")
 def test_the_request_id_is_unbound_once_the_response_is_made(client):
     client.get("/sync/")
 
