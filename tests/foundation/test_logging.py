@@ -401,3 +401,10 @@ def test_an_empty_log_format_means_the_default():
     line = json.loads(first_log_line(DEBUG="0", LOG_FORMAT=""))
 
     assert line["message"] == "hello"
+
+
+def test_an_unknown_log_format_stops_the_start():
+    with pytest.raises(subprocess.CalledProcessError) as failure:
+        first_log_line(DEBUG="0", LOG_FORMAT="xml")
+
+    assert "LOG_FORMAT must be json or text" in failure.value.stderr

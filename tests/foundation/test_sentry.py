@@ -123,6 +123,32 @@ except ValueError:
 sentry_sdk.flush(timeout=10)
 """
 
+# A chat socket whose connect fails: the guard logs the error (marketplace/websocket_guard.py).
+FAILING_SOCKET = """
+import asyncio, django, sentry_sdk
+django.setup()
+from channels.testing import WebsocketCommunicator
+from tickets import protocol
+
+def fail(token):
+    raise RuntimeError("socket probe")
+
+protocol.ticket_for_token = fail
+from marketplace.asgi import application
+
+async def main():
+    communicator = WebsocketCommunicator(
+        application,
+        "/ws/chat/tokSECRETTOKEN123/",
+        headers=[(b"origin", b"http://127.0.0.1:8000"), (b"host", b"127.0.0.1:8000")],
+    )
+    print(await communicator.connect())
+    await communicator.disconnect()
+
+asyncio.run(main())
+sentry_sdk.flush(timeout=10)
+"""
+
 SECRETS = (
     "cookie-secret-123",
     "auth-secret-456",
@@ -182,6 +208,17 @@ def test_a_failing_celery_task_is_reported_to_sentry(sentry):
     assert "ValueError" in reported
     assert "task probe" in reported
     assert "customer@example.com" not in reported
+
+
+def test_a_failing_websocket_is_reported_to_sentry_without_its_token(sentry):
+    before = len(sentry.envelopes)
+
+    run_product(FAILING_SOCKET, SENTRY_DSN=sentry.dsn)
+
+    reported = "\n".join(sentry.envelopes[before:])
+    assert "socket probe" in reported
+    assert "/ws/chat/[token]/" in reported
+    assert "SECRETTOKEN" not in reported
 
 
 def test_a_celery_worker_starts_sentry_too(sentry):
