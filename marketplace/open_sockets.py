@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import json
 import logging
 import os
@@ -88,7 +89,9 @@ def _change(kind: str, delta: int) -> None:
     loop = asyncio.get_running_loop()
     if _publisher is None or _publisher.done() or _publisher.get_loop() is not loop:
         _changed = asyncio.Event()
-        _publisher = loop.create_task(_publish_forever(_changed))
+        # A context of its own: the task outlives the connection that happened to start it,
+        # whose ids (core.log_context) must not label its lines.
+        _publisher = loop.create_task(_publish_forever(_changed), context=contextvars.Context())
     _changed.set()
 
 

@@ -85,6 +85,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so every answer (a redirect to HTTPS included) carries its X-Request-ID and
+    # every log line of the request its request_id (marketplace/request_id.py).
+    "marketplace.request_id.request_id_middleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -433,14 +436,53 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = DEBUG
 
+# --- Logs and errors (docs/operations.md) ---------------------------------------------
+# One JSON object a line in production, for a log collector to parse; plain text in
+# development, for people. Either way each line carries the request id and, where known,
+# the ticket, the agent and the Celery task (core/log_context.py).
+# Empty (as .env.example leaves it) means the default too.
+LOG_FORMAT = env.str("LOG_FORMAT", default="") or ("text" if DEBUG else "json")
+if LOG_FORMAT not in ("json", "text"):
+    raise ImproperlyConfigured("LOG_FORMAT must be json or text.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"log_context": {"()": "core.log_context.ContextFilter"}},
+    "formatters": {
+        "json": {"()": "core.log_context.JsonFormatter"},
+        "text": {"()": "core.log_context.TextFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["log_context"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.channels.server": {"level": "WARNING"}},
+    "loggers": {
+        "django.channels.server": {"level": "WARNING"},
+        # uvicorn set up its own handlers before loading the application; its lines go
+        # through ours instead, so that a JSON log has no plain lines among its objects.
+        "uvicorn": {"handlers": ["console"], "propagate": False},
+        "uvicorn.access": {"handlers": ["console"], "propagate": False},
+    },
 }
+
+# Errors to Sentry, only when SENTRY_DSN is set: Django views, Celery tasks (a worker loads
+# this module too) and, through marketplace/asgi.py, websockets. Nothing of Sentry is
+# imported otherwise. What is kept from the reports (no bodies, cookies, local variables or
+# conversation tokens) is in marketplace/error_reporting.py.
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    from marketplace import error_reporting
+
+    error_reporting.start(
+        dsn=SENTRY_DSN,
+        environment=env.str("SENTRY_ENVIRONMENT", default="production"),
+        release=env.str("SENTRY_RELEASE", default="") or None,
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+    )
 
 # --- Agent onboarding (docs/agents.md) ------------------------------------------------
 # The share of quiz questions an applicant must answer correctly, in whole percent.

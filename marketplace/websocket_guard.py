@@ -11,6 +11,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from uvicorn.protocols.utils import ClientDisconnected
+
 from core.outages import SERVICE_UNAVAILABLE_ERRORS
 
 logger = logging.getLogger(__name__)
@@ -35,6 +37,10 @@ class WebsocketGuard:
 
         try:
             await self.app(scope, receive, tracked_send)
+        except ClientDisconnected:
+            # uvicorn's answer to a send after the client left: the client's doing, not a
+            # fault of ours, and there is nobody left to tell.
+            logger.info("websocket %s: the client left while we were sending", scope["path"])
         except SERVICE_UNAVAILABLE_ERRORS as error:
             logger.warning(
                 "websocket %s: a backing service is unavailable: %r", scope["path"], error

@@ -13,6 +13,7 @@ online.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -25,6 +26,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from agents import services as agent_services
+from core import log_context
 from core.outages import SERVICE_UNAVAILABLE_ERRORS
 from tickets import assistant_flow, events, feedback, messages, protocol, routing, services
 from tickets.frames import AGENT_FRAMES, CUSTOMER_FRAMES, FrameError, FrameRateLimiter, parse_frame
@@ -189,6 +191,8 @@ class CustomerChatConsumer(ProtocolConsumer):
                 await self.close(code=CLOSE_NOT_FOUND)
                 return
             self.ticket_id = ticket.pk
+            # For the connection's life (marketplace/request_id.py ends it).
+            log_context.bind(ticket_id=ticket.pk)
             await self.join(events.chat_group(ticket.pk))
             status = await database_sync_to_async(protocol.customer_status_on_connect)(ticket)
         except SERVICE_UNAVAILABLE_ERRORS as error:
@@ -281,7 +285,9 @@ class AgentQueueResync:
         loop = asyncio.get_running_loop()
         self.sockets[consumer] = loop
         if self.task is None or self.task.done() or self.task.get_loop() is not loop:
-            self.task = loop.create_task(self.run())
+            # In a context of its own: it serves every socket, not the one that started it,
+            # whose connection and agent ids its log lines would otherwise carry.
+            self.task = loop.create_task(self.run(), context=contextvars.Context())
 
     def discard(self, consumer: AgentConsumer) -> None:
         self.sockets.pop(consumer, None)
@@ -470,6 +476,7 @@ class AgentConsumer(ProtocolConsumer):
                 await self.close(code=CLOSE_FORBIDDEN)
                 return
             self.agent, self.present_as = agent, agent.pk
+            log_context.bind(agent_id=agent.pk)
             await self.join(events.agent_group(agent.pk))
             if routing.queue_frames_routing():
                 for language in agent.languages:
