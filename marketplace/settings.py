@@ -444,10 +444,16 @@ WHITENOISE_USE_FINDERS = DEBUG
 LOG_FORMAT = env.str("LOG_FORMAT", default="") or ("text" if DEBUG else "json")
 if LOG_FORMAT not in ("json", "text"):
     raise ImproperlyConfigured("LOG_FORMAT must be json or text.")
+# 1: log every periodic job's run at INFO, even those that found nothing to do
+# (marketplace/log_filters.py).
+LOG_PERIODIC_JOBS = env.bool("LOG_PERIODIC_JOBS", default=False)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"log_context": {"()": "core.log_context.ContextFilter"}},
+    "filters": {
+        "log_context": {"()": "core.log_context.ContextFilter"},
+        "quiet_idle_periodic_jobs": {"()": "marketplace.log_filters.QuietIdlePeriodicJobs"},
+    },
     "formatters": {
         "json": {"()": "core.log_context.JsonFormatter"},
         "text": {"()": "core.log_context.TextFormatter"},
@@ -456,7 +462,7 @@ LOGGING = {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": LOG_FORMAT,
-            "filters": ["log_context"],
+            "filters": ["log_context", "quiet_idle_periodic_jobs"],
         }
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
