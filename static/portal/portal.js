@@ -219,7 +219,27 @@
     item.querySelector(".language").textContent = summary.language;
     item.querySelector(".reason").textContent =
       REASON[summary.escalation_reason] || summary.escalation_reason || "";
+    const ask = customerAsk(summary.summary);
+    item.querySelector(".ask").textContent = ask || "The customer hasn't written anything yet.";
+    item.querySelector(".ask").classList.toggle("muted", !ask);
     item.querySelector(".summary").textContent = summary.summary || "";
+    item.querySelector(".summary-more").hidden = !summary.summary;
+  }
+
+  // One line of what the customer wants, from the assistant's summary. Its format is
+  // tickets/assistant/handover.py's: "Topic: …", "Why a person: …", "Customer said:" and
+  // the customer's last messages as '- "…"' lines (oldest first: usually the question),
+  // then the assistant's answer. A summary of another shape (a company's own assistant
+  // handed over) gives its first line.
+  function customerAsk(text) {
+    const lines = (text || "").split("\n").map((line) => line.trim()).filter(Boolean);
+    const said = lines.indexOf("Customer said:");
+    if (said >= 0) {
+      const quote = lines.slice(said + 1).find((line) => line.startsWith("- "));
+      if (!quote || quote === "- nothing yet.") return "";
+      return quote.slice(2).replace(/^"(.*)"$/, "$1");
+    }
+    return lines.find((line) => !/^(Topic|Why a person):/.test(line)) || "";
   }
 
   function queueItem(entry) {
@@ -405,20 +425,7 @@
   function wireChat(chat) {
     const { panel } = chat;
     const body = panel.querySelector(".body");
-    const canned = panel.querySelector(".canned");
-    for (const reply of config.canned) {
-      const option = document.createElement("option");
-      option.value = reply.body;
-      option.textContent = reply.title;
-      canned.append(option);
-    }
-    canned.addEventListener("change", () => {
-      if (canned.value) {
-        body.value = body.value ? `${body.value} ${canned.value}` : canned.value;
-        canned.value = "";
-        body.focus();
-      }
-    });
+    wireCannedReplies(chat, body);
     body.addEventListener("input", () => {
       if (Date.now() - chat.lastTypingSent > 2000) {
         chat.lastTypingSent = Date.now();
@@ -426,6 +433,7 @@
       }
     });
     body.addEventListener("keydown", (event) => {
+      if (event.defaultPrevented) return; // the canned-reply list took the key
       if (event.key === "Enter" && !event.shiftKey) {
         event.preventDefault();
         panel.querySelector(".composer").requestSubmit();
@@ -456,6 +464,144 @@
       if (!send({ type: "release", ticket: chat.id, reason: reason || "released by agent" })) {
         showToast("You're offline.");
       }
+    });
+  }
+
+  // --- Canned replies: "/" in the message box opens the list, filtered as one types -------
+
+  // The "/" that starts the search: at the start of the box or after a space, with no line
+  // break between it and the caret. Returns its index and the query after it, or null.
+  function slashQuery(text, caret) {
+    const before = text.slice(0, caret);
+    const slash = before.lastIndexOf("/");
+    if (slash < 0 || (slash > 0 && !/\s/.test(before[slash - 1]))) return null;
+    const query = before.slice(slash + 1);
+    if (query.includes("\n") || query.length > 40) return null;
+    return { start: slash, query };
+  }
+
+  function cannedMatches(query) {
+    const words = query.toLowerCase().split(/\s+/).filter(Boolean);
+    const scored = [];
+    for (const reply of config.canned) {
+      const title = reply.title.toLowerCase();
+      const text = `${title} ${reply.body.toLowerCase()}`;
+      if (words.every((word) => text.includes(word))) {
+        scored.push({ reply, inTitle: words.every((word) => title.includes(word)) });
+      }
+    }
+    // Replies whose title matches first; otherwise in the admin's (alphabetical) order.
+    scored.sort((a, b) => Number(b.inTitle) - Number(a.inTitle));
+    return scored.map((entry) => entry.reply);
+  }
+
+  function wireCannedReplies(chat, body) {
+    const { panel } = chat;
+    const picker = panel.querySelector(".canned-picker");
+    const list = panel.querySelector(".canned-list");
+    const opener = panel.querySelector(".canned-open");
+    if (!config.canned.length) {
+      panel.querySelector(".composer-hint").hidden = true;
+      return;
+    }
+    list.id = `canned-list-${chat.id}`;
+    body.setAttribute("aria-controls", list.id);
+    opener.setAttribute("aria-controls", list.id);
+    const picking = { slash: null, dismissedAt: null, options: [], active: 0 };
+
+    function close() {
+      picker.hidden = true;
+      picking.slash = null;
+      picking.options = [];
+      body.removeAttribute("aria-activedescendant");
+      opener.setAttribute("aria-expanded", "false");
+    }
+
+    function highlight(index) {
+      picking.active = index;
+      picking.options.forEach((option, i) => option.setAttribute("aria-selected", String(i === index)));
+      const option = picking.options[index];
+      if (option) {
+        body.setAttribute("aria-activedescendant", option.id);
+        option.scrollIntoView({ block: "nearest" });
+      }
+    }
+
+    function choose(reply) {
+      const { start } = picking.slash;
+      const end = body.selectionStart;
+      body.value = body.value.slice(0, start) + reply.body + body.value.slice(end);
+      const caret = start + reply.body.length;
+      close();
+      body.focus();
+      body.setSelectionRange(caret, caret);
+      body.dispatchEvent(new Event("input")); // the typing signal, as for typed text
+    }
+
+    function refresh() {
+      const found = chat.closed ? null : slashQuery(body.value, body.selectionStart);
+      if (!found || found.start === picking.dismissedAt) {
+        if (!found) picking.dismissedAt = null;
+        close();
+        return;
+      }
+      const replies = cannedMatches(found.query);
+      if (!replies.length) {
+        close();
+        return;
+      }
+      picking.slash = found;
+      picking.options = replies.map((reply, index) => {
+        const option = document.createElement("li");
+        option.id = `canned-${chat.id}-${index}`;
+        option.setAttribute("role", "option");
+        option.className = "canned-option";
+        const title = document.createElement("strong");
+        title.textContent = reply.title;
+        const preview = document.createElement("span");
+        preview.className = "muted";
+        preview.textContent = reply.body; // text, never HTML
+        option.append(title, " ", preview);
+        // mousedown, not click: the message box keeps the focus (and its caret).
+        option.addEventListener("mousedown", (event) => {
+          event.preventDefault();
+          choose(reply);
+        });
+        option.reply = reply;
+        return option;
+      });
+      list.replaceChildren(...picking.options);
+      picker.hidden = false;
+      opener.setAttribute("aria-expanded", "true");
+      highlight(0);
+    }
+
+    body.addEventListener("input", refresh);
+    body.addEventListener("click", refresh);
+    body.addEventListener("blur", close);
+    body.addEventListener("keydown", (event) => {
+      if (picker.hidden) return;
+      const count = picking.options.length;
+      if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+        event.preventDefault();
+        highlight((picking.active + (event.key === "ArrowDown" ? 1 : count - 1)) % count);
+      } else if (event.key === "Enter" || event.key === "Tab") {
+        event.preventDefault();
+        choose(picking.options[picking.active].reply);
+      } else if (event.key === "Escape") {
+        event.preventDefault();
+        picking.dismissedAt = picking.slash.start;
+        close();
+      }
+    });
+    // The button types the slash for the agent: the same list, from the pointer.
+    opener.addEventListener("click", () => {
+      const caret = body.selectionEnd;
+      const needsSpace = caret > 0 && !/\s/.test(body.value[caret - 1]);
+      body.setRangeText(needsSpace ? " /" : "/", body.selectionStart, caret, "end");
+      body.focus();
+      picking.dismissedAt = null;
+      refresh();
     });
   }
 
