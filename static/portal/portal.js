@@ -25,6 +25,10 @@
     availableControl: $("available-control"),
     available: $("available-switch"),
     chatTemplate: $("chat-panel"),
+    releaseDialog: $("release-dialog"),
+    releaseForm: $("release-form"),
+    releaseWhat: $("release-what"),
+    releaseOther: $("release-other"),
   };
 
   const PRIORITY = { 1: "low", 2: "normal", 3: "high", 4: "urgent" };
@@ -458,14 +462,50 @@
     panel.querySelector(".resolve").addEventListener("click", () => {
       if (!send({ type: "resolve", ticket: chat.id })) showToast("You're offline.");
     });
-    panel.querySelector(".release").addEventListener("click", () => {
-      const reason = window.prompt("Why are you handing this conversation back to the queue?");
-      if (reason === null) return;
-      if (!send({ type: "release", ticket: chat.id, reason: reason || "released by agent" })) {
-        showToast("You're offline.");
-      }
-    });
+    panel.querySelector(".release").addEventListener("click", () => askRelease(chat));
   }
+
+  // --- Release: asked in an in-page dialog, with reasons ----------------------------------
+
+  let releasing = null; // the chat the release dialog is open for
+
+  function askRelease(chat) {
+    if (chat.closed) return;
+    releasing = chat;
+    // returnValue outlives a close: left at "release", an Escape would release again.
+    els.releaseDialog.returnValue = "";
+    els.releaseForm.reset();
+    els.releaseOther.disabled = true;
+    els.releaseWhat.textContent =
+      `${chat.summary.customer_first_name || "The customer"} (#${chat.id}) goes back to the ` +
+      "front of the queue for another agent.";
+    els.releaseDialog.showModal(); // Escape closes it; focus returns in the close handler
+  }
+
+  function releaseReason() {
+    const chosen = els.releaseForm.elements.reason.value;
+    if (chosen !== "other") return chosen;
+    const other = els.releaseOther.value.trim();
+    return other ? `Other: ${other}` : "Other";
+  }
+
+  els.releaseForm.addEventListener("change", () => {
+    els.releaseOther.disabled = els.releaseForm.elements.reason.value !== "other";
+  });
+  els.releaseDialog.querySelector(".release-cancel").addEventListener("click", () => {
+    els.releaseDialog.close("cancel");
+  });
+  els.releaseDialog.addEventListener("close", () => {
+    const chat = releasing;
+    releasing = null;
+    if (!chat) return;
+    if (els.releaseDialog.returnValue === "release" && !chat.closed) {
+      const sent = send({ type: "release", ticket: chat.id, reason: releaseReason() });
+      if (!sent) showToast("You're offline: the conversation is still yours.");
+    }
+    // Back where the agent was; a released tab goes once the server confirms (release.ok).
+    chat.panel.querySelector(".release").focus();
+  });
 
   // --- Canned replies: "/" in the message box opens the list, filtered as one types -------
 
@@ -775,21 +815,32 @@
     for (const control of chat.panel.querySelectorAll("textarea, button, select")) {
       control.disabled = true;
     }
+    chat.panel.classList.add("is-closed");
     const dismiss = document.createElement("button");
     dismiss.type = "button";
     dismiss.className = "dismiss";
     dismiss.textContent = "Close tab";
-    dismiss.addEventListener("click", () => {
-      chat.panel.remove();
-      chat.tab.remove();
-      state.chats.delete(ticketId);
-      const next = state.chats.keys().next();
-      if (!next.done) activate(next.value);
-      updateChatCount();
-    });
+    dismiss.addEventListener("click", () => removeChat(ticketId));
     note.append(" ", dismiss);
     chat.tab.classList.add("is-closed");
     updateChatCount();
+  }
+
+  function removeChat(ticketId) {
+    const chat = state.chats.get(ticketId);
+    if (!chat) return;
+    if (releasing === chat) els.releaseDialog.close("cancel");
+    chat.panel.remove();
+    chat.tab.remove();
+    state.chats.delete(ticketId);
+    updateChatCount();
+    const next = state.chats.keys().next();
+    if (!next.done) {
+      activate(next.value);
+      state.chats.get(next.value).tab.focus();
+    } else {
+      els.chatsEmpty.focus();
+    }
   }
 
   // --- Notifications ------------------------------------------------------------------
@@ -950,7 +1001,11 @@
       closeChat(frame.ticket, "resolved");
     },
     "release.ok"(frame) {
-      closeChat(frame.ticket, "queued");
+      // The agent let it go: nothing of it is theirs to act on, so its tab goes.
+      const chat = state.chats.get(frame.ticket);
+      const who = chat?.summary.customer_first_name || "The conversation";
+      removeChat(frame.ticket);
+      showToast(`Released: ${who} (#${frame.ticket}) is back in the queue.`);
     },
     "heartbeat.ok"(frame) {
       clearTimeout(state.heartbeatWatchdog);
