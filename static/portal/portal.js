@@ -559,7 +559,9 @@
 
     function highlight(index) {
       picking.active = index;
-      picking.options.forEach((option, i) => option.setAttribute("aria-selected", String(i === index)));
+      picking.options.forEach((option, i) => {
+        option.setAttribute("aria-selected", String(i === index));
+      });
       const option = picking.options[index];
       if (option) {
         body.setAttribute("aria-activedescendant", option.id);
@@ -637,8 +639,12 @@
     // The button types the slash for the agent: the same list, from the pointer.
     opener.addEventListener("click", () => {
       const caret = body.selectionEnd;
-      const needsSpace = caret > 0 && !/\s/.test(body.value[caret - 1]);
-      body.setRangeText(needsSpace ? " /" : "/", body.selectionStart, caret, "end");
+      const typed = slashQuery(body.value, caret);
+      if (!typed) {
+        // A slash of its own, unless the caret is already in a search (then it reopens).
+        const needsSpace = caret > 0 && !/\s/.test(body.value[caret - 1]);
+        body.setRangeText(needsSpace ? " /" : "/", body.selectionStart, caret, "end");
+      }
       body.focus();
       picking.dismissedAt = null;
       refresh();
@@ -816,6 +822,7 @@
       control.disabled = true;
     }
     chat.panel.classList.add("is-closed");
+    if (releasing === chat) els.releaseDialog.close("cancel");
     const dismiss = document.createElement("button");
     dismiss.type = "button";
     dismiss.className = "dismiss";
