@@ -118,9 +118,16 @@ def test_a_queue_card_shows_one_line_of_what_the_customer_wants_and_the_rest_on_
     full = card.get_by_text("Assistant last answered", exact=False)
     expect(full).to_be_hidden()
 
+    expect(card).not_to_contain_text("{#")  # the template's comment stays in the template
+
     card.get_by_text("Full summary").click()
     expect(full).to_be_visible()
     expect(card.locator(".summary")).to_have_text(HANDOVER_SUMMARY)
+
+    # The one line is cut to the card, which stays in its column: Claim is not covered.
+    box, column = card.bounding_box(), ana.locator("section.queue").bounding_box()
+    assert box["x"] + box["width"] <= column["x"] + column["width"]
+    claimed_chat(ana, ticket)
 
 
 def test_release_asks_in_the_page_for_a_reason_and_closes_the_released_conversation(
