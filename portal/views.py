@@ -14,6 +14,14 @@ from tickets.models import CannedReply
 from tickets.selectors import agent_offer_acceptance, agent_performance
 from workforce.surge import surges_open_for
 
+# What the release dialog offers; the chosen one is sent as the release frame's reason and
+# recorded on the ticket's event row (docs/protocol.md). "Other" lets the agent write one.
+RELEASE_REASONS = [
+    "Needs a language or skill I don't have",
+    "Needs a specialist team (fraud, disputes)",
+    "I have to step away",
+]
+
 
 def _portal_agent_or_refusal(request) -> tuple[Agent | None, object | None]:
     """The agent behind the request, or the response that sends everyone else away."""
@@ -69,6 +77,7 @@ def portal(request, agent):
             "config": config,
             "payout_setup_url": onboarding.payout_setup_url(agent),
             "surges": surges_open_for(agent=agent),
+            "release_reasons": RELEASE_REASONS,
         },
     )
 

@@ -25,6 +25,10 @@
     availableControl: $("available-control"),
     available: $("available-switch"),
     chatTemplate: $("chat-panel"),
+    releaseDialog: $("release-dialog"),
+    releaseForm: $("release-form"),
+    releaseWhat: $("release-what"),
+    releaseOther: $("release-other"),
   };
 
   const PRIORITY = { 1: "low", 2: "normal", 3: "high", 4: "urgent" };
@@ -219,7 +223,27 @@
     item.querySelector(".language").textContent = summary.language;
     item.querySelector(".reason").textContent =
       REASON[summary.escalation_reason] || summary.escalation_reason || "";
+    const ask = customerAsk(summary.summary);
+    item.querySelector(".ask").textContent = ask || "The customer hasn't written anything yet.";
+    item.querySelector(".ask").classList.toggle("muted", !ask);
     item.querySelector(".summary").textContent = summary.summary || "";
+    item.querySelector(".summary-more").hidden = !summary.summary;
+  }
+
+  // One line of what the customer wants, from the assistant's summary. Its format is
+  // tickets/assistant/handover.py's: "Topic: …", "Why a person: …", "Customer said:" and
+  // the customer's last messages as '- "…"' lines (oldest first: usually the question),
+  // then the assistant's answer. A summary of another shape (a company's own assistant
+  // handed over) gives its first line.
+  function customerAsk(text) {
+    const lines = (text || "").split("\n").map((line) => line.trim()).filter(Boolean);
+    const said = lines.indexOf("Customer said:");
+    if (said >= 0) {
+      const quote = lines.slice(said + 1).find((line) => line.startsWith("- "));
+      if (!quote || quote === "- nothing yet.") return "";
+      return quote.slice(2).replace(/^"(.*)"$/, "$1");
+    }
+    return lines.find((line) => !/^(Topic|Why a person):/.test(line)) || "";
   }
 
   function queueItem(entry) {
@@ -405,20 +429,7 @@
   function wireChat(chat) {
     const { panel } = chat;
     const body = panel.querySelector(".body");
-    const canned = panel.querySelector(".canned");
-    for (const reply of config.canned) {
-      const option = document.createElement("option");
-      option.value = reply.body;
-      option.textContent = reply.title;
-      canned.append(option);
-    }
-    canned.addEventListener("change", () => {
-      if (canned.value) {
-        body.value = body.value ? `${body.value} ${canned.value}` : canned.value;
-        canned.value = "";
-        body.focus();
-      }
-    });
+    wireCannedReplies(chat, body);
     body.addEventListener("input", () => {
       if (Date.now() - chat.lastTypingSent > 2000) {
         chat.lastTypingSent = Date.now();
@@ -426,6 +437,7 @@
       }
     });
     body.addEventListener("keydown", (event) => {
+      if (event.defaultPrevented) return; // the canned-reply list took the key
       if (event.key === "Enter" && !event.shiftKey) {
         event.preventDefault();
         panel.querySelector(".composer").requestSubmit();
@@ -450,12 +462,192 @@
     panel.querySelector(".resolve").addEventListener("click", () => {
       if (!send({ type: "resolve", ticket: chat.id })) showToast("You're offline.");
     });
-    panel.querySelector(".release").addEventListener("click", () => {
-      const reason = window.prompt("Why are you handing this conversation back to the queue?");
-      if (reason === null) return;
-      if (!send({ type: "release", ticket: chat.id, reason: reason || "released by agent" })) {
-        showToast("You're offline.");
+    panel.querySelector(".release").addEventListener("click", () => askRelease(chat));
+  }
+
+  // --- Release: asked in an in-page dialog, with reasons ----------------------------------
+
+  let releasing = null; // the chat the release dialog is open for
+
+  function askRelease(chat) {
+    if (chat.closed) return;
+    releasing = chat;
+    // returnValue outlives a close: left at "release", an Escape would release again.
+    els.releaseDialog.returnValue = "";
+    els.releaseForm.reset();
+    els.releaseOther.disabled = true;
+    els.releaseWhat.textContent =
+      `${chat.summary.customer_first_name || "The customer"} (#${chat.id}) goes back to the ` +
+      "front of the queue for another agent.";
+    els.releaseDialog.showModal(); // Escape closes it; focus returns in the close handler
+  }
+
+  function releaseReason() {
+    const chosen = els.releaseForm.elements.reason.value;
+    if (chosen !== "other") return chosen;
+    const other = els.releaseOther.value.trim();
+    return other ? `Other: ${other}` : "Other";
+  }
+
+  els.releaseForm.addEventListener("change", () => {
+    els.releaseOther.disabled = els.releaseForm.elements.reason.value !== "other";
+  });
+  els.releaseDialog.querySelector(".release-cancel").addEventListener("click", () => {
+    els.releaseDialog.close("cancel");
+  });
+  els.releaseDialog.addEventListener("close", () => {
+    const chat = releasing;
+    releasing = null;
+    if (!chat) return;
+    if (els.releaseDialog.returnValue === "release" && !chat.closed) {
+      const sent = send({ type: "release", ticket: chat.id, reason: releaseReason() });
+      if (!sent) showToast("You're offline: the conversation is still yours.");
+    }
+    // Back where the agent was; a released tab goes once the server confirms (release.ok).
+    chat.panel.querySelector(".release").focus();
+  });
+
+  // --- Canned replies: "/" in the message box opens the list, filtered as one types -------
+
+  // The "/" that starts the search: at the start of the box or after a space, with no line
+  // break between it and the caret. Returns its index and the query after it, or null.
+  function slashQuery(text, caret) {
+    const before = text.slice(0, caret);
+    const slash = before.lastIndexOf("/");
+    if (slash < 0 || (slash > 0 && !/\s/.test(before[slash - 1]))) return null;
+    const query = before.slice(slash + 1);
+    if (query.includes("\n") || query.length > 40) return null;
+    return { start: slash, query };
+  }
+
+  function cannedMatches(query) {
+    const words = query.toLowerCase().split(/\s+/).filter(Boolean);
+    const scored = [];
+    for (const reply of config.canned) {
+      const title = reply.title.toLowerCase();
+      const text = `${title} ${reply.body.toLowerCase()}`;
+      if (words.every((word) => text.includes(word))) {
+        scored.push({ reply, inTitle: words.every((word) => title.includes(word)) });
       }
+    }
+    // Replies whose title matches first; otherwise in the admin's (alphabetical) order.
+    scored.sort((a, b) => Number(b.inTitle) - Number(a.inTitle));
+    return scored.map((entry) => entry.reply);
+  }
+
+  function wireCannedReplies(chat, body) {
+    const { panel } = chat;
+    const picker = panel.querySelector(".canned-picker");
+    const list = panel.querySelector(".canned-list");
+    const opener = panel.querySelector(".canned-open");
+    if (!config.canned.length) {
+      panel.querySelector(".composer-hint").hidden = true;
+      return;
+    }
+    list.id = `canned-list-${chat.id}`;
+    body.setAttribute("aria-controls", list.id);
+    opener.setAttribute("aria-controls", list.id);
+    const picking = { slash: null, dismissedAt: null, options: [], active: 0 };
+
+    function close() {
+      picker.hidden = true;
+      picking.slash = null;
+      picking.options = [];
+      body.removeAttribute("aria-activedescendant");
+      opener.setAttribute("aria-expanded", "false");
+    }
+
+    function highlight(index) {
+      picking.active = index;
+      picking.options.forEach((option, i) => {
+        option.setAttribute("aria-selected", String(i === index));
+      });
+      const option = picking.options[index];
+      if (option) {
+        body.setAttribute("aria-activedescendant", option.id);
+        option.scrollIntoView({ block: "nearest" });
+      }
+    }
+
+    function choose(reply) {
+      const { start } = picking.slash;
+      const end = body.selectionStart;
+      body.value = body.value.slice(0, start) + reply.body + body.value.slice(end);
+      const caret = start + reply.body.length;
+      close();
+      body.focus();
+      body.setSelectionRange(caret, caret);
+      body.dispatchEvent(new Event("input")); // the typing signal, as for typed text
+    }
+
+    function refresh() {
+      const found = chat.closed ? null : slashQuery(body.value, body.selectionStart);
+      if (!found || found.start === picking.dismissedAt) {
+        if (!found) picking.dismissedAt = null;
+        close();
+        return;
+      }
+      const replies = cannedMatches(found.query);
+      if (!replies.length) {
+        close();
+        return;
+      }
+      picking.slash = found;
+      picking.options = replies.map((reply, index) => {
+        const option = document.createElement("li");
+        option.id = `canned-${chat.id}-${index}`;
+        option.setAttribute("role", "option");
+        option.className = "canned-option";
+        const title = document.createElement("strong");
+        title.textContent = reply.title;
+        const preview = document.createElement("span");
+        preview.className = "muted";
+        preview.textContent = reply.body; // text, never HTML
+        option.append(title, " ", preview);
+        // mousedown, not click: the message box keeps the focus (and its caret).
+        option.addEventListener("mousedown", (event) => {
+          event.preventDefault();
+          choose(reply);
+        });
+        option.reply = reply;
+        return option;
+      });
+      list.replaceChildren(...picking.options);
+      picker.hidden = false;
+      opener.setAttribute("aria-expanded", "true");
+      highlight(0);
+    }
+
+    body.addEventListener("input", refresh);
+    body.addEventListener("click", refresh);
+    body.addEventListener("blur", close);
+    body.addEventListener("keydown", (event) => {
+      if (picker.hidden) return;
+      const count = picking.options.length;
+      if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+        event.preventDefault();
+        highlight((picking.active + (event.key === "ArrowDown" ? 1 : count - 1)) % count);
+      } else if (event.key === "Enter" || event.key === "Tab") {
+        event.preventDefault();
+        choose(picking.options[picking.active].reply);
+      } else if (event.key === "Escape") {
+        event.preventDefault();
+        picking.dismissedAt = picking.slash.start;
+        close();
+      }
+    });
+    // The button types the slash for the agent: the same list, from the pointer.
+    opener.addEventListener("click", () => {
+      const caret = body.selectionEnd;
+      const typed = slashQuery(body.value, caret);
+      if (!typed) {
+        // A slash of its own, unless the caret is already in a search (then it reopens).
+        const needsSpace = caret > 0 && !/\s/.test(body.value[caret - 1]);
+        body.setRangeText(needsSpace ? " /" : "/", body.selectionStart, caret, "end");
+      }
+      body.focus();
+      picking.dismissedAt = null;
+      refresh();
     });
   }
 
@@ -629,21 +821,33 @@
     for (const control of chat.panel.querySelectorAll("textarea, button, select")) {
       control.disabled = true;
     }
+    chat.panel.classList.add("is-closed");
+    if (releasing === chat) els.releaseDialog.close("cancel");
     const dismiss = document.createElement("button");
     dismiss.type = "button";
     dismiss.className = "dismiss";
     dismiss.textContent = "Close tab";
-    dismiss.addEventListener("click", () => {
-      chat.panel.remove();
-      chat.tab.remove();
-      state.chats.delete(ticketId);
-      const next = state.chats.keys().next();
-      if (!next.done) activate(next.value);
-      updateChatCount();
-    });
+    dismiss.addEventListener("click", () => removeChat(ticketId));
     note.append(" ", dismiss);
     chat.tab.classList.add("is-closed");
     updateChatCount();
+  }
+
+  function removeChat(ticketId) {
+    const chat = state.chats.get(ticketId);
+    if (!chat) return;
+    if (releasing === chat) els.releaseDialog.close("cancel");
+    chat.panel.remove();
+    chat.tab.remove();
+    state.chats.delete(ticketId);
+    updateChatCount();
+    const next = state.chats.keys().next();
+    if (!next.done) {
+      activate(next.value);
+      state.chats.get(next.value).tab.focus();
+    } else {
+      els.chatsEmpty.focus();
+    }
   }
 
   // --- Notifications ------------------------------------------------------------------
@@ -804,7 +1008,11 @@
       closeChat(frame.ticket, "resolved");
     },
     "release.ok"(frame) {
-      closeChat(frame.ticket, "queued");
+      // The agent let it go: nothing of it is theirs to act on, so its tab goes.
+      const chat = state.chats.get(frame.ticket);
+      const who = chat?.summary.customer_first_name || "The conversation";
+      removeChat(frame.ticket);
+      showToast(`Released: ${who} (#${frame.ticket}) is back in the queue.`);
     },
     "heartbeat.ok"(frame) {
       clearTimeout(state.heartbeatWatchdog);

@@ -26,6 +26,9 @@
   var TYPING_SHOWN_MS = 5000;
   // The server drops frames beyond 10 a second; stay under it when flushing an outbox.
   var FRAMES_PER_SECOND = 8;
+  // The header button's words: once this conversation is closed, pressing it starts another.
+  var TALK = "Talk to a person";
+  var TALK_AGAIN = "Talk to a person in a new conversation";
 
   var el = {
     status: document.getElementById("chat-status"),
@@ -361,6 +364,8 @@
     el.queue.hidden = status !== "queued";
     el.talk.setAttribute("aria-disabled", String(status === "queued" || status === "assigned"));
     var closed = status === "resolved" || status === "abandoned";
+    // After a close the button still works, but for a new conversation: it says so.
+    setText(el.talk, closed ? TALK_AGAIN : TALK);
     el.composer.hidden = closed;
     el.input.disabled = closed;
     if (status === "bot") {
@@ -720,6 +725,7 @@
     el.composer.hidden = false;
     el.input.disabled = false;
     el.talk.setAttribute("aria-disabled", "false");
+    setText(el.talk, TALK);
     hideTyping();
     showNotice("");
     setConnection("idle", "");

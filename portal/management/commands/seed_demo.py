@@ -13,7 +13,8 @@ from agents.models import Agent, QuizChoice, QuizQuestion, TrainingModule, User
 from payouts.models import RateCard, RateCardEntry
 from tickets import knowledge
 from tickets.assistant.demo_articles import DEMO_HELP_CENTRE_PATH
-from tickets.models import Ticket
+from tickets.demo_canned_replies import DEMO_CANNED_REPLIES
+from tickets.models import CannedReply, Ticket
 from workforce import calendar, forecast, shifts
 from workforce.models import ShiftSlot
 
@@ -59,8 +60,8 @@ RATE_CARD = {  # minor units (cents) by priority
 
 class Command(BaseCommand):
     help = (
-        "Create demo data: an admin, active agents, a knowledge base, a rate card, shifts, "
-        "and the training modules and quiz that new agents take."
+        "Create demo data: an admin, active agents, a knowledge base, canned replies, a rate "
+        "card, shifts, and the training modules and quiz that new agents take."
     )
 
     def add_arguments(self, parser):
@@ -79,13 +80,15 @@ class Command(BaseCommand):
             self._admin(password)
             created = self._agents(agents, password)
             new_articles, updated_articles = self._articles()
+            canned = self._canned_replies()
             self._rate_card()
             slots = self._shift_slots()
             training = self._training()
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: admin@example.com, {agents} agents ({created} new), "
-                f"{new_articles} new and {updated_articles} updated articles, {slots} new shift "
+                f"{new_articles} new and {updated_articles} updated articles, {canned} new "
+                f"canned replies, {slots} new shift "
                 f"slots, {training} new training modules and quiz questions. "
                 f"Password: {password}"
             )
@@ -129,6 +132,17 @@ class Command(BaseCommand):
             raise CommandError(f"The demo help centre was refused:\n{invalid}") from None
         report = knowledge.knowledge_import(entries=entries)
         return len(report.created), len(report.updated)
+
+    def _canned_replies(self) -> int:
+        """The demo brand's canned replies, matched by title and language, so that an admin's
+        edits and other replies are left alone and nothing is duplicated."""
+        created = 0
+        for title, language, body in DEMO_CANNED_REPLIES:
+            _, was_created = CannedReply.objects.get_or_create(
+                title=title, language=language, defaults={"body": body}
+            )
+            created += was_created
+        return created
 
     def _rate_card(self) -> None:
         if RateCard.objects.exists():
