@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files for /api/docs/, served as static files
     "channels",
     # The product's apps, lowest layer first: each imports only the apps listed before it
     # (docs/architecture.md; `make lint` checks it).
@@ -111,6 +112,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "marketplace.navigation.header_links",
             ],
         },
     },
@@ -371,6 +373,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Conversations, escalations and agent sessions for Humanline.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # /api/docs/ loads Swagger UI from our static files, not from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
 }
 
 # --- I18N, static ---------------------------------------------------------------------

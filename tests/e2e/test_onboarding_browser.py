@@ -100,6 +100,9 @@ def test_a_new_agent_applies_verifies_trains_is_approved_and_goes_online(
     page.get_by_role("button", name="Accept and go online").click()
     expect(page.get_by_text("Welcome aboard!")).to_be_visible()
     assert Agent.objects.get(user__email="nia@example.com").status == Agent.Status.ACTIVE
+    # The status page leads on to the portal, where the agent goes online.
+    page.get_by_role("link", name="Open the agent portal").click()
+    expect(page.get_by_role("heading", name="Hi Nia")).to_be_visible()
 
     cookie = login_cookie(base, "nia@example.com", GOOD_PASSWORD)
     with connect(
