@@ -24,6 +24,7 @@ from agents.models import (
 )
 from agents.services import AgentTransitionError
 from core.admin import NoAddMixin, ViewOnlyAdmin
+from core.site_url import site_url
 
 
 @admin.register(User)
@@ -81,7 +82,10 @@ class ReviewActions:
             for agent in agents:
                 try:
                     service(
-                        agent_id=agent.pk, actor=request.user, reason=form.cleaned_data["reason"]
+                        agent_id=agent.pk,
+                        actor=request.user,
+                        reason=form.cleaned_data["reason"],
+                        site_url=site_url(request),
                     )
                 except (AgentTransitionError, onboarding.OnboardingError) as error:
                     refused.append(f"{agent.user.email}: {error}")

@@ -38,10 +38,17 @@ if not SECRET_KEY:
     )
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
+# Where `make run` serves (bin/run exports both). Links mailed while answering a request are
+# made from that request (core/site_url.py); SITE_URL is for work without one, and defaults
+# to this server so that `PORT=8010 make run` mails links that work. A wildcard bind address
+# is no address to click: those links name the loopback instead.
+_HOST = env.str("HOST", default="127.0.0.1")
+_PORT = env.int("PORT", default=8000)
+_LINK_HOST = "127.0.0.1" if _HOST in ("0.0.0.0", "::", "") else _HOST  # noqa: S104
 CSRF_TRUSTED_ORIGINS = env.list(
-    "CSRF_TRUSTED_ORIGINS", default=["http://127.0.0.1:8000", "http://localhost:8000"]
+    "CSRF_TRUSTED_ORIGINS", default=[f"http://127.0.0.1:{_PORT}", f"http://localhost:{_PORT}"]
 )
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+SITE_URL = (env.str("SITE_URL", default="") or f"http://{_LINK_HOST}:{_PORT}").rstrip("/")
 
 # The proxies (IPs or CIDRs) whose X-Forwarded-For is believed when they are the peer: the
 # load balancer's addresses. Empty: no proxy is trusted and the peer is the client
