@@ -131,7 +131,9 @@ def validate_weekly_availability(value: Mapping[str, object]) -> dict[str, list[
                 or not _TIME.match(item[0])
                 or not (_TIME.match(item[1]) or item[1] == "24:00")
             ):
-                errors.append(f"{day_name}: {item!r} is not a time range like 09:00-13:00.")
+                errors.append(
+                    f"{day_name}: “{_as_typed(item)}” is not a time range like 09:00-13:00."
+                )
                 continue
             start, end = item
             if end <= start:
@@ -151,6 +153,13 @@ def validate_weekly_availability(value: Mapping[str, object]) -> dict[str, list[
     if not cleaned:
         raise ValidationError("Tell us at least one time in the week when you can work.")
     return cleaned
+
+
+def _as_typed(item: object) -> str:
+    """A range as the applicant wrote it ("9 to 5"), not as Python shows the parsed list."""
+    if isinstance(item, list | tuple) and all(isinstance(part, str) for part in item):
+        return "-".join(part for part in item if part)
+    return str(item)
 
 
 def validate_new_password(password: str, *, email: str, first_name: str, last_name: str) -> None:

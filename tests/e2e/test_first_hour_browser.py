@@ -78,3 +78,34 @@ def test_the_api_docs_open_as_a_page_from_the_home_page(live_server_url, new_con
     expect(page.get_by_text("Humanline API").first).to_be_visible()
     expect(page.get_by_text(re.compile(r"/api/v1/conversations/")).first).to_be_visible()
     assert outside == []  # Swagger UI's files are ours, not a CDN's
+
+
+@pytest.mark.parametrize(
+    ("browser_zone", "preselected"),
+    [("Africa/Nairobi", "Africa/Nairobi"), ("Asia/Kolkata", "Asia/Kolkata")],
+)
+def test_the_application_preselects_the_browsers_time_zone(
+    live_server_url, new_context, browser_zone, preselected
+):
+    # Chromium reports Asia/Kolkata as Asia/Calcutta: the page maps the old name.
+    page = new_context(timezone_id=browser_zone).new_page()
+
+    page.goto(f"{live_server_url}/agents/apply/")
+
+    expect(page.get_by_label("Time zone")).to_have_value(preselected)
+
+
+def test_a_bad_time_range_is_reported_in_words(live_server_url, new_context):
+    page = new_context().new_page()
+    page.goto(f"{live_server_url}/agents/apply/")
+
+    page.get_by_label("Monday").fill("9 to 5")
+    page.get_by_role("button", name="Send my application").click()
+
+    message = "Monday: “9 to 5” is not a time range like 09:00-13:00."
+    expect(page.get_by_text(message)).to_be_visible()
+    expect(page.get_by_text("['")).to_have_count(0)
+    # A choice shown again keeps what the applicant had, not the browser's guess.
+    page.get_by_label("Time zone").select_option("Europe/Oslo")
+    page.get_by_role("button", name="Send my application").click()
+    expect(page.get_by_label("Time zone")).to_have_value("Europe/Oslo")
