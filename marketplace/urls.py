@@ -18,6 +18,7 @@ admin.site.site_title = "Humanline"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
     # Shifts and surges moved from the agents app to workforce: old admin links still land.
