@@ -109,3 +109,21 @@ def test_a_bad_time_range_is_reported_in_words(live_server_url, new_context):
     page.get_by_label("Time zone").select_option("Europe/Oslo")
     page.get_by_role("button", name="Send my application").click()
     expect(page.get_by_label("Time zone")).to_have_value("Europe/Oslo")
+
+
+def test_no_page_of_the_first_hour_asks_for_something_missing(live_server_url, new_context):
+    page = new_context().new_page()
+    failed = []
+    page.on(
+        "response",
+        lambda response: failed.append(response.url) if response.status >= 400 else None,
+    )
+
+    for path in ["/", "/agents/", "/agents/apply/", "/accounts/login/", "/admin/login/"]:
+        page.goto(f"{live_server_url}{path}")
+        page.wait_for_load_state("networkidle")
+    icon = page.request.get(f"{live_server_url}/favicon.ico")
+
+    assert failed == []
+    assert icon.ok
+    assert icon.headers["content-type"] in {"image/x-icon", "image/vnd.microsoft.icon"}
