@@ -9,6 +9,7 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from django.forms.models import BaseInlineFormSet
 from django.template.response import TemplateResponse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 
 from agents import onboarding
@@ -376,7 +377,9 @@ class ApplicantAwaitingReviewAdmin(ApplicationReadout, ReviewActions, NoAddMixin
 
     @admin.display(description="Waiting since", ordering="entered_review_at")
     def in_review_since(self, obj):
-        return obj.entered_review_at
+        # Formatted here: the change page shows a method's value as text, unlocalized.
+        at = obj.entered_review_at
+        return "—" if at is None else date_format(timezone.localtime(at), "DATETIME_FORMAT")
 
     def has_delete_permission(self, request, obj=None):
         return False  # an applicant is rejected, with a reason, never deleted
