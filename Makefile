@@ -10,7 +10,7 @@ PORT ?= 8000
 # `make test` runs with DEBUG off, as production does; a throwaway key is enough for tests.
 TEST_ENV := SECRET_KEY=$${SECRET_KEY:-test-only-secret-key-not-for-production-use-4b1d9e} DEBUG=0 DB_POOL_MAX_SIZE=$${DB_POOL_MAX_SIZE:-80}
 
-.PHONY: install run test schema-check lint format browser bench clean
+.PHONY: install run test schema-check screenshots lint format browser bench clean
 .PHONY: bench-relay bench-dispatch bench-fanout bench-payouts bench-load bench-assistant
 
 install: $(INSTALLED)
@@ -36,6 +36,11 @@ test: install
 # pick the production profile, as for `make test`.
 schema-check: install
 	$(PY) bin/schema-check
+
+# docs/screenshots/*.png, taken in Chromium against the demo data (bin/screenshots).
+screenshots: install
+	@bin/ensure-chromium
+	$(PY) bin/screenshots
 
 lint: install
 	$(VENV)/bin/ruff check .

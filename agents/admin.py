@@ -1,3 +1,4 @@
+import zoneinfo
 from collections.abc import Callable
 
 from django.contrib import admin, messages
@@ -7,8 +8,12 @@ from django.core.exceptions import ValidationError
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.forms.models import BaseInlineFormSet
 from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
 
 from agents import onboarding
+from agents.countries import COUNTRIES
 from agents.forms import ReviewReasonForm
 from agents.models import (
     Agent,
@@ -23,7 +28,9 @@ from agents.models import (
     User,
 )
 from agents.services import AgentTransitionError
+from agents.vocabulary import Language, Skill
 from core.admin import NoAddMixin, ViewOnlyAdmin
+from core.site_url import site_url
 
 
 @admin.register(User)
@@ -81,7 +88,10 @@ class ReviewActions:
             for agent in agents:
                 try:
                     service(
-                        agent_id=agent.pk, actor=request.user, reason=form.cleaned_data["reason"]
+                        agent_id=agent.pk,
+                        actor=request.user,
+                        reason=form.cleaned_data["reason"],
+                        site_url=site_url(request),
                     )
                 except (AgentTransitionError, onboarding.OnboardingError) as error:
                     refused.append(f"{agent.user.email}: {error}")
@@ -206,9 +216,66 @@ class AgentAdmin(ReviewActions, admin.ModelAdmin):
     actions = ["approve", "reject", "suspend", "reinstate", "send_back_to_training"]
 
 
+def _labels(choices: type, codes: list[str]) -> str:
+    labels = dict(choices.choices)
+    return ", ".join(labels.get(code, code) for code in codes or []) or "—"
+
+
+class ApplicationReadout:
+    """An application as a person reads it: names instead of codes, the week as a table."""
+
+    @admin.display(description="Name")
+    def full_name(self, obj):
+        return obj.user.get_full_name() or obj.display_name
+
+    @admin.display(description="Country")
+    def country_name(self, obj):
+        return f"{COUNTRIES.get(obj.country, obj.country)} ({obj.country})" if obj.country else "—"
+
+    @admin.display(description="Time zone")
+    def time_zone_readout(self, obj):
+        try:
+            local = timezone.now().astimezone(zoneinfo.ZoneInfo(obj.time_zone))
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            return obj.time_zone
+        offset = local.strftime("%z")  # +0300
+        return f"{obj.time_zone} (UTC{offset[:3]}:{offset[3:]}, now {local:%H:%M} there)"
+
+    @admin.display(description="Languages")
+    def language_names(self, obj):
+        return _labels(Language, obj.languages)
+
+    @admin.display(description="Can help with")
+    def skill_names(self, obj):
+        return _labels(Skill, obj.skills)
+
+    @admin.display(description="Usually available (in their time zone)")
+    def availability_table(self, obj):
+        week = obj.weekly_availability or {}
+        rows = format_html_join(
+            "",
+            '<tr><th scope="row">{}</th><td>{}</td></tr>',
+            (
+                (
+                    day_name,
+                    ", ".join(f"{start}–{end}" for start, end in week.get(day) or [])
+                    or "not available",
+                )
+                for day, day_name in onboarding.WEEKDAYS.items()
+            ),
+        )
+        return format_html('<table class="availability">{}</table>', rows)
+
+    @admin.display(description="Why they want to do this work")
+    def motivation_text(self, obj):
+        return format_html('<div class="motivation">{}</div>', obj.motivation or "—")
+
+
 @admin.register(ApplicantAwaitingReview)
-class ApplicantAwaitingReviewAdmin(ReviewActions, NoAddMixin, admin.ModelAdmin):
-    """The review queue: applicants who passed the quiz, longest waiting first."""
+class ApplicantAwaitingReviewAdmin(ApplicationReadout, ReviewActions, NoAddMixin, admin.ModelAdmin):
+    """The review queue: applicants who passed the quiz, longest waiting first. An
+    applicant's page reads as the application and carries the decisions, which post to the
+    queue's own actions (one path: the same services, audit rows and emails)."""
 
     list_display = [
         "__str__",
@@ -225,20 +292,62 @@ class ApplicantAwaitingReviewAdmin(ReviewActions, NoAddMixin, admin.ModelAdmin):
     search_fields = ["user__email", "user__first_name", "user__last_name", "motivation"]
     list_select_related = ["user"]
     actions = ["approve", "reject", "send_back_to_training"]
-    fields = [
-        "user",
+    # The decisions the applicant's page offers: (action, button label), all list actions.
+    page_decisions = [
+        ("approve", "Approve"),
+        ("reject", "Reject"),
+        ("send_back_to_training", "Send back to training"),
+    ]
+    fieldsets = [
+        ("Applicant", {"fields": ["full_name", "email", "segment", "country_name"]}),
+        (
+            "Work",
+            {
+                "fields": [
+                    "language_names",
+                    "skill_names",
+                    "time_zone_readout",
+                    "availability_table",
+                ]
+            },
+        ),
+        ("In their words", {"fields": ["motivation_text"]}),
+        (
+            "Vetting",
+            {"fields": ["quiz_score", "email_verified_at", "created_at", "in_review_since"]},
+        ),
+    ]
+    readonly_fields = [
+        "full_name",
+        "email",
         "segment",
-        "country",
-        "time_zone",
-        "languages",
-        "skills",
-        "weekly_availability",
-        "motivation",
+        "country_name",
+        "language_names",
+        "skill_names",
+        "time_zone_readout",
+        "availability_table",
+        "motivation_text",
+        "quiz_score",
         "email_verified_at",
         "created_at",
+        "in_review_since",
     ]
-    readonly_fields = fields
     inlines = [QuizAttemptInline, AgentStatusEventInline]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "title": "Review an application",
+            # Nothing on the page is edited: the decisions below replace Save.
+            "show_save": False,
+            "show_save_and_continue": False,
+            "show_save_and_add_another": False,
+            "can_decide": self.has_change_permission(request),
+            "decisions": self.page_decisions,
+            "decision_form": ReviewReasonForm(),
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def get_queryset(self, request):
         latest_attempt = QuizAttempt.objects.filter(agent=OuterRef("pk")).order_by(
@@ -268,7 +377,9 @@ class ApplicantAwaitingReviewAdmin(ReviewActions, NoAddMixin, admin.ModelAdmin):
 
     @admin.display(description="Waiting since", ordering="entered_review_at")
     def in_review_since(self, obj):
-        return obj.entered_review_at
+        # Formatted here: the change page shows a method's value as text, unlocalized.
+        at = obj.entered_review_at
+        return "—" if at is None else date_format(timezone.localtime(at), "DATETIME_FORMAT")
 
     def has_delete_permission(self, request, obj=None):
         return False  # an applicant is rejected, with a reason, never deleted

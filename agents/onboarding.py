@@ -43,6 +43,7 @@ from agents.services import (
 )
 from agents.vocabulary import Skill
 from core.jobs import enqueue_on_commit
+from core.site_url import site_url_or_default
 
 logger = logging.getLogger(__name__)
 
@@ -130,7 +131,9 @@ def validate_weekly_availability(value: Mapping[str, object]) -> dict[str, list[
                 or not _TIME.match(item[0])
                 or not (_TIME.match(item[1]) or item[1] == "24:00")
             ):
-                errors.append(f"{day_name}: {item!r} is not a time range like 09:00-13:00.")
+                errors.append(
+                    f"{day_name}: “{_as_typed(item)}” is not a time range like 09:00-13:00."
+                )
                 continue
             start, end = item
             if end <= start:
@@ -150,6 +153,13 @@ def validate_weekly_availability(value: Mapping[str, object]) -> dict[str, list[
     if not cleaned:
         raise ValidationError("Tell us at least one time in the week when you can work.")
     return cleaned
+
+
+def _as_typed(item: object) -> str:
+    """A range as the applicant wrote it ("9 to 5"), not as Python shows the parsed list."""
+    if isinstance(item, list | tuple) and all(isinstance(part, str) for part in item):
+        return "-".join(part for part in item if part)
+    return str(item)
 
 
 def validate_new_password(password: str, *, email: str, first_name: str, last_name: str) -> None:
@@ -238,19 +248,20 @@ def validate_application(
     }
 
 
-def agent_apply(**application) -> Agent:
+def agent_apply(*, site_url: str | None = None, **application) -> Agent:
     """Create an applicant (status applied) and send the verification link after commit.
 
     Takes the arguments of ``validate_application``, which checks everything before anything
-    is written; the writes share one transaction, so a refused application leaves nothing
-    behind. Raises ``ValidationError`` keyed by field.
+    is written, and the ``site_url`` the link starts with (core/site_url.py). The writes
+    share one transaction, so a refused application leaves nothing behind. Raises
+    ``ValidationError`` keyed by field.
     """
     cleaned = validate_application(**application)
     email = cleaned["email"]
     try:
         with transaction.atomic():
             agent = agent_create(**cleaned)
-            _after_commit_send_verification(agent.pk)
+            _after_commit_send_verification(agent.pk, site_url)
     except (IntegrityError, ValidationError):
         # Another application with this address got in after the check above: agent_create's
         # own check or the unique email refuses this one. (Its other checks already passed.)
@@ -280,9 +291,9 @@ def email_verification_token(agent: Agent) -> str:
     )
 
 
-def email_verification_url(agent: Agent) -> str:
+def email_verification_url(agent: Agent, *, site_url: str | None = None) -> str:
     path = reverse("agent-verify", kwargs={"token": email_verification_token(agent)})
-    return settings.SITE_URL + path
+    return site_url_or_default(site_url) + path
 
 
 def agent_verify_email(*, token: str) -> Agent:
@@ -337,7 +348,7 @@ def _agent_id_of_expired(token: str) -> int | None:
     return agent_id if isinstance(agent_id, int) else None
 
 
-def agent_resend_verification(*, agent_id: int) -> None:
+def agent_resend_verification(*, agent_id: int, site_url: str | None = None) -> None:
     """Send a fresh link to an applicant who has not verified yet, at most once a minute."""
     agent = Agent.objects.get(pk=agent_id)
     if agent.status != S.APPLIED or agent.email_verified_at is not None:
@@ -348,21 +359,21 @@ def agent_resend_verification(*, agent_id: int) -> None:
         raise OnboardingError(
             "We sent you a link a moment ago. Check your inbox (and spam) before asking again."
         )
-    _after_commit_send_verification(agent.pk)
+    _after_commit_send_verification(agent.pk, site_url)
 
 
-def _after_commit_send_verification(agent_id: int) -> None:
-    enqueue_on_commit("agents.tasks.send_verification_email", agent_id)
+def _after_commit_send_verification(agent_id: int, site_url: str | None) -> None:
+    enqueue_on_commit("agents.tasks.send_verification_email", agent_id, site_url)
 
 
-def email_verification_send(*, agent_id: int) -> None:
+def email_verification_send(*, agent_id: int, site_url: str | None = None) -> None:
     """Render and send the verification email (called by the Celery task)."""
     agent = Agent.objects.select_related("user").get(pk=agent_id)
     if agent.email_verified_at is not None:
         return  # a redelivered task after the applicant already clicked
     context = {
         "agent": agent,
-        "url": email_verification_url(agent),
+        "url": email_verification_url(agent, site_url=site_url),
         "max_age_hours": settings.AGENT_EMAIL_VERIFY_MAX_AGE_HOURS,
     }
     _send(agent, "agent_verify_email", context)
@@ -478,7 +489,7 @@ def _as_int(value: object) -> int | None:
 # --- Review in the admin -------------------------------------------------------------------
 
 
-def agent_approve(*, agent_id: int, actor: User, reason: str) -> Agent:
+def agent_approve(*, agent_id: int, actor: User, reason: str, site_url: str | None = None) -> Agent:
     """awaiting review → approved. The agent becomes active by accepting the code of conduct.
 
     Only from awaiting review: suspended → approved is reinstatement, a different decision.
@@ -489,25 +500,36 @@ def agent_approve(*, agent_id: int, actor: User, reason: str) -> Agent:
         actor=actor,
         reason=reason,
         from_statuses={S.AWAITING_REVIEW},
+        site_url=site_url,
     )
 
 
-def agent_reject(*, agent_id: int, actor: User, reason: str) -> Agent:
-    return _review(agent_id=agent_id, to_status=S.REJECTED, actor=actor, reason=reason)
+def agent_reject(*, agent_id: int, actor: User, reason: str, site_url: str | None = None) -> Agent:
+    return _review(
+        agent_id=agent_id, to_status=S.REJECTED, actor=actor, reason=reason, site_url=site_url
+    )
 
 
-def agent_suspend(*, agent_id: int, actor: User, reason: str) -> Agent:
+def agent_suspend(*, agent_id: int, actor: User, reason: str, site_url: str | None = None) -> Agent:
     """→ suspended. An active agent's sockets close and its tickets return to the queue
     (agent_transition does both after commit)."""
-    return _review(agent_id=agent_id, to_status=S.SUSPENDED, actor=actor, reason=reason)
+    return _review(
+        agent_id=agent_id, to_status=S.SUSPENDED, actor=actor, reason=reason, site_url=site_url
+    )
 
 
-def agent_send_back_to_training(*, agent_id: int, actor: User, reason: str) -> Agent:
+def agent_send_back_to_training(
+    *, agent_id: int, actor: User, reason: str, site_url: str | None = None
+) -> Agent:
     """awaiting review → training: the reviewer wants the quiz taken again."""
-    return _review(agent_id=agent_id, to_status=S.TRAINING, actor=actor, reason=reason)
+    return _review(
+        agent_id=agent_id, to_status=S.TRAINING, actor=actor, reason=reason, site_url=site_url
+    )
 
 
-def agent_reinstate(*, agent_id: int, actor: User, reason: str) -> Agent:
+def agent_reinstate(
+    *, agent_id: int, actor: User, reason: str, site_url: str | None = None
+) -> Agent:
     """suspended → the status it was suspended from (active, or approved if it had not yet
     accepted the code of conduct)."""
     agent = Agent.objects.get(pk=agent_id)
@@ -519,6 +541,7 @@ def agent_reinstate(*, agent_id: int, actor: User, reason: str) -> Agent:
         actor=actor,
         reason=reason,
         from_statuses={S.SUSPENDED},
+        site_url=site_url,
     )
 
 
@@ -540,10 +563,12 @@ def _review(
     actor: User,
     reason: str,
     from_statuses: set[str] | None = None,
+    site_url: str | None = None,
 ) -> Agent:
     """One reviewer decision: a reason is required, the transition is audited with it, and
     the agent is told by email after commit. ``from_statuses`` narrows the state machine for
-    decisions that share a target status with another decision."""
+    decisions that share a target status with another decision; the email's links start
+    with ``site_url`` (the reviewer's request; SITE_URL without one)."""
     reason = reason.strip()
     if not reason:
         raise ValidationError("A reason is required; it is recorded and sent to the agent.")
@@ -557,12 +582,12 @@ def _review(
         agent = agent_transition(agent_id=agent_id, to_status=to_status, actor=actor, reason=reason)
         # Written by agent_transition a moment ago, in this transaction.
         event = AgentStatusEvent.objects.filter(agent_id=agent_id).latest("created_at", "id")
-        _after_commit_send_status_email(event.pk)
+        _after_commit_send_status_email(event.pk, site_url)
     return agent
 
 
-def _after_commit_send_status_email(event_id: int) -> None:
-    enqueue_on_commit("agents.tasks.send_status_email", event_id)
+def _after_commit_send_status_email(event_id: int, site_url: str | None) -> None:
+    enqueue_on_commit("agents.tasks.send_status_email", event_id, site_url)
 
 
 STATUS_EMAILS = {
@@ -576,7 +601,7 @@ STATUS_EMAILS = {
 }
 
 
-def status_email_send(*, event_id: int) -> None:
+def status_email_send(*, event_id: int, site_url: str | None = None) -> None:
     """Tell an agent about a reviewer's decision (called by the Celery task)."""
     event = AgentStatusEvent.objects.select_related("agent__user").get(pk=event_id)
     key = (event.from_status, event.to_status)
@@ -584,13 +609,14 @@ def status_email_send(*, event_id: int) -> None:
     if template is None:
         return
     agent = event.agent
+    base = site_url_or_default(site_url)
     context = {
         "agent": agent,
         "reason": event.reason,
-        "site_url": settings.SITE_URL,
-        "status_url": settings.SITE_URL + reverse("agent-status"),
-        "conduct_url": settings.SITE_URL + reverse("agent-conduct"),
-        "training_url": settings.SITE_URL + reverse("agent-training"),
+        "site_url": base,
+        "status_url": base + reverse("agent-status"),
+        "conduct_url": base + reverse("agent-conduct"),
+        "training_url": base + reverse("agent-training"),
     }
     _send(agent, template[0], context, subject=template[1])
 

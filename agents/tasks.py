@@ -10,12 +10,15 @@ from celery import shared_task
 from agents import onboarding
 from core.jobs import MAIL_RETRY
 
-
-@shared_task(**MAIL_RETRY)
-def send_verification_email(agent_id: int) -> None:
-    onboarding.email_verification_send(agent_id=agent_id)
+# ``site_url``: where the request that caused the email came in (core/site_url.py); None in
+# messages enqueued without one, which then link to SITE_URL.
 
 
 @shared_task(**MAIL_RETRY)
-def send_status_email(status_event_id: int) -> None:
-    onboarding.status_email_send(event_id=status_event_id)
+def send_verification_email(agent_id: int, site_url: str | None = None) -> None:
+    onboarding.email_verification_send(agent_id=agent_id, site_url=site_url)
+
+
+@shared_task(**MAIL_RETRY)
+def send_status_email(status_event_id: int, site_url: str | None = None) -> None:
+    onboarding.status_email_send(event_id=status_event_id, site_url=site_url)

@@ -38,10 +38,17 @@ if not SECRET_KEY:
     )
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
+# Where `make run` serves (bin/run exports both). Links mailed while answering a request are
+# made from that request (core/site_url.py); SITE_URL is for work without one, and defaults
+# to this server so that `PORT=8010 make run` mails links that work. A wildcard bind address
+# is no address to click: those links name the loopback instead.
+_HOST = env.str("HOST", default="127.0.0.1")
+_PORT = env.int("PORT", default=8000)
+_LINK_HOST = "127.0.0.1" if _HOST in ("0.0.0.0", "::", "") else _HOST  # noqa: S104
 CSRF_TRUSTED_ORIGINS = env.list(
-    "CSRF_TRUSTED_ORIGINS", default=["http://127.0.0.1:8000", "http://localhost:8000"]
+    "CSRF_TRUSTED_ORIGINS", default=[f"http://127.0.0.1:{_PORT}", f"http://localhost:{_PORT}"]
 )
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+SITE_URL = (env.str("SITE_URL", default="") or f"http://{_LINK_HOST}:{_PORT}").rstrip("/")
 
 # The proxies (IPs or CIDRs) whose X-Forwarded-For is believed when they are the peer: the
 # load balancer's addresses. Empty: no proxy is trusted and the peer is the client
@@ -74,6 +81,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files for /api/docs/, served as static files
     "channels",
     # The product's apps, lowest layer first: each imports only the apps listed before it
     # (docs/architecture.md; `make lint` checks it).
@@ -89,7 +97,8 @@ MIDDLEWARE = [
     # every log line of the request its request_id (marketplace/request_id.py).
     "marketplace.request_id.request_id_middleware",
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    # WhiteNoise, streaming files asynchronously under ASGI (core/static_files.py says why).
+    "core.static_files.AsyncStaticFilesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -114,6 +123,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "marketplace.navigation.header_links",
             ],
         },
     },
@@ -219,7 +229,9 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+# A host in the memory URL too: Celery acquires a producer even for eager tasks, and kombu
+# warns "No hostname was supplied" for each connection of a URL without one.
+CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 # Embedded profile: tasks run in the process that enqueued them (after commit), so the
@@ -415,6 +427,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Conversations, escalations and agent sessions for Humanline.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # /api/docs/ loads Swagger UI from our static files, not from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
 }
 
 # --- I18N, static ---------------------------------------------------------------------

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
-from drf_spectacular.views import SpectacularAPIView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from agents.apis import SessionLoginApi
 from agents.views import LoginView
@@ -18,6 +18,7 @@ admin.site.site_title = "Humanline"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
     # Shifts and surges moved from the agents app to workforce: old admin links still land.
@@ -42,6 +43,9 @@ urlpatterns = [
     path("accounts/login/", LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    # Swagger UI over the schema, its scripts served from our own static files (the sidecar
+    # package), so the docs page loads nothing from a CDN.
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/auth/session/", SessionLoginApi.as_view(), name="api-session-login"),
     path("api/v1/conversations/", ConversationCreateApi.as_view(), name="api-conversation-create"),
     path(

@@ -2,7 +2,8 @@ import secrets
 
 from django.conf import settings
 from django.http import Http404, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -29,6 +30,15 @@ async def readyz(request):
 
 def home(request):
     return render(request, "home.html")
+
+
+@require_GET
+def favicon(request):
+    """/favicon.ico, which browsers ask for on pages that name no icon (the admin, the chat):
+    the static file, under its hashed name in production, so not a permanent redirect."""
+    response = redirect(static("favicon.ico"))
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
 
 
 def not_found(request, exception=None):

@@ -40,6 +40,7 @@ class RateCardEntry(models.Model):
     amount_cents = models.PositiveIntegerField(help_text="Minor units of the card's currency.")
 
     class Meta:
+        verbose_name_plural = "rate card entries"
         ordering = ["rate_card", "priority", "skill"]
         constraints = [
             models.UniqueConstraint(

@@ -7,14 +7,21 @@ from django.core.exceptions import ValidationError
 from agents.countries import COUNTRIES
 from agents.models import Agent
 from agents.onboarding import time_zone_names, validate_application
+from agents.time_zones import TIME_ZONE_ALIASES, TIME_ZONES
 from agents.vocabulary import Language, Skill
 
 
-def _time_zone_choices() -> list[tuple[str, str]]:
-    # The list shows the canonical Area/City names; any name the database knows is accepted.
-    areas = ("Africa/", "America/", "Asia/", "Atlantic/", "Australia/", "Europe/", "Indian/")
-    names = sorted(n for n in time_zone_names() if n.startswith((*areas, "Pacific/")))
-    return [("", "Choose your time zone"), ("UTC", "UTC"), *[(n, n) for n in names]]
+def _time_zone_choices() -> list:
+    # Current names only, one per region of a country (agents/time_zones.py), grouped by
+    # area and labelled by city, so typing "Nai" in the menu finds Nairobi. The service
+    # accepts any name the database knows; this is what is offered.
+    known = time_zone_names()
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for name in TIME_ZONES:
+        if name in known:
+            area, _, place = name.partition("/")
+            groups.setdefault(area, []).append((name, place.replace("_", " ").replace("/", " / ")))
+    return [("", "Choose your time zone"), ("UTC", "UTC"), *groups.items()]
 
 
 def _country_choices() -> list[tuple[str, str]]:
@@ -86,8 +93,13 @@ class AgentApplicationForm(WeeklyAvailabilityForm):
     time_zone = forms.ChoiceField(
         label="Time zone",
         choices=_time_zone_choices,
+        # static/agents/time_zone.js preselects the browser's zone, via these aliases when
+        # the browser reports an old name.
+        widget=forms.Select(attrs={"data-browser-time-zone": "time-zone-aliases"}),
+        help_text="Filled in from your browser; change it if it is not where you work from.",
         error_messages={"invalid_choice": "Unknown time zone: %(value)s. Pick one from the list."},
     )
+    time_zone_aliases = TIME_ZONE_ALIASES
     languages = forms.MultipleChoiceField(
         label="Languages you can support customers in",
         choices=Language.choices,

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from agents import onboarding
 from agents.models import Agent, TrainingModule
+from core.site_url import site_url
 from payouts import stripe_connect
 from payouts.ledger import rate_card_at
 from payouts.money import format_money, format_multiplier
@@ -94,7 +95,7 @@ def apply(request: HttpRequest) -> HttpResponse:
     form = AgentApplicationForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         try:
-            agent = onboarding.agent_apply(**form.service_arguments())
+            agent = onboarding.agent_apply(**form.service_arguments(), site_url=site_url(request))
         except ValidationError as error:
             form.add_service_errors(error)
         else:
@@ -130,7 +131,7 @@ def verify_email(request: HttpRequest, token: str) -> HttpResponse:
 @applicant_view
 def resend_verification(request: HttpRequest) -> HttpResponse:
     try:
-        onboarding.agent_resend_verification(agent_id=request.agent.pk)
+        onboarding.agent_resend_verification(agent_id=request.agent.pk, site_url=site_url(request))
     except onboarding.OnboardingError as error:
         messages.error(request, str(error))
     else:

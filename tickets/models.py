@@ -529,6 +529,7 @@ class WebhookDelivery(models.Model):
     delivered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name_plural = "webhook deliveries"
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(
@@ -553,6 +554,7 @@ class CannedReply(models.Model):
     is_active = models.BooleanField(default=True)
 
     class Meta:
+        verbose_name_plural = "canned replies"
         ordering = ["language", "title"]
         constraints = [
             models.UniqueConstraint(

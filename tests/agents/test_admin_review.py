@@ -4,6 +4,7 @@ Also the editing of training modules and quiz questions."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -380,3 +381,94 @@ def test_quiz_attempts_are_read_only_in_the_admin(admin_client):
     assert post.status_code == 403
     attempt.refresh_from_db()
     assert attempt.passed
+
+
+# --- An applicant's page -------------------------------------------------------------------
+
+
+def test_an_applicants_page_reads_as_the_application_not_as_json(admin_client):
+    agent = in_review(first_name="Nia", score=100, since_minutes=5)
+    Agent.objects.filter(pk=agent.pk).update(
+        country="KE",
+        time_zone="Africa/Nairobi",
+        languages=["en", "fr"],
+        skills=["general", "billing"],
+        weekly_availability={"mon": [["09:00", "13:00"], ["18:00", "21:00"]]},
+        motivation="I help my classmates daily.",
+    )
+
+    page = admin_client.get(f"{QUEUE}{agent.pk}/change/").content.decode()
+
+    assert "English, French" in page
+    assert "General questions, Billing" in page
+    assert "Kenya (KE)" in page
+    assert "Africa/Nairobi (UTC+03:00" in page
+    assert '<th scope="row">Monday</th><td>09:00–13:00, 18:00–21:00</td>' in page
+    assert '<th scope="row">Tuesday</th><td>not available</td>' in page
+    assert "100%" in page
+    assert "+00:00" not in page  # times as a person reads them, not as Python prints them
+    assert '["en", "fr"]' not in page
+    assert "[[" not in page
+
+
+def test_an_applicants_page_carries_the_decisions_as_posts_with_csrf(admin_client):
+    agent = in_review(first_name="Nia", score=100, since_minutes=5)
+
+    page = admin_client.get(f"{QUEUE}{agent.pk}/change/").content.decode()
+
+    form = re.search(
+        r'<form method="post" action="([^"]+)" id="decision"[^>]*>(.*?)</form>', page, re.S
+    )
+    assert form[1] == QUEUE  # the queue's actions: one path for a decision
+    assert "csrfmiddlewaretoken" in form[2]
+    assert f'name="_selected_action" value="{agent.pk}"' in form[2]
+    assert 'name="reason" id="id_reason" form="decision"' in page
+    for value, label in [("approve", "Approve"), ("reject", "Reject")]:
+        assert re.search(
+            rf'form="decision" name="action" value="{value}"[^>]*>{label}</button>', page
+        )
+    assert 'name="_save"' not in page  # nothing here is saved: the decisions replace Save
+
+
+def test_approving_from_the_applicants_page_uses_the_audited_review(
+    admin_client, admin_user, mailoutbox, django_capture_on_commit_callbacks
+):
+    agent = in_review(first_name="Nia", score=100, since_minutes=5)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            QUEUE,
+            {"action": "approve", "_selected_action": [agent.pk], "apply": "1", "reason": "Good"},
+        )
+
+    assert response.status_code == 302
+    agent.refresh_from_db()
+    assert agent.status == S.APPROVED
+    event = agent.status_events.latest("created_at", "id")
+    assert (event.to_status, event.actor, event.reason) == (S.APPROVED, admin_user, "Good")
+    assert len(mailoutbox) == 1
+
+
+def test_a_decision_without_a_reason_asks_for_one_and_changes_nothing(admin_client):
+    agent = in_review(first_name="Nia", score=100, since_minutes=5)
+
+    response = admin_client.post(
+        QUEUE, {"action": "reject", "_selected_action": [agent.pk], "apply": "1", "reason": ""}
+    )
+
+    assert response.status_code == 200
+    assert "Give a reason" in response.content.decode()
+    agent.refresh_from_db()
+    assert agent.status == S.AWAITING_REVIEW
+
+
+def test_a_reviewer_without_change_permission_sees_no_decisions(client):
+    viewer = UserFactory(is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_applicantawaitingreview"))
+    client.force_login(viewer)
+    agent = in_review(first_name="Nia", score=100, since_minutes=5)
+
+    page = client.get(f"{QUEUE}{agent.pk}/change/").content.decode()
+
+    assert "English" in page
+    assert 'id="decision"' not in page

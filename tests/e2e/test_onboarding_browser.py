@@ -86,11 +86,14 @@ def test_a_new_agent_applies_verifies_trains_is_approved_and_goes_online(
     admin.get_by_label("Email address").fill("ops@example.com")
     admin.get_by_label("Password").fill(PASSWORD)
     admin.get_by_role("button", name="Log in").click()
-    admin.locator("input[name=_selected_action]").first.check()
-    admin.locator("select[name=action]").select_option("approve")
-    admin.get_by_role("button", name="Go").click()
+    # The applicant's page reads as the application, with the decision on it.
+    admin.get_by_role("link", name="nia@example.com").click()
+    expect(admin.get_by_role("heading", name="Review an application")).to_be_visible()
+    expect(admin.get_by_text("Kenya (KE)")).to_be_visible()
+    expect(admin.get_by_text("English", exact=True)).to_be_visible()
+    expect(admin.get_by_role("row", name="Monday 09:00–13:00")).to_be_visible()
     admin.get_by_label("Reason").fill("Thoughtful answers")
-    admin.get_by_role("button", name="Approve applicants").click()
+    admin.get_by_role("button", name="Approve", exact=True).click()
     expect(admin.get_by_text("Approved: nia@example.com")).to_be_visible()
 
     # The agent accepts the code of conduct and may now go online.
@@ -100,6 +103,9 @@ def test_a_new_agent_applies_verifies_trains_is_approved_and_goes_online(
     page.get_by_role("button", name="Accept and go online").click()
     expect(page.get_by_text("Welcome aboard!")).to_be_visible()
     assert Agent.objects.get(user__email="nia@example.com").status == Agent.Status.ACTIVE
+    # The status page leads on to the portal, where the agent goes online.
+    page.get_by_role("link", name="Open the agent portal").click()
+    expect(page.get_by_role("heading", name="Hi Nia")).to_be_visible()
 
     cookie = login_cookie(base, "nia@example.com", GOOD_PASSWORD)
     with connect(

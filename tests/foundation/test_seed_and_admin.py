@@ -27,7 +27,11 @@ def test_seed_demo_creates_an_admin_and_active_agents_across_segments(settings):
     call_command("seed_demo", "--agents", "6", "--password", "pw-for-the-demo")
 
     assert User.objects.get(email="admin@example.com").is_superuser
-    agents = Agent.objects.select_related("user").order_by("user__email")
+    agents = (
+        Agent.objects.select_related("user")
+        .filter(user__email__startswith="agent")
+        .order_by("user__email")
+    )
     assert [a.user.email for a in agents][:2] == ["agent01@example.com", "agent02@example.com"]
     assert all(a.status == Agent.Status.ACTIVE for a in agents)
     assert {a.segment for a in agents} == {"student", "rural", "brand_fan"}
@@ -35,6 +39,22 @@ def test_seed_demo_creates_an_admin_and_active_agents_across_segments(settings):
     assert KnowledgeArticle.objects.exists()
     assert RateCard.objects.get().entries.count() >= 4
     assert ShiftSlot.objects.exists()
+
+
+def test_seed_demo_leaves_an_applicant_waiting_for_review(settings, mailoutbox):
+    settings.DEBUG = True
+
+    call_command("seed_demo", "--agents", "0")
+
+    applicant = Agent.objects.get(user__email="applicant@example.com")
+    assert applicant.status == Agent.Status.AWAITING_REVIEW
+    assert applicant.quiz_attempts.get().passed
+    assert [e.to_status for e in applicant.status_events.order_by("created_at", "id")] == [
+        Agent.Status.EMAIL_VERIFIED,
+        Agent.Status.TRAINING,
+        Agent.Status.AWAITING_REVIEW,
+    ]
+    assert mailoutbox == []
 
 
 def test_seed_demo_twice_creates_nothing_new(settings):
@@ -55,7 +75,7 @@ def test_seed_demo_refuses_to_run_with_debug_off_unless_forced(settings):
     assert counts()["users"] == 0
 
     call_command("seed_demo", "--agents", "1", "--force")
-    assert counts()["agents"] == 1
+    assert counts()["agents"] == 2  # the agent asked for, and the applicant awaiting review
 
 
 @pytest.mark.parametrize(

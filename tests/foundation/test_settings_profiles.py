@@ -45,7 +45,7 @@ def test_embedded_profile_loads_with_nothing_set():
         "layer": "channels.layers.InMemoryChannelLayer",
         "cache": "django.core.cache.backends.locmem.LocMemCache",
         "eager": True,
-        "broker": "memory://",
+        "broker": "memory://localhost/",
     }
 
 

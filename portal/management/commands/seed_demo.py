@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from agents import onboarding
 from agents import services as agent_services
 from agents.demo_training import DEMO_MODULES, DEMO_QUESTIONS
 from agents.models import Agent, QuizChoice, QuizQuestion, TrainingModule, User
@@ -61,7 +62,8 @@ RATE_CARD = {  # minor units (cents) by priority
 class Command(BaseCommand):
     help = (
         "Create demo data: an admin, active agents, a knowledge base, canned replies, a rate "
-        "card, shifts, and the training modules and quiz that new agents take."
+        "card, shifts, the training modules and quiz that new agents take, and an applicant "
+        "who passed it and waits for review."
     )
 
     def add_arguments(self, parser):
@@ -84,12 +86,13 @@ class Command(BaseCommand):
             self._rate_card()
             slots = self._shift_slots()
             training = self._training()
+            self._applicant(password)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: admin@example.com, {agents} agents ({created} new), "
                 f"{new_articles} new and {updated_articles} updated articles, {canned} new "
-                f"canned replies, {slots} new shift "
-                f"slots, {training} new training modules and quiz questions. "
+                f"canned replies, {slots} new shift slots, {training} new training modules and "
+                "quiz questions, an applicant awaiting review (applicant@example.com). "
                 f"Password: {password}"
             )
         )
@@ -122,6 +125,43 @@ class Command(BaseCommand):
             agent.save(update_fields=["weekly_availability"])
             created += 1
         return created
+
+    def _applicant(self, password: str) -> None:
+        """An applicant awaiting review, so the review queue has someone in it. Taken along
+        the applicant's own path (apply, verify, train, pass the quiz) by the services, so
+        the audit trail reads as a real one; no email is sent."""
+        email = "applicant@example.com"
+        if User.objects.filter(email=email).exists():
+            return
+        agent = agent_services.agent_create(
+            email=email,
+            password=password,
+            first_name="Nia",
+            last_name="Wanjiru",
+            segment=Agent.Segment.STUDENT,
+            country="KE",
+            time_zone="Africa/Nairobi",
+            languages=["en", "fr"],
+            skills=["general", "billing", "refunds"],
+            weekly_availability={
+                "mon": [["17:00", "21:00"]],
+                "wed": [["17:00", "21:00"]],
+                "fri": [["14:00", "21:00"]],
+                "sat": [["09:00", "13:00"]],
+            },
+            motivation=(
+                "I study accounting in Nairobi and already help classmates sort out their "
+                "mobile money and bank apps. I write clearly in English and French, and I "
+                "like getting to the bottom of a billing problem."
+            ),
+        )
+        onboarding.agent_verify_email(token=onboarding.email_verification_token(agent))
+        onboarding.agent_start_training(agent_id=agent.pk)
+        answers = {
+            question.pk: next(c.pk for c in question.choices.all() if c.is_correct)
+            for question in onboarding.quiz_questions()
+        }
+        onboarding.quiz_attempt_submit(agent_id=agent.pk, answers=answers)
 
     def _articles(self) -> tuple[int, int]:
         """The demo help centre, imported as a company imports its own: new articles
