@@ -349,3 +349,18 @@ def test_a_failed_email_is_tried_again_at_the_next_check(monkeypatch):
     monkeypatch.undo()
 
     assert len(unserved.unserved_queue_alert()) == 1
+
+
+@pytest.mark.django_db
+def test_operators_find_the_tickets_awaiting_an_email_reply_in_the_admin(client):
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    awaiting = fraud_ticket()
+    services.ticket_email_reply_request(ticket_id=awaiting.pk, email="ana@example.com")
+    other = fraud_ticket()
+
+    listed = client.get("/admin/tickets/ticket/?reply_email_requested_at__isempty=0")
+    page = client.get(f"/admin/tickets/ticket/{awaiting.pk}/change/")
+
+    assert list(listed.context["cl"].result_list) == [awaiting]
+    assert other not in listed.context["cl"].result_list
+    assert "ana@example.com" in page.content.decode()
