@@ -739,6 +739,11 @@
       el.replyEmail.focus();
       return;
     }
+    if (frame.frame === "email_reply") {
+      // Not retried by itself: the address stays in the form for the customer to send again.
+      emailReplyError("We couldn't send that just now. Please try again in a moment.");
+      return;
+    }
     if (typeof frame.seq === "number" && frame.code !== "unavailable") {
       feedbackRefused(frame); // the answer shows it was given already: no notice needed
       if (frame.code === "feedback_given") return;
