@@ -552,6 +552,14 @@ SURGE_END_WAIT_SECONDS = env.int("SURGE_END_WAIT_SECONDS", default=30)
 if SURGE_END_WAIT_SECONDS > SURGE_WAIT_TARGET_SECONDS:
     raise ImproperlyConfigured("SURGE_END_WAIT_SECONDS must not exceed SURGE_WAIT_TARGET_SECONDS.")
 
+# Tickets waiting with nobody online who can take them (tickets/unserved.py): operators are
+# warned once the oldest has waited this long, and at most once per language and skills per
+# throttle (decided in the cache, so across processes).
+QUEUE_UNSERVED_ALERT_AFTER_SECONDS = env.int("QUEUE_UNSERVED_ALERT_AFTER_SECONDS", default=60)
+QUEUE_UNSERVED_ALERT_THROTTLE_SECONDS = env.int(
+    "QUEUE_UNSERVED_ALERT_THROTTLE_SECONDS", default=15 * 60
+)
+
 # --- Periodic jobs --------------------------------------------------------------------
 # Celery beat runs them in production, the in-process scheduler (marketplace/scheduler.py)
 # in the embedded profile. Tasks are named by string, not imported (settings load before the
@@ -582,6 +590,11 @@ CELERY_BEAT_SCHEDULE = {
     "refresh-queue-positions": {
         "task": "tickets.tasks.broadcast_queue_positions",
         "schedule": timedelta(seconds=5),
+    },
+    # Operators hear of tickets nobody online can take (throttled per language and skills).
+    "alert-unserved-queue": {
+        "task": "tickets.tasks.alert_unserved_queue",
+        "schedule": timedelta(seconds=60),
     },
     # Bring-your-own-AI webhooks (tickets/integrations.py). A failed delivery stores when to
     # try again (exponential backoff); this drains the due ones, and stores any resolve

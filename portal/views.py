@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from agents import onboarding
 from agents.models import Agent
+from agents.vocabulary import Skill
 from tickets.models import CannedReply
 from tickets.selectors import agent_offer_acceptance, agent_performance
 from workforce.surge import surges_open_for
@@ -68,6 +69,8 @@ def portal(request, agent):
         "heartbeatSeconds": settings.AGENT_HEARTBEAT_SECONDS,
         "routingMode": settings.ROUTING_MODE,
         "canned": canned,
+        # Names for the skill codes of the queue's "waiting for agents with …" hint.
+        "skillLabels": dict(Skill.choices),
     }
     return render(
         request,

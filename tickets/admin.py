@@ -115,8 +115,24 @@ class TicketAdmin(admin.ModelAdmin):
         "escalated_at",
         "rating",
     ]
-    list_filter = ["status", "priority", "language", "escalation_reason", "is_vip", "topic"]
-    search_fields = ["id", "customer_name", "customer_email", "customer_reference", "topic"]
+    list_filter = [
+        "status",
+        "priority",
+        "language",
+        "escalation_reason",
+        "is_vip",
+        "topic",
+        # "Leave a message" (issue #19): the queued tickets whose customer awaits an email.
+        ("reply_email_requested_at", admin.EmptyFieldListFilter),
+    ]
+    search_fields = [
+        "id",
+        "customer_name",
+        "customer_email",
+        "reply_email",
+        "customer_reference",
+        "topic",
+    ]
     list_select_related = ["agent__user"]
     date_hierarchy = "created_at"
     # The state machine is the services' job: the admin reads, it does not move tickets.
@@ -134,6 +150,9 @@ class TicketAdmin(admin.ModelAdmin):
         "rating",
         "rating_comment",
         "unsure_answers_in_a_row",
+        # Left by the customer for the reply (tickets.services.ticket_email_reply_request).
+        "reply_email",
+        "reply_email_requested_at",
     ]
     inlines = [TicketEventInline, OfferInline, MessageInline, TicketNoteInline]
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from django.db import transaction
@@ -164,28 +165,53 @@ def agent_availability(*, agent_id: int, availability: str, reason: str = "") ->
 
 
 def broadcast_queue_positions(*, language: str) -> int:
-    """Tell every queued customer of a language where they stand; returns how many."""
-    positions = selectors.queue_positions(language=language)
-    if not positions:
+    """Tell every queued customer of a language where they stand; returns how many. Each is
+    told the wait of its own needs: only the agents who can take its ticket count."""
+    places = selectors.queue_places(language=language)
+    if not places:
         return 0
-    estimate = selectors.wait_estimator(language=language)
+    estimators: dict[tuple[str, ...], Callable[[int], selectors.WaitEstimate]] = {}
     # Said again, or "connecting" would flicker back to a plain place in the queue.
-    offered = selectors.tickets_being_offered(ticket_ids=[ticket_id for ticket_id, _ in positions])
-    events.push_many(
-        [
+    offered = selectors.tickets_being_offered(ticket_ids=[place.ticket_id for place in places])
+    pushes = []
+    for place in places:
+        skills = place.required_skills
+        if skills not in estimators:
+            estimators[skills] = selectors.wait_estimator(language=language, skills=skills)
+        pushes.append(
             (
-                events.chat_group(ticket_id),
-                status_event(
-                    Status.QUEUED,
-                    queue_position=position,
-                    eta_seconds=estimate(position),
-                    connecting=True if ticket_id in offered else None,
+                events.chat_group(place.ticket_id),
+                queued_status_event(
+                    position=place.position,
+                    estimate=estimators[skills](place.position),
+                    connecting=place.ticket_id in offered,
+                    email_reply=place.email_reply,
                 ),
             )
-            for ticket_id, position in positions
-        ]
+        )
+    events.push_many(pushes)
+    return len(places)
+
+
+def queued_status_event(
+    *,
+    position: int,
+    estimate: selectors.WaitEstimate,
+    connecting: bool = False,
+    email_reply: bool = False,
+    **extra: Any,
+) -> dict[str, Any]:
+    """A queued customer's ``status`` (docs/protocol.md): its place, the wait when it can be
+    told, ``no_agent_online`` when nobody who can take the ticket is online, and
+    ``email_reply`` once the customer asked to be answered by email."""
+    return status_event(
+        Status.QUEUED,
+        queue_position=position,
+        **estimate.status_fields(),
+        connecting=True if connecting else None,
+        email_reply=True if email_reply else None,
+        **extra,
     )
-    return len(positions)
 
 
 # A full broadcast is one push per queued customer: with 1,000 queued on Redis it took
@@ -217,8 +243,12 @@ def _queue_positions_due(language: str) -> bool:
 def _push_queue_position(ticket: Ticket) -> None:
     """Tell one queued customer where it stands (after commit)."""
     position = selectors.queue_position(ticket=ticket)
-    estimate = selectors.wait_estimator(language=ticket.language)
+    estimate = selectors.wait_estimator(language=ticket.language, skills=ticket.required_skills)
     events.push(
         events.chat_group(ticket.pk),
-        status_event(Status.QUEUED, queue_position=position, eta_seconds=estimate(position)),
+        queued_status_event(
+            position=position,
+            estimate=estimate(position),
+            email_reply=ticket.reply_email_requested_at is not None,
+        ),
     )

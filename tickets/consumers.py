@@ -240,6 +240,12 @@ class CustomerChatConsumer(ProtocolConsumer):
     async def on_typing(self) -> None:
         await database_sync_to_async(protocol.customer_typing)(ticket_id=self.ticket_id)
 
+    async def on_email_reply(self, *, email: str) -> None:
+        ticket = await database_sync_to_async(services.ticket_email_reply_request)(
+            ticket_id=self.ticket_id, email=email
+        )
+        await self.send_json({"type": "email_reply.ok", "email": ticket.reply_email})
+
     async def on_resume(self, *, after_seq: int) -> None:
         messages = await database_sync_to_async(protocol.transcript_for_customer)(
             ticket_id=self.ticket_id, after_seq=after_seq

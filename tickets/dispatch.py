@@ -38,7 +38,7 @@ from django.utils import timezone
 from agents import services as agent_services
 from agents.models import Agent, User
 from tickets import announce, selectors, services
-from tickets.dispatch_ranking import Candidate, rank_agents, rank_tickets
+from tickets.dispatch_ranking import Candidate, can_take, rank_agents, rank_tickets
 from tickets.models import Offer, Ticket
 from tickets.services import TicketError
 from tickets.signals import offers_made
@@ -194,7 +194,10 @@ def _lock_takeable_tickets(
         needs = (language, frozenset(required_skills))
         if needs not in takeable_needs:
             takeable_needs[needs] = any(
-                language in speaks and needs[1] <= skills for speaks, skills in profiles
+                can_take(
+                    language=language, required_skills=needs[1], languages=speaks, skills=skills
+                )
+                for speaks, skills in profiles
             )
         if takeable_needs[needs]:
             takeable.append(ticket_id)

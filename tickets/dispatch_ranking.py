@@ -23,7 +23,7 @@ the ticket's language, with every skill it needs, and a free chat slot), in this
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -64,14 +64,31 @@ class Candidate:
     may_work: bool = True
 
 
+def can_take(
+    *,
+    language: str,
+    required_skills: Iterable[str],
+    languages: Collection[str],
+    skills: Collection[str],
+) -> bool:
+    """The one rule of who may take which ticket, whatever asks (a claim, an offer, the
+    wait a customer is told, the operators' alert): an agent who speaks the ticket's language
+    and has every skill it needs. Presence, availability and capacity are the callers'."""
+    return language in languages and set(required_skills) <= set(skills)
+
+
 def is_eligible(ticket: RoutableTicket, candidate: Candidate) -> bool:
     return (
         candidate.online
         and candidate.available
         and candidate.may_work
         and candidate.open_chats < candidate.capacity
-        and ticket.language in candidate.languages
-        and set(ticket.required_skills) <= candidate.skills
+        and can_take(
+            language=ticket.language,
+            required_skills=ticket.required_skills,
+            languages=candidate.languages,
+            skills=candidate.skills,
+        )
     )
 
 

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 
 from tickets.models import NOTE_MAX_BODY_CHARS, AnswerFeedback, Offer
 
@@ -114,7 +116,30 @@ class Choice:
         return value
 
 
-Field = Integer | Text | Choice
+@dataclass(frozen=True)
+class Email:
+    """A JSON string that is one email address (Django's validator, at most 254 characters),
+    refused with its own code so that a client can ask the person again."""
+
+    default: Any = _REQUIRED
+
+    def clean(self, name: str, value: Any) -> str:
+        if not isinstance(value, str):
+            raise FrameError("invalid_email", f"{name}: Enter a valid email address.")
+        value = value.strip()
+        try:
+            if len(value) > EMAIL_MAX_LENGTH:
+                raise ValidationError("too long")
+            validate_email(value)
+        except ValidationError:
+            raise FrameError("invalid_email", f"{name}: Enter a valid email address.") from None
+        return value
+
+
+# EmailField's length, as Ticket.reply_email stores it.
+EMAIL_MAX_LENGTH = 254
+
+Field = Integer | Text | Choice | Email
 Schema = dict[str, Field]
 
 CLIENT_ID = Text(max_length=64)
@@ -137,6 +162,8 @@ CUSTOMER_FRAMES: dict[str, Schema] = {
     "heartbeat": {},
     # A verdict on one of the assistant's answers (tickets.feedback).
     "feedback": {"seq": SEQ, "verdict": Choice(tuple(AnswerFeedback.Verdict.values))},
+    # "Leave a message": be answered by email rather than wait on the page (docs/dispatch.md).
+    "email_reply": {"email": Email()},
 }
 
 AGENT_FRAMES: dict[str, Schema] = {

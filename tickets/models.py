@@ -62,6 +62,12 @@ class Ticket(models.Model):
     customer_email = models.EmailField(blank=True)
     customer_phone = models.CharField(max_length=32, blank=True)
     customer_reference = models.CharField(max_length=128, blank=True)
+    # "Leave a message": with nobody who can help online, the customer asked to be answered
+    # by email at this address (tickets.services.ticket_email_reply_request). The ticket stays
+    # queued, awaiting that reply since ``reply_email_requested_at``. For operators and the
+    # reply only: like the other contact details, never shown to an agent.
+    reply_email = models.EmailField(blank=True)
+    reply_email_requested_at = models.DateTimeField(null=True, blank=True)
     is_vip = models.BooleanField(default=False)
     # Set when a company's own assistant handed the conversation over (tickets.integrations):
     # resolving the ticket then notifies that company's webhook.
@@ -113,6 +119,12 @@ class Ticket(models.Model):
             models.CheckConstraint(
                 condition=~Q(status="queued") | Q(agent__isnull=True),
                 name="ticket_queued_has_no_agent",
+            ),
+            # Awaiting an email reply exactly when there is an address to reply to.
+            models.CheckConstraint(
+                condition=Q(reply_email="", reply_email_requested_at__isnull=True)
+                | (~Q(reply_email="") & Q(reply_email_requested_at__isnull=False)),
+                name="ticket_reply_email_has_a_time",
             ),
         ]
         indexes = [

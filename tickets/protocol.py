@@ -28,11 +28,18 @@ def customer_status_on_connect(ticket: Ticket) -> dict[str, Any]:
     extra: dict[str, Any] = {}
     if ticket.status == Ticket.Status.QUEUED:
         position = selectors.queue_position(ticket=ticket)
-        extra["queue_position"] = position
-        extra["eta_seconds"] = selectors.wait_estimator(language=ticket.language)(position)
-        if Offer.objects.filter(ticket_id=ticket.pk, outcome=Offer.Outcome.PENDING).exists():
-            extra["connecting"] = True  # an agent is being offered it right now
-    elif ticket.status == Ticket.Status.ASSIGNED and ticket.agent:
+        estimate = selectors.wait_estimator(language=ticket.language, skills=ticket.required_skills)
+        return announce.queued_status_event(
+            position=position,
+            estimate=estimate(position),
+            # An agent is being offered it right now.
+            connecting=Offer.objects.filter(
+                ticket_id=ticket.pk, outcome=Offer.Outcome.PENDING
+            ).exists(),
+            email_reply=ticket.reply_email_requested_at is not None,
+            last_seq=ticket.last_seq,
+        )
+    if ticket.status == Ticket.Status.ASSIGNED and ticket.agent:
         extra["agent_name"] = ticket.agent.display_name
     return announce.status_event(ticket.status, last_seq=ticket.last_seq, **extra)
 
@@ -119,14 +126,20 @@ def queue_digest(*, languages: list[str], now=None) -> dict[str, Any]:
 
 def _queue_event(agent: Agent, *, now) -> dict[str, Any]:
     """The queue as an agent's socket is shown it: its tickets (pick, hybrid) or the digest
-    (offer)."""
+    (offer), and in both how many wait in its languages for a skill it lacks
+    (``waiting_for_skills``), so that an empty queue is not taken for an idle one."""
     if not routing.queue_frames_routing():
-        return queue_digest(languages=sorted(agent.languages), now=now)
-    queue = selectors.queue_for_agent(agent=agent)
-    return {
-        "type": "queue",
-        "tickets": [events.ticket_summary(ticket, now=now) for ticket in queue],
-    }
+        event = queue_digest(languages=sorted(agent.languages), now=now)
+    else:
+        queue = selectors.queue_for_agent(agent=agent)
+        event = {
+            "type": "queue",
+            "tickets": [events.ticket_summary(ticket, now=now) for ticket in queue],
+        }
+    event["waiting_for_skills"] = selectors.queued_beyond_skills(
+        languages=sorted(agent.languages), skills=sorted(agent.skills)
+    )
+    return event
 
 
 def agent_snapshot(*, agent: Agent) -> AgentSnapshot:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import astuple, dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.core.cache import cache
 from django.db.models import (
@@ -25,14 +26,21 @@ from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
 from agents.models import Agent
+from tickets.dispatch_ranking import can_take
 from tickets.models import AnswerFeedback, KnowledgeArticle, Message, Offer, Ticket, TicketNote
+from tickets.signals import help_expected
 
 QUEUE_SNAPSHOT_LIMIT = 200
 DEFAULT_HANDLE_SECONDS = 300
 
 
 def agent_is_eligible(*, agent: Agent, ticket: Ticket) -> bool:
-    return ticket.language in agent.languages and set(ticket.required_skills) <= set(agent.skills)
+    return can_take(
+        language=ticket.language,
+        required_skills=ticket.required_skills,
+        languages=agent.languages,
+        skills=agent.skills,
+    )
 
 
 def queue_for_agent(*, agent: Agent) -> list[Ticket]:
@@ -48,6 +56,31 @@ def queue_for_agent(*, agent: Agent) -> list[Ticket]:
     )
     skills = set(agent.skills)
     return [ticket for ticket in candidates if set(ticket.required_skills) <= skills]
+
+
+def queued_beyond_skills(*, languages: list[str], skills: list[str]) -> list[dict[str, Any]]:
+    """How many queued tickets in ``languages`` an agent with ``skills`` cannot take for want
+    of a skill, by the skills it lacks, most waiting first: ``[{"skills": [...], "waiting":
+    n}]``. Counts and skill codes only, nothing of the tickets themselves. One grouped query
+    (ticket_queue_idx), grouped again in Python by what is missing."""
+    rows = (
+        Ticket.objects.filter(status=Ticket.Status.QUEUED, language__in=languages)
+        .order_by()
+        .values_list("language", "required_skills")
+        .annotate(waiting=Count("pk"))
+    )
+    lacking: dict[tuple[str, ...], int] = {}
+    for language, required, waiting in rows:
+        if can_take(
+            language=language, required_skills=required, languages=languages, skills=skills
+        ):
+            continue
+        missing = tuple(sorted(set(required) - set(skills)))
+        lacking[missing] = lacking.get(missing, 0) + waiting
+    return [
+        {"skills": list(missing), "waiting": waiting}
+        for missing, waiting in sorted(lacking.items(), key=lambda item: (-item[1], item[0]))
+    ]
 
 
 SUMMARY_FIELDS = (
@@ -118,6 +151,34 @@ def queue_positions(*, language: str) -> list[tuple[int, int]]:
     return [(ticket_id, i) for i, ticket_id in enumerate(ids.values_list("id", flat=True), 1)]
 
 
+@dataclass(frozen=True)
+class QueuePlace:
+    """A queued ticket's place, with what its wait estimate and status depend on."""
+
+    ticket_id: int
+    position: int  # 1-based, in the language's queue order
+    required_skills: tuple[str, ...]
+    email_reply: bool  # the customer asked to be answered by email
+
+
+def queue_places(*, language: str) -> list[QueuePlace]:
+    """Every queued ticket of one language in queue order, in one query (ticket_queue_idx)."""
+    rows = (
+        Ticket.objects.filter(status=Ticket.Status.QUEUED, language=language)
+        .order_by("-priority", "escalated_at", "id")
+        .values_list("id", "required_skills", "reply_email_requested_at")
+    )
+    return [
+        QueuePlace(
+            ticket_id=ticket_id,
+            position=position,
+            required_skills=tuple(sorted(skills)),
+            email_reply=requested_at is not None,
+        )
+        for position, (ticket_id, skills, requested_at) in enumerate(rows, 1)
+    ]
+
+
 def tickets_being_offered(*, ticket_ids: list[int]) -> set[int]:
     """Those of ``ticket_ids`` with an offer out to an agent right now, in one query."""
     return set(
@@ -156,7 +217,7 @@ def average_handle_seconds() -> int:
 
 # The customer's wait, from the dispatcher's view (docs/dispatch.md, "What a customer is
 # told"). Every escalation and every 5-second broadcast asks it, so what it reads is cached
-# for a second per language: an estimate a second old is as good.
+# for a second per language and skills: an estimate a second old is as good.
 DISPATCH_VIEW_CACHE_SECONDS = 1
 # How far back the service rate and the time to take a ticket are measured.
 SERVICE_RATE_WINDOW = timedelta(minutes=5)
@@ -169,21 +230,57 @@ TAKE_SAMPLE = 200
 DEFAULT_TAKE_SECONDS = 10
 
 
+def online_agent_profiles() -> list[tuple[int, list[str], list[str], int]]:
+    """(id, languages, skills, capacity) of the agents who may be offered work now: active,
+    online and available (not away). One query; who among them can take a ticket is
+    ``can_take``'s to say."""
+    return list(
+        Agent.objects.filter(
+            status=Agent.Status.ACTIVE,
+            is_online=True,
+            availability=Agent.Availability.AVAILABLE,
+        )
+        .order_by()
+        .values_list("id", "languages", "skills", "capacity")
+    )
+
+
+@dataclass(frozen=True)
+class WaitEstimate:
+    """What a queued customer is told of its wait (docs/protocol.md, ``status``)."""
+
+    seconds: int | None  # None: nobody can honestly say yet
+    agent_online: bool  # someone who can take the ticket is online now
+
+    def status_fields(self) -> dict[str, Any]:
+        """The fields of the customer's ``status`` frame: ``eta_seconds`` only when known,
+        ``no_agent_online`` only when true."""
+        return {
+            "eta_seconds": self.seconds,
+            "no_agent_online": None if self.agent_online else True,
+        }
+
+
 @dataclass(frozen=True)
 class DispatchView:
-    """What the dispatcher sees of one language's supply, for the waits it promises."""
+    """What the dispatcher sees of the supply for one language and set of skills, for the
+    waits it promises. Only the agents who can take such a ticket count (``can_take``)."""
 
-    capacity: int  # chat slots of the online, available agents who speak it
+    capacity: int  # chat slots of the online, available agents who can take it
     free: int  # how many of those slots are free
     served_in_window: int  # tickets of the language agents took in SERVICE_RATE_WINDOW
     served_over_seconds: float  # from the first of those takes to now
     take_seconds: int  # median escalation-to-take of the latest takes
     handle_seconds: int  # average handle time (claim to resolve)
+    # Without anyone who can take it online: when the first such agent is expected (a booked
+    # shift's start, from the apps that plan shifts), or None if nobody knows.
+    next_help_at: datetime | None = None
 
     def service_rate(self) -> float:
-        """Tickets a second that the agents take: the measured rate, floored by the speakers'
-        whole capacity turning over once per average handle time (a quiet hour measures few
-        services, yet agents are free to serve more). Zero without anyone to serve."""
+        """Tickets a second that the agents take: the measured rate, floored by the
+        qualified agents' whole capacity turning over once per average handle time (a quiet
+        hour measures few services, yet agents are free to serve more). Zero without anyone
+        to serve."""
         if not self.capacity:
             return 0.0
         measured = 0.0
@@ -194,33 +291,65 @@ class DispatchView:
         turnover = self.capacity / self.handle_seconds if self.handle_seconds else 0.0
         return max(measured, turnover)
 
-    def eta_seconds(self, position: int) -> int:
+    def eta_seconds(self, position: int, *, now: datetime | None = None) -> int | None:
         """The wait of the ticket at ``position`` (1-based) in the language's queue: the
-        tickets ahead that the free slots cannot take at once wait for the service rate."""
+        tickets ahead that the free slots cannot take at once wait for the service rate.
+
+        None when nobody who can take it is online and no arrival is expected: the rate of
+        other agents says nothing about this ticket (issue #19: "under a minute" was told
+        while nobody with the skill was online). With an arrival expected, the time until
+        then and a handle time for each place ahead: one agent's honest worst case."""
+        if not self.capacity:
+            if self.next_help_at is None:
+                return None
+            until = (self.next_help_at - (now or timezone.now())).total_seconds()
+            return max(0, math.ceil(until)) + self.handle_seconds * (position - 1)
         if position <= self.free:
             return self.take_seconds
         rate = self.service_rate()
-        if rate <= 0:
-            # Nobody who speaks it is online: a handle time per place is an honest guess.
-            return self.handle_seconds * position
         return self.take_seconds + math.ceil((position - self.free) / rate)
 
+    def estimate(self, position: int, *, now: datetime | None = None) -> WaitEstimate:
+        return WaitEstimate(
+            seconds=self.eta_seconds(position, now=now), agent_online=self.capacity > 0
+        )
 
-def dispatch_view(*, language: str, now: datetime | None = None) -> DispatchView:
-    """The dispatcher's view of one language, in four queries (cached for a second)."""
-    key = f"tickets:dispatch-view:{language}"
+
+def _dispatch_view_key(language: str, skills: frozenset[str]) -> str:
+    return f"tickets:dispatch-view:{language}:{','.join(sorted(skills))}"
+
+
+def next_help_expected(*, language: str, skills: Iterable[str], now: datetime) -> datetime | None:
+    """When an agent who can take a ticket of ``language`` needing ``skills`` is expected
+    online, as the apps that plan shifts answer ``help_expected``; None if none can say."""
+    answers = help_expected.send(
+        sender=Ticket, language=language, skills=frozenset(skills), now=now
+    )
+    expected = [answer for _, answer in answers if isinstance(answer, datetime)]
+    return min(expected, default=None)
+
+
+def dispatch_view(
+    *, language: str, skills: Iterable[str] = (), now: datetime | None = None
+) -> DispatchView:
+    """The dispatcher's view for tickets of ``language`` needing ``skills``, in five queries
+    (cached for a second), and a look at the shifts when nobody who can take them is online.
+    """
+    needs = frozenset(skills)
+    key = _dispatch_view_key(language, needs)
     cached = cache.get(key)
     if cached is not None:
         return DispatchView(*cached)
     now = now or timezone.now()
-    online = Agent.objects.filter(
-        status=Agent.Status.ACTIVE,
-        is_online=True,
-        availability=Agent.Availability.AVAILABLE,
-    ).values_list("id", "languages", "capacity")
-    speakers = {agent_id: capacity for agent_id, langs, capacity in online if language in langs}
-    capacity = sum(speakers.values())
-    held = Ticket.objects.filter(status=Ticket.Status.ASSIGNED, agent_id__in=speakers).count()
+    qualified = {
+        agent_id: capacity
+        for agent_id, languages, agent_skills, capacity in online_agent_profiles()
+        if can_take(
+            language=language, required_skills=needs, languages=languages, skills=agent_skills
+        )
+    }
+    capacity = sum(qualified.values())
+    held = Ticket.objects.filter(status=Ticket.Status.ASSIGNED, agent_id__in=qualified).count()
     taken = Ticket.objects.filter(
         language=language, claimed_at__gte=now - SERVICE_RATE_WINDOW, escalated_at__isnull=False
     )
@@ -238,14 +367,18 @@ def dispatch_view(*, language: str, now: datetime | None = None) -> DispatchView
         served_over_seconds=(now - served["first"]).total_seconds() if served["first"] else 0.0,
         take_seconds=max(1, round(takes[len(takes) // 2])) if takes else DEFAULT_TAKE_SECONDS,
         handle_seconds=average_handle_seconds(),
+        next_help_at=None
+        if capacity
+        else next_help_expected(language=language, skills=needs, now=now),
     )
     cache.set(key, astuple(view), DISPATCH_VIEW_CACHE_SECONDS)
     return view
 
 
-def wait_estimator(*, language: str) -> Callable[[int], int]:
-    """Estimate waits by queue position for one language (see DispatchView.eta_seconds)."""
-    return dispatch_view(language=language).eta_seconds
+def wait_estimator(*, language: str, skills: Iterable[str] = ()) -> Callable[[int], WaitEstimate]:
+    """Estimate waits by queue position for tickets of one language needing ``skills``
+    (see DispatchView.eta_seconds)."""
+    return dispatch_view(language=language, skills=skills).estimate
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,8 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
@@ -443,13 +445,42 @@ def ticket_rate(*, token: str, score: int, comment: str = "") -> Ticket:
     return ticket
 
 
+def ticket_email_reply_request(*, ticket_id: int, email: str) -> Ticket:
+    """The customer of a queued ticket would rather be answered by email at ``email`` than
+    keep the page open (docs/dispatch.md, "Nobody who can help is online"). The ticket stays
+    in the queue, in its place, marked as awaiting an email reply; asking again replaces the
+    address. ``email`` was validated by the edge; it is checked again here, since nothing
+    but a valid address may be stored. Refused (``not_queued``) once the ticket left the
+    queue. One conditional UPDATE: no lock, no race with a claim (a claimed ticket refuses).
+    """
+    email = email.strip()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise TicketError("Enter a valid email address.", code="invalid_email") from None
+    now = timezone.now()
+    updated = Ticket.objects.filter(pk=ticket_id, status=Status.QUEUED).update(
+        reply_email=email, reply_email_requested_at=now
+    )
+    if updated != 1:
+        raise TicketError(
+            "Only a conversation waiting for a person can be answered by email.",
+            code="not_queued",
+        )
+    return Ticket.objects.get(pk=ticket_id)
+
+
 def tickets_abandon_stale(*, now=None) -> list[int]:
     """Abandon conversations whose customer has been gone longer than the set time."""
     now = now or timezone.now()
     cutoff = now - timedelta(seconds=settings.TICKET_ABANDON_AFTER_SECONDS)
+    # A customer who left an email address for the reply is gone on purpose: its ticket
+    # waits in the queue for an agent however long the page stays closed.
     stale = list(
         Ticket.objects.filter(
-            status__in=[Status.BOT, Status.QUEUED], last_customer_activity_at__lt=cutoff
+            status__in=[Status.BOT, Status.QUEUED],
+            last_customer_activity_at__lt=cutoff,
+            reply_email_requested_at__isnull=True,
         ).values_list("pk", flat=True)
     )
     abandoned = []

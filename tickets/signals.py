@@ -16,3 +16,10 @@ ticket_rated = Signal()
 # round. Sent with: offers (the Offer rows made, each with its ticket loaded). Payouts quotes
 # each offer's pay on hearing it (payouts.receivers.quote_offer_pay, docs/dispatch.md).
 offers_made = Signal()
+
+# Asked, not announced: the wait estimate (tickets.selectors.dispatch_view) sends it when
+# nobody who can take a ticket is online, so that an app above that plans shifts can say when
+# such an agent is expected. Sent with: language, skills (a frozenset), now. A receiver
+# answers with a datetime, or None if it cannot say; the earliest answer is used. Nothing
+# is written, so it is safe outside a transaction.
+help_expected = Signal()

@@ -11,7 +11,15 @@ from django.db import transaction
 
 from agents import services as agent_services
 from core.jobs import coalesced_task_started
-from tickets import announce, assistant_flow, dispatch, integrations, routing, services
+from tickets import (
+    announce,
+    assistant_flow,
+    dispatch,
+    integrations,
+    routing,
+    services,
+    unserved,
+)
 from tickets.models import Ticket
 
 logger = logging.getLogger(__name__)
@@ -88,6 +96,12 @@ def broadcast_queue_positions() -> int:
         .distinct()
     )
     return sum(announce.broadcast_queue_positions(language=code) for code in languages)
+
+
+@shared_task(acks_late=True)
+def alert_unserved_queue() -> int:
+    """Warn operators of tickets nobody online can take; safe to run twice (throttled)."""
+    return len(unserved.unserved_queue_alert())
 
 
 # --- Bring your own AI: webhooks to the company's assistant -------------------------------

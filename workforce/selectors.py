@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -10,6 +11,7 @@ from django.db.models import Count, F, Q
 from django.db.models.functions import Coalesce
 
 from agents.models import Agent
+from tickets.dispatch_ranking import can_take
 from workforce.models import HalfHourDemand, ShiftAssignment, ShiftSlot
 from workforce.shifts import COMMITTED_STATES, HOLDING_STATES, St
 
@@ -20,6 +22,36 @@ def agent_upcoming_shifts(*, agent: Agent, now: datetime) -> list[ShiftAssignmen
         .filter(agent=agent, state__in=COMMITTED_STATES, slot__ends_at__gt=now)
         .order_by("slot__starts_at")
     )
+
+
+# How far ahead a customer's wait looks for the next shift of someone who can help, and how
+# many committed shifts it reads to find one: beyond a day, "we don't know yet" is as honest.
+NEXT_SHIFT_HORIZON = timedelta(hours=24)
+NEXT_SHIFT_SCAN = 200
+
+
+def next_shift_start_for(*, language: str, skills: Iterable[str], now: datetime) -> datetime | None:
+    """When the earliest committed shift (accepted or booked) of an active agent who can take
+    a ticket of ``language`` needing ``skills`` starts, within NEXT_SHIFT_HORIZON; None if
+    there is none. One query; who can take it is the dispatcher's rule (``can_take``). A
+    shift already running whose agent is not online yet counts as not expected."""
+    rows = (
+        ShiftAssignment.objects.filter(
+            state__in=COMMITTED_STATES,
+            slot__starts_at__gt=now,
+            slot__starts_at__lte=now + NEXT_SHIFT_HORIZON,
+            agent__status=Agent.Status.ACTIVE,
+        )
+        .order_by("slot__starts_at")
+        .values_list("slot__starts_at", "agent__languages", "agent__skills")[:NEXT_SHIFT_SCAN]
+    )
+    needs = list(skills)
+    for starts_at, languages, agent_skills in rows:
+        if can_take(
+            language=language, required_skills=needs, languages=languages, skills=agent_skills
+        ):
+            return starts_at
+    return None
 
 
 def agent_open_offers(*, agent: Agent, now: datetime) -> list[ShiftAssignment]:

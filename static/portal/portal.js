@@ -59,6 +59,7 @@
   const routingMode = config.routingMode || "pick";
 
   const state = {
+    beyondReach: [], // [{skills, waiting}]: queued tickets this agent lacks a skill for
     socket: null,
     wantOnline: sessionStorage.getItem("portal-online") === "1",
     retries: 0,
@@ -211,6 +212,26 @@
     els.queue.replaceChildren(...items);
     els.queueCount.textContent = String(entries.length);
     els.queueEmpty.hidden = entries.length > 0;
+    if (!entries.length && state.wantOnline) {
+      els.queueEmpty.textContent = beyondReachText() || "Nobody is waiting right now.";
+    }
+  }
+
+  // Tickets in the agent's languages that need a skill it lacks: counts and skill names
+  // only (the server sends nothing else of them), so an empty queue is not taken for an
+  // idle one. "2 conversations are waiting for agents with the Fraud and scams skill."
+  function beyondReachText() {
+    const parts = state.beyondReach.map(({ skills, waiting }) => {
+      const names = skills.map((code) => (config.skillLabels || {})[code] || code);
+      const what = waiting === 1 ? "1 conversation is" : `${waiting} conversations are`;
+      const skill = names.length === 1 ? "skill" : "skills";
+      return `${what} waiting for agents with the ${names.join(" and ")} ${skill}.`;
+    });
+    return parts.join(" ");
+  }
+
+  function noteBeyondReach(frame) {
+    state.beyondReach = Array.isArray(frame.waiting_for_skills) ? frame.waiting_for_skills : [];
   }
 
   // What a queue card and an offer card both show of a ticket; text only, never HTML.
@@ -359,13 +380,21 @@
   }
 
   function showDigest(frame) {
-    const oldest = frame.waiting ? ` · longest wait ${formatWait(frame.oldest_wait_seconds)}` : "";
-    els.queueDigest.textContent = frame.waiting
-      ? `${frame.waiting} waiting${oldest}. Offers come to you one at a time.`
-      : "Nobody is waiting right now.";
+    const beyond = state.beyondReach.reduce((sum, { waiting }) => sum + waiting, 0);
+    const yours = Math.max(0, frame.waiting - beyond);
+    const oldest = yours ? ` · longest wait ${formatWait(frame.oldest_wait_seconds)}` : "";
+    const lines = [
+      yours
+        ? `${yours} waiting${oldest}. Offers come to you one at a time.`
+        : beyond
+          ? "Nobody is waiting that you can take."
+          : "Nobody is waiting right now.",
+    ];
+    if (beyond) lines.push(beyondReachText());
+    els.queueDigest.textContent = lines.join(" ");
     els.queueDigest.hidden = false;
     if (routingMode === "offer") {
-      els.queueCount.textContent = String(frame.waiting);
+      els.queueCount.textContent = String(yours);
       els.queueEmpty.hidden = true;
     }
   }
@@ -913,6 +942,7 @@
   const handlers = {
     queue(frame) {
       // The database's view, resent every few seconds: it replaces ours, healing lost pushes.
+      noteBeyondReach(frame);
       state.queue.clear();
       for (const summary of frame.tickets) upsertQueued(summary);
       renderQueue();
@@ -969,6 +999,7 @@
       );
     },
     "queue.digest"(frame) {
+      noteBeyondReach(frame);
       showDigest(frame);
     },
     "ticket.assigned"(frame) {

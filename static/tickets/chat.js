@@ -36,6 +36,16 @@
     queue: document.getElementById("queue"),
     queuePosition: document.getElementById("queue-position"),
     queueWait: document.getElementById("queue-wait"),
+    noAgent: document.getElementById("no-agent"),
+    noAgentTitle: document.getElementById("no-agent-title"),
+    noAgentChoices: document.getElementById("no-agent-choices"),
+    keepWaiting: document.getElementById("keep-waiting"),
+    leaveMessage: document.getElementById("leave-message"),
+    keptWaiting: document.getElementById("kept-waiting"),
+    emailReplyForm: document.getElementById("email-reply-form"),
+    replyEmail: document.getElementById("reply-email"),
+    replyEmailError: document.getElementById("reply-email-error"),
+    emailReplyDone: document.getElementById("email-reply-done"),
     connection: document.getElementById("connection"),
     aboutYou: document.getElementById("about-you"),
     name: document.getElementById("customer-name"),
@@ -74,6 +84,8 @@
     lastTypingSent: 0,
     typingTimer: null,
     feedbackSent: {}, // seq -> verdict, sent and not yet acknowledged
+    emailReply: false, // the customer left an email address for the reply
+    replyEmailAddress: "", // which, once the server confirmed it on this page
   };
 
   // --- Storage: localStorage when the browser allows it (not always in a frame) ----------
@@ -342,7 +354,7 @@
   // --- Status ----------------------------------------------------------------------------
 
   function formatWait(seconds) {
-    if (typeof seconds !== "number") return "unknown";
+    if (typeof seconds !== "number") return "we don't know yet";
     if (seconds < 60) return "under a minute";
     var minutes = Math.round(seconds / 60);
     if (minutes < 60) return "about " + minutes + (minutes === 1 ? " minute" : " minutes");
@@ -371,16 +383,21 @@
     if (status === "bot") {
       setText(el.status, "You're chatting with our assistant. A person is one click away.");
     } else if (status === "queued") {
+      var nobody = frame.no_agent_online === true && !frame.connecting;
       setText(
         el.status,
         frame.connecting
           ? "Connecting you with a person now…"
-          : "You're in the queue for a person. Someone will join you here."
+          : nobody
+            ? "No one who can help with this is online right now."
+            : "You're in the queue for a person. Someone will join you here."
       );
       if (typeof frame.queue_position === "number") {
         setText(el.queuePosition, String(frame.queue_position));
         setText(el.queueWait, formatWait(frame.eta_seconds));
       }
+      if (frame.email_reply) emailReplyConfirmed(null, false);
+      el.noAgent.hidden = !(nobody || state.emailReply);
     } else if (status === "assigned") {
       if (frame.agent_name) state.agentName = frame.agent_name;
       setText(el.status, (state.agentName || "An agent") + " is chatting with you.");
@@ -394,6 +411,7 @@
       );
       showWrapUp(status);
     }
+    if (status !== "queued") el.noAgent.hidden = true;
     if (!closed) el.wrapUp.hidden = true;
     el.messages.querySelectorAll('.message-feedback-done[data-verdict="person"]').forEach(
       function (line) { setText(line, handoverText()); }
@@ -417,6 +435,59 @@
   function setConnection(name, text) {
     el.connection.dataset.state = name;
     setText(el.connection, text);
+  }
+
+  // --- Nobody who can help is online: keep waiting, or be answered by email ----------------
+
+  function keepWaiting() {
+    el.keepWaiting.hidden = true;
+    el.keptWaiting.hidden = false;
+    el.leaveMessage.textContent = "Leave a message instead";
+  }
+
+  function showEmailReplyForm() {
+    el.noAgentChoices.hidden = true;
+    el.keptWaiting.hidden = true;
+    el.emailReplyForm.hidden = false;
+    if (!el.replyEmail.value && el.email.value) el.replyEmail.value = el.email.value;
+    el.replyEmail.focus();
+  }
+
+  function emailReplyError(text) {
+    el.replyEmailError.textContent = text;
+    el.replyEmailError.hidden = !text;
+    el.replyEmail.setAttribute("aria-invalid", text ? "true" : "false");
+  }
+
+  function submitEmailReply() {
+    var email = el.replyEmail.value.trim();
+    if (!email || !el.replyEmail.checkValidity()) {
+      emailReplyError("Enter a valid email address, like name@example.com.");
+      el.replyEmail.focus();
+      return;
+    }
+    emailReplyError("");
+    if (!send({ type: "email_reply", email: email })) {
+      emailReplyError("You're offline; send it again once the connection is back.");
+    }
+  }
+
+  // The page says what was agreed: the choices and the form make way for it.
+  function emailReplyConfirmed(email, moveFocus) {
+    state.emailReply = true;
+    el.noAgentChoices.hidden = true;
+    el.keptWaiting.hidden = true;
+    el.emailReplyForm.hidden = true;
+    el.noAgentTitle.hidden = true;
+    // A status frame says only that an address was left; the reply to the form names it.
+    if (email) state.replyEmailAddress = email;
+    var text = state.replyEmailAddress
+      ? "Thanks! We'll answer you at " + state.replyEmailAddress + "."
+      : "Thanks! We'll answer you by email.";
+    setText(el.emailReplyDone, text + " Your place in the queue is kept, so you can close this page.");
+    el.emailReplyDone.hidden = false;
+    el.noAgent.hidden = false;
+    if (moveFocus) el.emailReplyDone.focus();
   }
 
   // --- Agent typing ----------------------------------------------------------------------
@@ -630,6 +701,9 @@
       case "feedback.ok":
         feedbackAcknowledged(frame);
         break;
+      case "email_reply.ok":
+        emailReplyConfirmed(frame.email, true);
+        break;
       case "rate.ok":
         ratingDone("Thank you for rating this conversation " + frame.score + " out of 5.");
         break;
@@ -665,6 +739,16 @@
   }
 
   function receiveError(frame) {
+    if (frame.code === "invalid_email") {
+      emailReplyError("Enter a valid email address, like name@example.com.");
+      el.replyEmail.focus();
+      return;
+    }
+    if (frame.frame === "email_reply") {
+      // Not retried by itself: the address stays in the form for the customer to send again.
+      emailReplyError("We couldn't send that just now. Please try again in a moment.");
+      return;
+    }
     if (typeof frame.seq === "number" && frame.code !== "unavailable") {
       feedbackRefused(frame); // the answer shows it was given already: no notice needed
       if (frame.code === "feedback_given") return;
@@ -714,8 +798,11 @@
     state.outbox = [];
     state.wantsPerson = false;
     state.feedbackSent = {};
+    state.emailReply = false;
+    state.replyEmailAddress = "";
     save();
     el.messages.textContent = "";
+    resetNoAgent();
     el.aboutYou.hidden = false;
     el.wrapUp.hidden = true;
     el.ratingForm.hidden = false;
@@ -796,6 +883,26 @@
   });
 
   el.talk.addEventListener("click", talkToPerson);
+
+  function resetNoAgent() {
+    el.noAgent.hidden = true;
+    el.noAgentChoices.hidden = false;
+    el.keepWaiting.hidden = false;
+    el.keptWaiting.hidden = true;
+    el.leaveMessage.textContent = "Leave a message";
+    el.emailReplyForm.hidden = true;
+    el.emailReplyForm.reset();
+    emailReplyError("");
+    el.emailReplyDone.hidden = true;
+    el.noAgentTitle.hidden = false;
+  }
+
+  el.keepWaiting.addEventListener("click", keepWaiting);
+  el.leaveMessage.addEventListener("click", showEmailReplyForm);
+  el.emailReplyForm.addEventListener("submit", function (event) {
+    event.preventDefault();
+    submitEmailReply();
+  });
 
   el.ratingForm.addEventListener("submit", function (event) {
     event.preventDefault();

@@ -77,6 +77,14 @@ def test_the_chat_page_needs_no_login_and_labels_every_control(client):
     assert talk["type"] == "button"
 
 
+def test_the_chat_page_shows_no_template_syntax(client):
+    # A {# … #} comment spanning lines is not a comment: it renders, and took a phone's room.
+    html = client.get("/chat/").content.decode()
+
+    assert "{#" not in html
+    assert "{%" not in html
+
+
 def test_the_chat_page_runs_only_its_own_static_script(client):
     html = client.get("/chat/").content.decode()
 

@@ -44,9 +44,9 @@ def view(**overrides) -> DispatchView:
         # Too few takes, or too short a spell, to call a rate: the turnover holds.
         ({"served_in_window": 4, "served_over_seconds": 40.0}, 3, 6 + 30),
         ({"served_in_window": 50, "served_over_seconds": 10.0}, 3, 6 + 30),
-        # Nobody online who speaks it: a handle time per place.
-        ({"capacity": 0, "free": 0}, 2, 600),
-        ({"capacity": 0, "free": 0, "served_in_window": 50, "served_over_seconds": 60.0}, 1, 300),
+        # Nobody online who can take it: nobody can say (issue #19), whatever others serve.
+        ({"capacity": 0, "free": 0}, 2, None),
+        ({"capacity": 0, "free": 0, "served_in_window": 50, "served_over_seconds": 60.0}, 1, None),
     ],
 )
 def test_the_wait_for_a_place_comes_from_free_slots_and_the_service_rate(
