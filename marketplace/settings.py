@@ -659,6 +659,8 @@ _TASKS_BY_QUEUE = {
     CELERY_BATCH_QUEUE: [
         "tickets.tasks.prepare_assistant",
         "tickets.tasks.abandon_stale_tickets",
+        # Emails staff (throttled) about tickets nobody online can take.
+        "tickets.tasks.alert_unserved_queue",
         "agents.tasks.send_verification_email",
         "agents.tasks.send_status_email",
         "agents.tasks.plan_and_match_shifts",
