@@ -661,6 +661,8 @@ _TASKS_BY_QUEUE = {
         "tickets.tasks.abandon_stale_tickets",
         # Emails staff (throttled) about tickets nobody online can take.
         "tickets.tasks.alert_unserved_queue",
+        # The answer to a customer who left a message, after its ticket is resolved.
+        "tickets.tasks.send_reply_email",
         "agents.tasks.send_verification_email",
         "agents.tasks.send_status_email",
         "agents.tasks.plan_and_match_shifts",

@@ -368,6 +368,10 @@ def ticket_resolve(*, ticket_id: int, agent_id: int) -> Ticket:
         # Handed over by a company's own assistant: tell the company, after commit. A lost
         # enqueue must not fail the resolve; the periodic drain catches it up.
         enqueue_on_commit("tickets.tasks.deliver_resolved_ticket_webhook", ticket.pk)
+    if ticket.reply_email:
+        # The customer left a message and may never come back to the page: mail it the
+        # replies, after commit, once (tickets.reply_by_email claims the send).
+        enqueue_on_commit("tickets.tasks.send_reply_email", ticket.pk)
     return ticket
 
 

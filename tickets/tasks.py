@@ -10,12 +10,13 @@ from celery import shared_task
 from django.db import transaction
 
 from agents import services as agent_services
-from core.jobs import coalesced_task_started
+from core.jobs import MAIL_RETRY, coalesced_task_started
 from tickets import (
     announce,
     assistant_flow,
     dispatch,
     integrations,
+    reply_by_email,
     routing,
     services,
     unserved,
@@ -123,3 +124,11 @@ def deliver_resolved_ticket_webhook(ticket_id: int) -> str | None:
 @shared_task(acks_late=True, soft_time_limit=4 * 60, time_limit=5 * 60)
 def deliver_due_webhooks() -> int:
     return integrations.webhooks_deliver_due()
+
+
+# At most one email per ticket, whatever the deliveries: the send is claimed first
+# (tickets.reply_by_email); a failed send gives the claim back and MAIL_RETRY retries it.
+@shared_task(**MAIL_RETRY)
+def send_reply_email(ticket_id: int) -> bool:
+    """The agents' replies to a customer who asked to be answered by email (after a resolve)."""
+    return reply_by_email.reply_email_send(ticket_id=ticket_id)

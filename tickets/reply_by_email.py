@@ -1,0 +1,107 @@
+"""The answer by email to a customer who left a message (docs/dispatch.md, "Nobody who can
+help is online").
+
+The customer asked to be answered at ``Ticket.reply_email`` and may never open the chat page
+again, so when an agent resolves such a ticket (``tickets.services.ticket_resolve``) the
+agent's replies are mailed to that address, once, by a Celery task
+(``tickets.tasks.send_reply_email``).
+
+What the email holds: the agents' replies written since the customer asked to be emailed,
+not the whole transcript. The customer knows what it wrote, and what the assistant said
+before it asked for a person did not help; the replies are the answer it waits for. The
+whole conversation is one link away (the chat page by its token, which also offers the
+transcript download and the rating). Each reply is signed with its agent's first name only,
+as the chat page shows it.
+
+Once: the send is claimed by a conditional UPDATE (``reply_emailed_at`` from NULL to now), so
+of two runs (a resolve enqueued twice, a message delivered twice) one sends and the other
+finds it claimed. The mail goes out after that commit, never inside a transaction; if
+sending fails the claim is given back and the error raised, for the task to retry. A worker
+lost between the claim and the send leaves the ticket claimed and unsent: an email the
+operators can see is missing (the admin shows ``reply_emailed_at``), the better failure for
+a customer than two copies on every redelivery.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from core.site_url import site_url_or_default
+from tickets.models import Message, Ticket
+
+# The most replies one email quotes; the rest are on the conversation page.
+REPLY_EMAIL_MAX_REPLIES = 100
+PRODUCT_NAME = "Humanline"
+
+
+def reply_email_claim(*, ticket_id: int) -> Ticket | None:
+    """Claim the one email of a resolved ticket whose customer asked to be answered by email;
+    None if there is nothing to send (no address, not resolved) or it was claimed already.
+    One conditional UPDATE, autocommitted: the claim stands before any mail goes out."""
+    now = timezone.now()
+    claimed = (
+        Ticket.objects.filter(
+            pk=ticket_id, status=Ticket.Status.RESOLVED, reply_emailed_at__isnull=True
+        )
+        .exclude(reply_email="")
+        .update(reply_emailed_at=now)
+    )
+    if claimed != 1:
+        return None
+    return Ticket.objects.select_related("agent__user", "integration").get(pk=ticket_id)
+
+
+def reply_email_release(*, ticket: Ticket) -> None:
+    """Give back a claim whose email could not be sent, so a retry sends it. Only this
+    claim's: the timestamp must still be the one set when claiming."""
+    Ticket.objects.filter(pk=ticket.pk, reply_emailed_at=ticket.reply_emailed_at).update(
+        reply_emailed_at=None
+    )
+
+
+def reply_email_content(*, ticket: Ticket, site_url: str | None = None) -> tuple[str, str]:
+    """The subject and plain-text body of the email to the customer of ``ticket``."""
+    replies = list(
+        Message.objects.filter(
+            ticket_id=ticket.pk,
+            sender=Message.Sender.AGENT,
+            created_at__gte=ticket.reply_email_requested_at,
+        )
+        .select_related("agent__user")
+        .order_by("seq")[:REPLY_EMAIL_MAX_REPLIES]
+    )
+    # A company's own assistant handed the conversation over: it is that company's support.
+    brand = ticket.integration.name if ticket.integration_id else PRODUCT_NAME
+    context = {
+        "brand": brand,
+        "customer_first_name": ticket.customer_first_name,
+        "agent_name": ticket.agent.display_name if ticket.agent else "Our agent",
+        "replies": [
+            {
+                "agent_name": reply.agent.display_name if reply.agent else "Agent",
+                "body": reply.body,
+            }
+            for reply in replies
+        ],
+        "conversation_url": f"{site_url_or_default(site_url)}/chat/?c={ticket.token}",
+    }
+    subject = f"Your conversation with {brand} support"
+    return subject, render_to_string("emails/reply_by_email.txt", context)
+
+
+def reply_email_send(*, ticket_id: int, site_url: str | None = None) -> bool:
+    """Email the customer of a resolved ticket the agents' replies, once (called by the Celery
+    task, after the resolve committed). True if this call sent it."""
+    ticket = reply_email_claim(ticket_id=ticket_id)
+    if ticket is None:
+        return False
+    try:
+        subject, body = reply_email_content(ticket=ticket, site_url=site_url)
+        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [ticket.reply_email])
+    except Exception:
+        reply_email_release(ticket=ticket)
+        raise
+    return True
