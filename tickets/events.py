@@ -62,6 +62,9 @@ def ticket_summary(ticket: Ticket, *, now=None) -> dict[str, Any]:
         "summary": mask_contact_details(ticket.summary),
         "customer_first_name": ticket.customer_first_name,
         "status": ticket.status,
+        # The customer left a message and is answered by email on resolve: that it will be,
+        # never the address (contact details stay on the server).
+        "reply_by_email": ticket.reply_email_requested_at is not None,
     }
 
 

@@ -95,6 +95,7 @@ SUMMARY_FIELDS = (
     "customer_name",
     "escalated_at",
     "created_at",
+    "reply_email_requested_at",  # the summary's reply_by_email, not the address
 )
 
 

@@ -1,0 +1,188 @@
+"""The customer who left a message is answered by email when its ticket is resolved, once;
+the agent is told so, and never sees the address (tickets/reply_by_email.py)."""
+
+import json
+from smtplib import SMTPException
+
+import pytest
+from django.core import mail
+
+from tests.factories import AgentFactory, QueuedTicketFactory
+from tickets import integrations, messages, protocol, reply_by_email, services
+from tickets.models import Ticket
+from tickets.tasks import send_reply_email
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def agent():
+    return AgentFactory(user__first_name="Dana", user__last_name="Whitfield")
+
+
+def awaiting_ticket(email: str = "ana@example.com", **fields) -> Ticket:
+    ticket = QueuedTicketFactory(customer_name="Ana Lopez", **fields)
+    services.ticket_email_reply_request(ticket_id=ticket.pk, email=email)
+    return ticket
+
+
+def claim_and_reply(ticket: Ticket, agent, body: str = "Your refund is on its way.") -> None:
+    services.ticket_claim(ticket_id=ticket.pk, agent_id=agent.pk)
+    messages.message_post_agent(ticket_id=ticket.pk, agent_id=agent.pk, client_id="r1", body=body)
+
+
+def resolve(ticket: Ticket, agent, capture) -> None:
+    with capture(execute=True):
+        services.ticket_resolve(ticket_id=ticket.pk, agent_id=agent.pk)
+
+
+def test_resolving_mails_the_agents_reply_and_the_link_to_the_address_left(
+    agent, django_capture_on_commit_callbacks, settings
+):
+    settings.SITE_URL = "https://help.example.com"
+    ticket = awaiting_ticket()
+    claim_and_reply(ticket, agent)
+
+    resolve(ticket, agent, django_capture_on_commit_callbacks)
+
+    assert len(mail.outbox) == 1
+    email = mail.outbox[0]
+    assert email.to == ["ana@example.com"]
+    assert email.subject == "Your conversation with Humanline support"
+    assert "Your refund is on its way." in email.body
+    assert f"https://help.example.com/chat/?c={ticket.token}" in email.body
+    assert "Dana" in email.body
+    ticket.refresh_from_db()
+    assert ticket.reply_emailed_at is not None
+
+
+def test_the_email_names_the_agent_by_first_name_only(agent, django_capture_on_commit_callbacks):
+    ticket = awaiting_ticket()
+    claim_and_reply(ticket, agent)
+
+    resolve(ticket, agent, django_capture_on_commit_callbacks)
+
+    assert "Whitfield" not in mail.outbox[0].body
+
+
+def test_the_email_quotes_only_replies_written_after_the_customer_asked(
+    agent, django_capture_on_commit_callbacks
+):
+    ticket = QueuedTicketFactory()
+    claim_and_reply(ticket, agent, body="An earlier live answer.")
+    services.ticket_release(ticket_id=ticket.pk, agent_id=agent.pk, reason="test")
+    services.ticket_email_reply_request(ticket_id=ticket.pk, email="ana@example.com")
+    services.ticket_claim(ticket_id=ticket.pk, agent_id=agent.pk)
+    messages.message_post_agent(
+        ticket_id=ticket.pk, agent_id=agent.pk, client_id="r2", body="The answer by email."
+    )
+
+    resolve(ticket, agent, django_capture_on_commit_callbacks)
+
+    assert "The answer by email." in mail.outbox[0].body
+    assert "An earlier live answer." not in mail.outbox[0].body
+
+
+def test_a_ticket_handed_over_by_a_company_is_mailed_in_its_name(
+    agent, django_capture_on_commit_callbacks
+):
+    integration = integrations.integration_create(name="Acme").integration
+    ticket = awaiting_ticket(integration=integration)
+    claim_and_reply(ticket, agent)
+
+    resolve(ticket, agent, django_capture_on_commit_callbacks)
+
+    assert mail.outbox[0].subject == "Your conversation with Acme support"
+
+
+def test_the_task_run_twice_sends_one_email(agent, django_capture_on_commit_callbacks):
+    ticket = awaiting_ticket()
+    claim_and_reply(ticket, agent)
+    resolve(ticket, agent, django_capture_on_commit_callbacks)
+
+    assert send_reply_email.delay(ticket.pk).get() is False
+    assert len(mail.outbox) == 1
+
+
+def test_resolving_twice_sends_one_email(agent, django_capture_on_commit_callbacks):
+    ticket = awaiting_ticket()
+    claim_and_reply(ticket, agent)
+    resolve(ticket, agent, django_capture_on_commit_callbacks)
+
+    with pytest.raises(services.Forbidden):
+        resolve(ticket, agent, django_capture_on_commit_callbacks)
+
+    assert len(mail.outbox) == 1
+
+
+def test_a_ticket_without_an_address_left_sends_no_email(agent, django_capture_on_commit_callbacks):
+    ticket = QueuedTicketFactory(customer_email="ana@example.com")
+    claim_and_reply(ticket, agent)
+
+    with django_capture_on_commit_callbacks(execute=True) as enqueued:
+        services.ticket_resolve(ticket_id=ticket.pk, agent_id=agent.pk)
+
+    assert mail.outbox == []
+    assert reply_by_email.reply_email_send(ticket_id=ticket.pk) is False
+    assert mail.outbox == []
+    assert enqueued  # the resolve's other after-commit work ran
+
+
+def test_a_ticket_not_yet_resolved_is_not_mailed(agent):
+    ticket = awaiting_ticket()
+    claim_and_reply(ticket, agent)
+
+    assert reply_by_email.reply_email_send(ticket_id=ticket.pk) is False
+    assert mail.outbox == []
+
+
+def test_a_failed_send_gives_the_claim_back_for_the_retry(agent, monkeypatch):
+    ticket = awaiting_ticket()
+    claim_and_reply(ticket, agent)
+    services.ticket_resolve(ticket_id=ticket.pk, agent_id=agent.pk)  # on_commit not run
+
+    def refuse(*args, **kwargs):
+        raise SMTPException("try later")
+
+    monkeypatch.setattr(reply_by_email, "send_mail", refuse)
+    with pytest.raises(SMTPException):
+        reply_by_email.reply_email_send(ticket_id=ticket.pk)
+    ticket.refresh_from_db()
+    assert ticket.reply_emailed_at is None
+
+    monkeypatch.undo()
+    assert reply_by_email.reply_email_send(ticket_id=ticket.pk) is True
+    assert len(mail.outbox) == 1
+
+
+def test_the_send_is_routed_to_the_batch_queue(settings):
+    assert settings.CELERY_TASK_ROUTES["tickets.tasks.send_reply_email"] == {
+        "queue": settings.CELERY_BATCH_QUEUE
+    }
+
+
+# --- What the agent sees ---------------------------------------------------------------------
+
+
+def test_the_agent_is_told_the_customer_will_be_answered_by_email_but_not_where(agent, settings):
+    settings.ROUTING_MODE = "pick"
+    ticket = awaiting_ticket(email="ana.secret@example.com")
+
+    snapshot = protocol.agent_snapshot(agent=agent)
+    claimed = protocol.agent_claim(agent_id=agent.pk, ticket_id=ticket.pk)
+    held = protocol.agent_snapshot(agent=agent)
+
+    assert snapshot.queue_event["tickets"][0]["reply_by_email"] is True
+    assert claimed["ticket"]["reply_by_email"] is True
+    assert held.assigned_event["tickets"][0]["reply_by_email"] is True
+    for frame in (snapshot.queue_event, claimed, held.assigned_event):
+        assert "ana.secret" not in json.dumps(frame)
+
+
+def test_a_ticket_whose_customer_waits_on_the_page_is_not_marked_reply_by_email(agent, settings):
+    settings.ROUTING_MODE = "pick"
+    QueuedTicketFactory()
+
+    snapshot = protocol.agent_snapshot(agent=agent)
+
+    assert snapshot.queue_event["tickets"][0]["reply_by_email"] is False
