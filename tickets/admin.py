@@ -153,6 +153,9 @@ class TicketAdmin(admin.ModelAdmin):
         # Left by the customer for the reply (tickets.services.ticket_email_reply_request).
         "reply_email",
         "reply_email_requested_at",
+        # When the answer by email was claimed for sending (tickets.reply_by_email); empty on
+        # a resolved ticket with an address while the send is still to go or being retried.
+        "reply_emailed_at",
     ]
     inlines = [TicketEventInline, OfferInline, MessageInline, TicketNoteInline]
 

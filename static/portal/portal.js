@@ -446,6 +446,13 @@
     panel.querySelector(".chat-meta").textContent =
       `#${summary.id} · ${summary.language} · ${REASON[summary.escalation_reason] || ""}`;
     panel.querySelector(".summary-text").textContent = summary.summary || "No summary.";
+    if (summary.reply_by_email) {
+      // The customer left the page: what the agent writes reaches it by email, on resolve.
+      const replyByEmail = panel.querySelector(".reply-by-email");
+      replyByEmail.textContent =
+        "The customer left a message and will get your replies by email when you resolve.";
+      replyByEmail.hidden = false;
+    }
     wireChat(chat);
     els.tabs.append(tab);
     els.panels.append(panel);

@@ -4,13 +4,16 @@ its queue is empty."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.conf import global_settings
 from playwright.sync_api import Page, expect
 
-from tests.e2e.test_portal_round_trip import go_online, log_in
+from tests.e2e.test_portal_round_trip import go_online, log_in, queue_card
 from tests.factories import AgentFactory, QueuedTicketFactory
 from tests.servers import running_server
+from tickets import services
 from tickets.models import Ticket
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
@@ -110,3 +113,21 @@ def test_an_agent_without_the_skill_sees_how_many_wait_for_it_instead_of_nobody(
         "2 conversations are waiting for agents with the Fraud and scams skill."
     )
     expect(portal.locator("#queue-empty")).not_to_contain_text("card")
+
+
+def test_the_agent_who_takes_a_left_message_is_told_the_replies_go_by_email(
+    pick_server, new_context
+):
+    AgentFactory(user__email="fay@example.com", skills=["fraud"])
+    ticket = urgent_fraud_ticket()
+    services.ticket_email_reply_request(ticket_id=ticket.pk, email="ana.secret@example.com")
+    portal = log_in(new_context(), pick_server, "fay@example.com")
+    go_online(portal)
+
+    queue_card(portal, ticket.pk).get_by_role("button", name=re.compile("^Claim")).click()
+
+    chat = portal.locator(f'.chat-panel[data-ticket="{ticket.pk}"]')
+    expect(chat.locator(".reply-by-email")).to_have_text(
+        "The customer left a message and will get your replies by email when you resolve."
+    )
+    expect(portal.locator("body")).not_to_contain_text("ana.secret")
