@@ -69,7 +69,7 @@ class Ticket(models.Model):
     reply_email = models.EmailField(blank=True)
     reply_email_requested_at = models.DateTimeField(null=True, blank=True)
     # When the agent's answer was claimed for sending to ``reply_email``, after the resolve
-    # (tickets.services.ticket_reply_email_claim): set once, so the email goes out once.
+    # (tickets.reply_by_email.reply_email_claim): set once, so the email goes out once.
     reply_emailed_at = models.DateTimeField(null=True, blank=True)
     is_vip = models.BooleanField(default=False)
     # Set when a company's own assistant handed the conversation over (tickets.integrations):
