@@ -1,4 +1,5 @@
 import inspect
+import logging
 import os
 from contextvars import Token
 from typing import Any
@@ -18,11 +19,14 @@ app.autodiscover_tasks()
 def use_django_logging(**kwargs: Any) -> None:
     """Workers and beat log as the web processes do (settings.LOGGING: JSON, with the log
     context) rather than with Celery's own handler, which it installs unless someone
-    answers this signal."""
+    answers this signal. The command line's --loglevel still sets the level (the Procfile
+    passes LOG_LEVEL)."""
     from django.conf import settings
     from django.utils.log import configure_logging
 
     configure_logging(settings.LOGGING_CONFIG, settings.LOGGING)
+    if kwargs.get("loglevel"):
+        logging.getLogger().setLevel(kwargs["loglevel"])
 
 
 # The log context each running task bound, by task id, to put back what was there before

@@ -301,7 +301,7 @@ async def test_the_guard_logs_a_client_that_left_mid_send_as_info_without_traceb
 def test_a_task_runs_with_its_id_name_and_ticket_bound():
     result = log_context_probe.apply(args=(41,), task_id="task-abc")
 
-    assert result.get() == {
+    assert result.result == {
         "task_id": "task-abc",
         "task_name": "tests.foundation.test_logging.log_context_probe",
         "ticket_id": 41,
@@ -311,7 +311,7 @@ def test_a_task_runs_with_its_id_name_and_ticket_bound():
 def test_a_task_given_its_ticket_by_keyword_binds_it_too():
     result = log_context_probe.apply(kwargs={"ticket_id": 42, "note": "x"})
 
-    assert result.get()["ticket_id"] == 42
+    assert result.result["ticket_id"] == 42
 
 
 def test_a_task_leaves_nothing_bound_when_it_ends():
@@ -329,7 +329,7 @@ def test_a_failing_task_leaves_nothing_bound_either():
 
 def test_a_task_run_inside_a_request_leaves_the_request_id_bound():
     with log_context.bound(request_id="req-1"):
-        during = log_context_probe.apply(args=(41,)).get()
+        during = log_context_probe.apply(args=(41,)).result
         after = log_context.current()
 
     assert during["request_id"] == "req-1"

@@ -247,7 +247,13 @@ def test_a_customer_on_one_web_machine_and_an_agent_on_another_chat_through_offe
             a = start_machine(started, tmp_path, "A", PORT=str(port_a), **web)
             b = start_machine(started, tmp_path, "B", PORT=str(port_b), **web)
             c = start_machine(
-                started, tmp_path, "C", PROCESSES="worker,beat", CELERY_CONCURRENCY="2", **shared
+                started,
+                tmp_path,
+                "C",
+                PROCESSES="worker,beat",
+                CELERY_CONCURRENCY="2",
+                LOG_LEVEL="INFO",  # the task lines, read below
+                **shared,
             )
             base_a, base_b = f"http://127.0.0.1:{port_a}", f"http://127.0.0.1:{port_b}"
             wait_healthy(a, base_a)
