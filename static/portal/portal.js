@@ -211,7 +211,9 @@
     const items = entries.map((entry) => queueItem(entry));
     els.queue.replaceChildren(...items);
     els.queueCount.textContent = String(entries.length);
-    els.queueEmpty.hidden = entries.length > 0;
+    // In offer routing the digest says what waits; the empty line would repeat it.
+    const digestSays = routingMode === "offer" && !els.queueDigest.hidden;
+    els.queueEmpty.hidden = entries.length > 0 || digestSays;
     if (!entries.length && state.wantOnline) {
       els.queueEmpty.textContent = beyondReachText() || "Nobody is waiting right now.";
     }

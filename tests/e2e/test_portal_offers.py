@@ -109,6 +109,9 @@ def test_an_agent_accepts_an_offer_from_its_card_and_chats_with_the_customer(
     expect(card).to_have_count(0)
     expect(customer.locator("#chat-status")).to_have_text("Ana is chatting with you.")
     assert Offer.objects.get().outcome == Offer.Outcome.ACCEPTED
+    # The digest says what waits; the queue's own empty line does not say it a second time.
+    expect(ana.locator("#queue-digest")).to_have_text(re.compile("Nobody is waiting"))
+    expect(ana.locator("#queue-empty")).to_be_hidden()
 
     customer.get_by_label("Your message").fill("My card was charged twice")
     customer.get_by_role("button", name="Send").click()
