@@ -28,6 +28,26 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def run_django_probe(
+    code: str, *, unset: tuple[str, ...] = (), **env: str
+) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` in a Python process of its own, with the settings the environment gives
+    (this process's, less ``unset``, plus ``env``): settings are read once per process, so a
+    profile other than this run's can only be seen from another one. Raises if it fails."""
+    clean = {k: v for k, v in os.environ.items() if k not in unset}
+    clean.update({"DJANGO_SETTINGS_MODULE": "marketplace.settings", "SECRET_KEY": "x" * 50})
+    clean.update(env)
+    return subprocess.run(  # noqa: S603 - this interpreter, the project's own code
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+
+
 def server_env(**extra: str) -> dict[str, str]:
     """The environment of a server that shares this test run's database."""
     inherited_out = {"DATABASE_URL", "REDIS_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}

@@ -4,10 +4,8 @@ the request id and, where known, the ticket, the agent and the Celery task."""
 import io
 import json
 import logging
-import os
 import re
 import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,6 +19,7 @@ from marketplace.celery import app as celery_app
 from marketplace.request_id import WebsocketRequestId
 from marketplace.websocket_guard import WebsocketGuard
 from tests.factories import AgentFactory, TicketFactory
+from tests.servers import run_django_probe
 from tests.tickets.wsclient import open_agent, open_customer
 from tickets import protocol
 
@@ -347,19 +346,8 @@ PROBE = (
 
 
 def first_log_line(*, code: str = PROBE, **env: str) -> str:
-    clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
-    clean.update({"DJANGO_SETTINGS_MODULE": "marketplace.settings", "SECRET_KEY": "x" * 50, **env})
-    if "LOG_FORMAT" not in env:
-        clean.pop("LOG_FORMAT", None)
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        env=clean,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
+    unset = ("DATABASE_URL", "REDIS_URL") + (() if "LOG_FORMAT" in env else ("LOG_FORMAT",))
+    out = run_django_probe(code, unset=unset, **env)
     return next(line for line in out.stderr.splitlines() if "hello" in line)
 
 

@@ -11,6 +11,8 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from tests.servers import run_django_probe
+
 ROOT = Path(__file__).resolve().parents[2]
 PROBE = (
     "import json, django; django.setup(); from django.conf import settings as s; "
@@ -71,23 +73,12 @@ PGBOUNCER_PROBE = (
 
 @pytest.mark.parametrize(("pgbouncer", "disabled"), [("", "False"), ("1", "True")])
 def test_db_pgbouncer_turns_off_server_side_cursors(pgbouncer, disabled):
-    env = {k: v for k, v in os.environ.items() if k != "DB_PGBOUNCER"}
-    env.update(
-        DJANGO_SETTINGS_MODULE="marketplace.settings",
-        SECRET_KEY="x" * 50,
+    out = run_django_probe(
+        PGBOUNCER_PROBE,
+        unset=("DB_PGBOUNCER",),
         DATABASE_URL="postgres://u:p@db.internal:6432/humanline",
         REDIS_URL="redis://cache.internal:6379/0",
-    )
-    if pgbouncer:
-        env["DB_PGBOUNCER"] = pgbouncer
-    out = subprocess.run(
-        [sys.executable, "-c", PGBOUNCER_PROBE],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
+        **({"DB_PGBOUNCER": pgbouncer} if pgbouncer else {}),
     )
 
     assert out.stdout.strip().splitlines()[-1] == disabled

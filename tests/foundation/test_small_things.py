@@ -3,10 +3,7 @@ embedded profile's log (kombu's missing hostname, Django's sync iterators under 
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 import warnings
 
 import pytest
@@ -15,7 +12,7 @@ from django.test import AsyncClient, AsyncRequestFactory
 
 from core.static_files import AsyncStaticFilesMiddleware
 from tests.factories import UserFactory
-from tests.servers import ROOT
+from tests.servers import run_django_probe
 
 pytestmark = pytest.mark.django_db
 
@@ -63,17 +60,7 @@ print(connection.transport_cls, "warned" if "No hostname" in caught.getvalue() e
 
 def test_the_embedded_broker_url_names_a_host_so_kombu_does_not_warn():
     # In a process of its own: this run may be the production profile (Redis as broker).
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
-    env.update(DJANGO_SETTINGS_MODULE="marketplace.settings", SECRET_KEY="x" * 50, DEBUG="1")
-    probe = subprocess.run(
-        [sys.executable, "-c", EMBEDDED_BROKER_PROBE],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
+    probe = run_django_probe(EMBEDDED_BROKER_PROBE, unset=("DATABASE_URL", "REDIS_URL"), DEBUG="1")
 
     assert probe.stdout.split()[-2:] == ["memory", "quiet"]
 
