@@ -224,9 +224,14 @@ class CustomerChatConsumer(ProtocolConsumer):
     async def on_request_human(self) -> None:
         # A pool thread, like messages: at a burst of escalations this call queued behind
         # itself on the one database thread, for seconds before the ticket reached the queue.
-        _, pushes = await parallel_database_call(events.call_holding_pushes)(
+        ticket, pushes = await parallel_database_call(events.call_holding_pushes)(
             assistant_flow.conversation_request_human, ticket_id=self.ticket_id
         )
+        if not pushes:
+            # Already queued or with a person: this is a resend whose answer was lost (an
+            # outage struck as the escalation committed), so it gets the answer again.
+            status = await database_sync_to_async(protocol.customer_status_on_connect)(ticket)
+            await self.send_json(status)
         await events.send_pushes(pushes)
 
     async def on_feedback(self, *, seq: int, verdict: str) -> None:

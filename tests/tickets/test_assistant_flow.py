@@ -16,7 +16,7 @@ from tests.factories import load_demo_help_centre
 from tests.tickets.wsclient import Socket, open_customer
 from tickets import assistant_flow, messages, services, tasks
 from tickets.assistant import LocalBackend, OpenAICompatibleBackend
-from tickets.models import Message, Ticket
+from tickets.models import Message, Ticket, TicketEvent
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -209,6 +209,22 @@ async def test_talk_to_a_person_escalates_at_once_with_the_topic_of_the_conversa
     assert (ticket.topic, ticket.required_skills) == ("accounts", ["accounts"])
     assert '"How do I reset my password?"' in ticket.summary
     assert 'Assistant last answered: "On the sign-in screen tap' in ticket.summary
+    await socket.close()
+
+
+async def test_asking_for_a_person_again_once_queued_answers_with_the_status_again(
+    knowledge_base,
+):
+    ticket, socket = await start_chat()
+    await socket.send({"type": "request_human"})
+    first = await socket.receive_type("status")
+
+    await socket.send({"type": "request_human"})  # a resend: the first answer was lost
+    again = await socket.receive_type("status")
+
+    assert (first["status"], again["status"]) == ("queued", "queued")
+    assert again["queue_position"] == 1
+    assert await db(TicketEvent.objects.filter(ticket=ticket, to_status="queued").count)() == 1
     await socket.close()
 
 
