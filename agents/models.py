@@ -64,6 +64,11 @@ class Agent(models.Model):
         Availability.AWAY: frozenset({Availability.AVAILABLE}),
     }
 
+    class QualityTier(models.TextChoices):
+        PROBATION = "probation", "Probation"
+        STANDARD = "standard", "Standard"
+        EXPERT = "expert", "Expert"
+
     class Segment(models.TextChoices):
         STUDENT = "student", "Student"
         RURAL = "rural", "Rural resident"
@@ -115,6 +120,17 @@ class Agent(models.Model):
         default=20, help_text="Most shift hours a week the agent wants."
     )
 
+    # Quality (docs/quality.md): the tier decides which priorities the agent is offered and
+    # the pay multiplier; both tier and score are recomputed daily by quality.scoring from the
+    # last 30 days, and a return to probation is a staff decision.
+    quality_tier = models.CharField(
+        max_length=16, choices=QualityTier.choices, default=QualityTier.PROBATION
+    )
+    quality_score = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="0 to 100; none until there is something to measure."
+    )
+    quality_scored_at = models.DateTimeField(null=True, blank=True)
+
     stripe_account_id = models.CharField(max_length=64, blank=True)
     payouts_enabled = models.BooleanField(default=False)
 
@@ -133,6 +149,10 @@ class Agent(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(reliability_pct__lte=100), name="agent_reliability_is_a_percent"
+            ),
+            models.CheckConstraint(
+                condition=Q(quality_score__isnull=True) | Q(quality_score__lte=100),
+                name="agent_quality_score_is_a_percent",
             ),
             models.CheckConstraint(
                 condition=Q(availability__in=["available", "away"]),

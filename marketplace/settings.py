@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "agents",
     "tickets",
     "workforce",
+    "quality",
     "payouts",
     "portal",
 ]
@@ -351,6 +352,21 @@ if PAYOUT_HOLD_HOURS < 0 or PAYOUT_MINIMUM_CENTS < 1:
 PAYOUT_CURRENCY = env.str("PAYOUT_CURRENCY", default="usd")
 # How long a worker sending a payout holds it; one killed mid-send delays it this long.
 PAYOUT_SEND_LEASE_SECONDS = env.int("PAYOUT_SEND_LEASE_SECONDS", default=5 * 60)
+
+# --- Quality (docs/quality.md) --------------------------------------------------------
+# How long after a resolve the customer may say it did not help, or write again, and reopen
+# it; a resolution unconfirmed for this long counts as confirmed.
+REOPEN_WINDOW_HOURS = env.int("REOPEN_WINDOW_HOURS", default=72)
+# The share of resolved conversations sampled for review, besides every 1–2 star rating,
+# reopen and complaint.
+QA_SAMPLE_PERCENT = env.float("QA_SAMPLE_PERCENT", default=5.0)
+# Resolved tickets an agent works on probation before the score may make them standard.
+PROBATION_TICKETS = env.int("PROBATION_TICKETS", default=20)
+if REOPEN_WINDOW_HOURS < 1 or not 0 <= QA_SAMPLE_PERCENT <= 100 or PROBATION_TICKETS < 0:
+    raise ImproperlyConfigured(
+        "REOPEN_WINDOW_HOURS must be 1 or more, QA_SAMPLE_PERCENT from 0 to 100 and "
+        "PROBATION_TICKETS 0 or more."
+    )
 
 # --- Assistant ------------------------------------------------------------------------
 # An optional LLM for the assistant's answers (tickets/assistant/llm.py), used only when all

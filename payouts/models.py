@@ -18,12 +18,22 @@ class RateCard(models.Model):
     # Instant cash-out: a fee in basis points of the amount (150 = 1.5 %), at least the minimum.
     instant_payout_fee_bps = models.PositiveSmallIntegerField(default=150)
     instant_payout_fee_min_cents = models.PositiveIntegerField(default=50)
+    # Pay by quality tier (docs/quality.md), percent of the base like the surge: 100 is 1×.
+    probation_multiplier_pct = models.PositiveSmallIntegerField(default=100)
+    standard_multiplier_pct = models.PositiveSmallIntegerField(default=100)
+    expert_multiplier_pct = models.PositiveSmallIntegerField(default=110)
 
     class Meta:
         ordering = ["-effective_from"]
         constraints = [
             models.CheckConstraint(
                 condition=Q(surge_multiplier_pct__gte=100), name="ratecard_surge_at_least_1x"
+            ),
+            models.CheckConstraint(
+                condition=Q(probation_multiplier_pct__gte=50)
+                & Q(standard_multiplier_pct__gte=50)
+                & Q(expert_multiplier_pct__gte=50),
+                name="ratecard_tier_multipliers_at_least_half",
             ),
         ]
 
@@ -155,8 +165,12 @@ class EarningLine(models.Model):
         ADJUSTMENT = "adjustment", "Adjustment"
         INSTANT_FEE = "instant_fee", "Instant cash-out fee"
         REVERSAL = "reversal", "Transfer reversed"
+        TICKET_REVERSAL = "ticket_reversal", "Reopened ticket reversed"
 
     class Status(models.TextChoices):
+        # A ticket's pay line until the customer confirms the resolution or the reopen
+        # window passes (docs/quality.md); then it waits out the hold like any line.
+        UNCONFIRMED = "unconfirmed", "Awaiting the customer's confirmation"
         PENDING = "pending", "Pending"
         PAYABLE = "payable", "Payable"
         IN_PAYOUT = "in_payout", "Being paid"
@@ -182,6 +196,13 @@ class EarningLine(models.Model):
     )
     rate_card = models.ForeignKey(RateCard, null=True, blank=True, on_delete=models.PROTECT)
     surge_applied = models.BooleanField(default=False)
+    # A ticket's pay lines are numbered by resolution: a reopened ticket's next resolve pays
+    # again, whoever resolves it. 0 for lines that are not ticket pay.
+    resolution = models.PositiveSmallIntegerField(default=0)
+    # A TICKET_REVERSAL line names the pay line it cancels (never edited: reversed).
+    reverses = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by"
+    )
     payout = models.ForeignKey(
         Payout, null=True, blank=True, on_delete=models.PROTECT, related_name="lines"
     )
@@ -200,13 +221,19 @@ class EarningLine(models.Model):
             # A constraint rather than unique=True, which on PostgreSQL adds a second,
             # pattern-matching index that every write of a line would pay for.
             models.UniqueConstraint(fields=["source_key"], name="earning_source_key_unique"),
-            # One pay line per resolved ticket, whatever retries or races happen above.
+            # One pay line per resolution of a ticket, whatever retries or races happen above.
             models.UniqueConstraint(
-                fields=["ticket"], condition=Q(kind="ticket"), name="earning_one_line_per_ticket"
+                fields=["ticket", "resolution"],
+                condition=Q(kind="ticket"),
+                name="earning_one_line_per_resolution",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="ticket_reversal") | Q(reverses__isnull=False),
+                name="earning_ticket_reversal_names_its_line",
             ),
             models.CheckConstraint(
                 condition=Q(status__in=["in_payout", "paid"], payout__isnull=False)
-                | Q(status__in=["pending", "payable"], payout__isnull=True),
+                | Q(status__in=["unconfirmed", "pending", "payable"], payout__isnull=True),
                 name="earning_payout_matches_status",
             ),
             models.CheckConstraint(

@@ -32,6 +32,10 @@ class Ticket(models.Model):
         RESOLVED = "resolved", "Resolved"
         ABANDONED = "abandoned", "Abandoned"
 
+    class ResolutionConfirmation(models.TextChoices):
+        CUSTOMER = "customer", "Confirmed by the customer"
+        WINDOW = "window", "Reopen window passed quietly"
+
     class Priority(models.IntegerChoices):
         LOW = 1, "Low"
         NORMAL = 2, "Normal"
@@ -102,6 +106,21 @@ class Ticket(models.Model):
     rating = models.PositiveSmallIntegerField(null=True, blank=True)
     rating_comment = models.TextField(blank=True)
 
+    # Confirmed resolution (docs/quality.md). A resolved ticket counts as resolved, for pay
+    # and metrics, only once confirmed: by the customer ("Did this solve your problem?" —
+    # yes), or by REOPEN_WINDOW_HOURS passing quietly. A "no", or the customer writing again
+    # within the window, reopens it (back to the queue, counted in reopen_count), and the
+    # next resolve starts a new resolution. resolved_by is the agent of the last resolve,
+    # kept after a reopen clears ``agent`` so the dispatcher can prefer them.
+    resolution_confirmed_at = models.DateTimeField(null=True, blank=True)
+    resolution_confirmed_by = models.CharField(
+        max_length=16, choices=ResolutionConfirmation.choices, blank=True
+    )
+    reopen_count = models.PositiveSmallIntegerField(default=0)
+    resolved_by = models.ForeignKey(
+        "agents.Agent", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
     created_at = models.DateTimeField(auto_now_add=True)
     last_customer_activity_at = models.DateTimeField(auto_now_add=True)
     escalated_at = models.DateTimeField(null=True, blank=True)
@@ -123,6 +142,15 @@ class Ticket(models.Model):
                 condition=~Q(status="queued") | Q(agent__isnull=True),
                 name="ticket_queued_has_no_agent",
             ),
+            # Confirmed with how, or neither.
+            models.CheckConstraint(
+                condition=Q(resolution_confirmed_at__isnull=True, resolution_confirmed_by="")
+                | (
+                    Q(resolution_confirmed_at__isnull=False)
+                    & ~Q(resolution_confirmed_by="")
+                ),
+                name="ticket_confirmation_has_a_source",
+            ),
             # Awaiting an email reply exactly when there is an address to reply to.
             models.CheckConstraint(
                 condition=Q(reply_email="", reply_email_requested_at__isnull=True)
@@ -137,6 +165,12 @@ class Ticket(models.Model):
             models.Index(fields=["agent", "status"], name="ticket_agent_status_idx"),
             # The service rate of the last minutes, which customers' waits are estimated from.
             models.Index(fields=["claimed_at"], name="ticket_claimed_idx"),
+            # The reopen-window sweep: resolved tickets not yet confirmed, oldest first.
+            models.Index(
+                fields=["resolved_at"],
+                condition=Q(status="resolved", resolution_confirmed_at__isnull=True),
+                name="ticket_unconfirmed_idx",
+            ),
             # /metrics: the escalations of the last hour, by reason (marketplace/metrics.py).
             models.Index(fields=["escalated_at"], name="ticket_escalated_idx"),
         ]
@@ -579,3 +613,33 @@ class CannedReply(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class Complaint(models.Model):
+    """A customer's report of a conversation, from its page: it goes straight to quality
+    review, and is never shown to the agent with the customer's identity."""
+
+    class Category(models.TextChoices):
+        RUDE = "rude", "The agent was rude"
+        WRONG_INFORMATION = "wrong_information", "I was given wrong information"
+        PRIVATE_DATA = "private_data", "I was asked for private data"
+        OTHER = "other", "Something else"
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="complaints")
+    # The agent who held the conversation when it was reported (or had last resolved it).
+    agent = models.ForeignKey(
+        "agents.Agent", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    category = models.CharField(max_length=24, choices=Category.choices)
+    details = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # One report per conversation: a second press is the first one again.
+            models.UniqueConstraint(fields=["ticket"], name="complaint_one_per_ticket"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Complaint about #{self.ticket_id} ({self.category})"

@@ -12,6 +12,21 @@ ticket_resolved = Signal()
 # The customer rated the resolved ticket (once). Sent with: ticket.
 ticket_rated = Signal()
 
+# The resolution was confirmed: by the customer, or by the reopen window passing quietly
+# (ticket.resolution_confirmed_by says which). From now on it counts as resolved for pay and
+# metrics; payouts releases the pay line it held. Sent with: ticket.
+resolution_confirmed = Signal()
+
+# A resolved ticket went back to the queue: the customer said it did not solve the problem,
+# or wrote again within the reopen window. Payouts reverses the resolving agent's pay line;
+# quality puts the conversation up for review. Sent with: ticket, agent_id (who had
+# resolved it), reason ("not_solved" or "wrote_again").
+ticket_reopened = Signal()
+
+# The customer reported the conversation (a tickets.models.Complaint). Quality puts it up
+# for review at once. Sent with: complaint.
+ticket_reported = Signal()
+
 # The dispatcher offered queued tickets to agents (tickets.dispatch.dispatch_round), once per
 # round. Sent with: offers (the Offer rows made, each with its ticket loaded). Payouts quotes
 # each offer's pay on hearing it (payouts.receivers.quote_offer_pay, docs/dispatch.md).

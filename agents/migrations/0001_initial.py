@@ -8,114 +8,317 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('auth', '0012_alter_user_first_name_max_length'),
+        ("auth", "0012_alter_user_first_name_max_length"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='User',
+            name="User",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('password', models.CharField(max_length=128, verbose_name='password')),
-                ('last_login', models.DateTimeField(blank=True, null=True, verbose_name='last login')),
-                ('is_superuser', models.BooleanField(default=False, help_text='Designates that this user has all permissions without explicitly assigning them.', verbose_name='superuser status')),
-                ('first_name', models.CharField(blank=True, max_length=150, verbose_name='first name')),
-                ('last_name', models.CharField(blank=True, max_length=150, verbose_name='last name')),
-                ('is_staff', models.BooleanField(default=False, help_text='Designates whether the user can log into this admin site.', verbose_name='staff status')),
-                ('is_active', models.BooleanField(default=True, help_text='Designates whether this user should be treated as active. Unselect this instead of deleting accounts.', verbose_name='active')),
-                ('date_joined', models.DateTimeField(default=django.utils.timezone.now, verbose_name='date joined')),
-                ('email', models.EmailField(max_length=254, unique=True, verbose_name='email address')),
-                ('groups', models.ManyToManyField(blank=True, help_text='The groups this user belongs to. A user will get all permissions granted to each of their groups.', related_name='user_set', related_query_name='user', to='auth.group', verbose_name='groups')),
-                ('user_permissions', models.ManyToManyField(blank=True, help_text='Specific permissions for this user.', related_name='user_set', related_query_name='user', to='auth.permission', verbose_name='user permissions')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("password", models.CharField(max_length=128, verbose_name="password")),
+                (
+                    "last_login",
+                    models.DateTimeField(blank=True, null=True, verbose_name="last login"),
+                ),
+                (
+                    "is_superuser",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Designates that this user has all permissions without explicitly assigning them.",
+                        verbose_name="superuser status",
+                    ),
+                ),
+                (
+                    "first_name",
+                    models.CharField(blank=True, max_length=150, verbose_name="first name"),
+                ),
+                (
+                    "last_name",
+                    models.CharField(blank=True, max_length=150, verbose_name="last name"),
+                ),
+                (
+                    "is_staff",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Designates whether the user can log into this admin site.",
+                        verbose_name="staff status",
+                    ),
+                ),
+                (
+                    "is_active",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Designates whether this user should be treated as active. Unselect this instead of deleting accounts.",
+                        verbose_name="active",
+                    ),
+                ),
+                (
+                    "date_joined",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="date joined"
+                    ),
+                ),
+                (
+                    "email",
+                    models.EmailField(max_length=254, unique=True, verbose_name="email address"),
+                ),
+                (
+                    "groups",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="The groups this user belongs to. A user will get all permissions granted to each of their groups.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.group",
+                        verbose_name="groups",
+                    ),
+                ),
+                (
+                    "user_permissions",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="Specific permissions for this user.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.permission",
+                        verbose_name="user permissions",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'user',
-                'verbose_name_plural': 'users',
-                'abstract': False,
+                "verbose_name": "user",
+                "verbose_name_plural": "users",
+                "abstract": False,
             },
             managers=[
-                ('objects', agents.models.UserManager()),
+                ("objects", agents.models.UserManager()),
             ],
         ),
         migrations.CreateModel(
-            name='Agent',
+            name="Agent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('segment', models.CharField(choices=[('student', 'Student'), ('rural', 'Rural resident'), ('brand_fan', 'Brand fan'), ('other', 'Other')], default='other', max_length=16)),
-                ('country', models.CharField(blank=True, help_text='ISO 3166-1 alpha-2', max_length=2)),
-                ('time_zone', models.CharField(default='UTC', max_length=64)),
-                ('languages', models.JSONField(default=list)),
-                ('skills', models.JSONField(default=list)),
-                ('weekly_availability', models.JSONField(blank=True, default=dict, help_text='{"mon": [["09:00", "13:00"]], …} in the time zone')),
-                ('motivation', models.TextField(blank=True)),
-                ('status', models.CharField(choices=[('applied', 'Applied'), ('email_verified', 'Email verified'), ('training', 'In training'), ('awaiting_review', 'Awaiting review'), ('approved', 'Approved'), ('active', 'Active'), ('suspended', 'Suspended'), ('rejected', 'Rejected')], default='applied', max_length=20)),
-                ('capacity', models.PositiveSmallIntegerField(default=3, help_text='How many chats the agent may hold at once.')),
-                ('is_online', models.BooleanField(default=False)),
-                ('connection_count', models.IntegerField(default=0)),
-                ('last_seen_at', models.DateTimeField(blank=True, null=True)),
-                ('disconnected_at', models.DateTimeField(blank=True, null=True)),
-                ('reliability_pct', models.PositiveSmallIntegerField(default=100, help_text='Share of booked shifts turned up to, in percent.')),
-                ('surge_opt_in', models.BooleanField(default=False)),
-                ('stripe_account_id', models.CharField(blank=True, max_length=64)),
-                ('payouts_enabled', models.BooleanField(default=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "segment",
+                    models.CharField(
+                        choices=[
+                            ("student", "Student"),
+                            ("rural", "Rural resident"),
+                            ("brand_fan", "Brand fan"),
+                            ("other", "Other"),
+                        ],
+                        default="other",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "country",
+                    models.CharField(blank=True, help_text="ISO 3166-1 alpha-2", max_length=2),
+                ),
+                ("time_zone", models.CharField(default="UTC", max_length=64)),
+                ("languages", models.JSONField(default=list)),
+                ("skills", models.JSONField(default=list)),
+                (
+                    "weekly_availability",
+                    models.JSONField(
+                        blank=True,
+                        default=dict,
+                        help_text='{"mon": [["09:00", "13:00"]], …} in the time zone',
+                    ),
+                ),
+                ("motivation", models.TextField(blank=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("applied", "Applied"),
+                            ("email_verified", "Email verified"),
+                            ("training", "In training"),
+                            ("awaiting_review", "Awaiting review"),
+                            ("approved", "Approved"),
+                            ("active", "Active"),
+                            ("suspended", "Suspended"),
+                            ("rejected", "Rejected"),
+                        ],
+                        default="applied",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "capacity",
+                    models.PositiveSmallIntegerField(
+                        default=3, help_text="How many chats the agent may hold at once."
+                    ),
+                ),
+                ("is_online", models.BooleanField(default=False)),
+                ("connection_count", models.IntegerField(default=0)),
+                ("last_seen_at", models.DateTimeField(blank=True, null=True)),
+                ("disconnected_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "reliability_pct",
+                    models.PositiveSmallIntegerField(
+                        default=100, help_text="Share of booked shifts turned up to, in percent."
+                    ),
+                ),
+                ("surge_opt_in", models.BooleanField(default=False)),
+                ("stripe_account_id", models.CharField(blank=True, max_length=64)),
+                ("payouts_enabled", models.BooleanField(default=False)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT, to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='AgentStatusEvent',
+            name="AgentStatusEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('from_status', models.CharField(choices=[('applied', 'Applied'), ('email_verified', 'Email verified'), ('training', 'In training'), ('awaiting_review', 'Awaiting review'), ('approved', 'Approved'), ('active', 'Active'), ('suspended', 'Suspended'), ('rejected', 'Rejected')], max_length=20)),
-                ('to_status', models.CharField(choices=[('applied', 'Applied'), ('email_verified', 'Email verified'), ('training', 'In training'), ('awaiting_review', 'Awaiting review'), ('approved', 'Approved'), ('active', 'Active'), ('suspended', 'Suspended'), ('rejected', 'Rejected')], max_length=20)),
-                ('reason', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
-                ('agent', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='status_events', to='agents.agent')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "from_status",
+                    models.CharField(
+                        choices=[
+                            ("applied", "Applied"),
+                            ("email_verified", "Email verified"),
+                            ("training", "In training"),
+                            ("awaiting_review", "Awaiting review"),
+                            ("approved", "Approved"),
+                            ("active", "Active"),
+                            ("suspended", "Suspended"),
+                            ("rejected", "Rejected"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "to_status",
+                    models.CharField(
+                        choices=[
+                            ("applied", "Applied"),
+                            ("email_verified", "Email verified"),
+                            ("training", "In training"),
+                            ("awaiting_review", "Awaiting review"),
+                            ("approved", "Approved"),
+                            ("active", "Active"),
+                            ("suspended", "Suspended"),
+                            ("rejected", "Rejected"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("reason", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "agent",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="status_events",
+                        to="agents.agent",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created_at', 'id'],
+                "ordering": ["created_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='ShiftSlot',
+            name="ShiftSlot",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('starts_at', models.DateTimeField()),
-                ('ends_at', models.DateTimeField()),
-                ('language', models.CharField(max_length=8)),
-                ('skill', models.CharField(max_length=16)),
-                ('headcount_required', models.PositiveSmallIntegerField(default=1)),
-                ('headcount_override', models.PositiveSmallIntegerField(blank=True, help_text='Set by an admin to replace the computed headcount.', null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("starts_at", models.DateTimeField()),
+                ("ends_at", models.DateTimeField()),
+                ("language", models.CharField(max_length=8)),
+                ("skill", models.CharField(max_length=16)),
+                ("headcount_required", models.PositiveSmallIntegerField(default=1)),
+                (
+                    "headcount_override",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        help_text="Set by an admin to replace the computed headcount.",
+                        null=True,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['starts_at', 'language', 'skill'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('ends_at__gt', models.F('starts_at'))), name='slot_ends_after_start'), models.UniqueConstraint(fields=('starts_at', 'language', 'skill'), name='slot_unique_per_start_language_skill')],
+                "ordering": ["starts_at", "language", "skill"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("ends_at__gt", models.F("starts_at"))),
+                        name="slot_ends_after_start",
+                    ),
+                    models.UniqueConstraint(
+                        fields=("starts_at", "language", "skill"),
+                        name="slot_unique_per_start_language_skill",
+                    ),
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='agent',
-            index=models.Index(fields=['is_online', 'disconnected_at'], name='agent_presence_idx'),
+            model_name="agent",
+            index=models.Index(fields=["is_online", "disconnected_at"], name="agent_presence_idx"),
         ),
         migrations.AddConstraint(
-            model_name='agent',
-            constraint=models.CheckConstraint(condition=models.Q(('capacity__gte', 1)), name='agent_capacity_positive'),
+            model_name="agent",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("capacity__gte", 1)), name="agent_capacity_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='agent',
-            constraint=models.CheckConstraint(condition=models.Q(('connection_count__gte', 0)), name='agent_connection_count_not_negative'),
+            model_name="agent",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("connection_count__gte", 0)),
+                name="agent_connection_count_not_negative",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='agent',
-            constraint=models.CheckConstraint(condition=models.Q(('reliability_pct__lte', 100)), name='agent_reliability_is_a_percent'),
+            model_name="agent",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("reliability_pct__lte", 100)),
+                name="agent_reliability_is_a_percent",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='agent',
-            constraint=models.UniqueConstraint(condition=models.Q(('stripe_account_id', ''), _negated=True), fields=('stripe_account_id',), name='agent_stripe_account_unique'),
+            model_name="agent",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("stripe_account_id", ""), _negated=True),
+                fields=("stripe_account_id",),
+                name="agent_stripe_account_unique",
+            ),
         ),
     ]

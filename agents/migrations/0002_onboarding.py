@@ -5,93 +5,153 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('agents', '0001_initial'),
+        ("agents", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='QuizQuestion',
+            name="QuizQuestion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('text', models.TextField()),
-                ('position', models.PositiveSmallIntegerField(default=0)),
-                ('is_active', models.BooleanField(default=True, help_text='Only active questions are asked and scored.')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("text", models.TextField()),
+                ("position", models.PositiveSmallIntegerField(default=0)),
+                (
+                    "is_active",
+                    models.BooleanField(
+                        default=True, help_text="Only active questions are asked and scored."
+                    ),
+                ),
             ],
             options={
-                'ordering': ['position', 'id'],
+                "ordering": ["position", "id"],
             },
         ),
         migrations.CreateModel(
-            name='TrainingModule',
+            name="TrainingModule",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=120)),
-                ('slug', models.SlugField(max_length=80, unique=True)),
-                ('summary', models.CharField(blank=True, max_length=240)),
-                ('body', models.TextField(help_text='Plain text; blank lines separate paragraphs.')),
-                ('position', models.PositiveSmallIntegerField(default=0)),
-                ('is_published', models.BooleanField(default=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=120)),
+                ("slug", models.SlugField(max_length=80, unique=True)),
+                ("summary", models.CharField(blank=True, max_length=240)),
+                (
+                    "body",
+                    models.TextField(help_text="Plain text; blank lines separate paragraphs."),
+                ),
+                ("position", models.PositiveSmallIntegerField(default=0)),
+                ("is_published", models.BooleanField(default=True)),
             ],
             options={
-                'ordering': ['position', 'id'],
+                "ordering": ["position", "id"],
             },
         ),
         migrations.CreateModel(
-            name='ApplicantAwaitingReview',
-            fields=[
-            ],
+            name="ApplicantAwaitingReview",
+            fields=[],
             options={
-                'verbose_name': 'applicant awaiting review',
-                'verbose_name_plural': 'applicants awaiting review',
-                'proxy': True,
-                'indexes': [],
-                'constraints': [],
+                "verbose_name": "applicant awaiting review",
+                "verbose_name_plural": "applicants awaiting review",
+                "proxy": True,
+                "indexes": [],
+                "constraints": [],
             },
-            bases=('agents.agent',),
+            bases=("agents.agent",),
         ),
         migrations.AddField(
-            model_name='agent',
-            name='code_of_conduct_accepted_at',
+            model_name="agent",
+            name="code_of_conduct_accepted_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='agent',
-            name='email_verified_at',
+            model_name="agent",
+            name="email_verified_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.CreateModel(
-            name='QuizAttempt',
+            name="QuizAttempt",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('submitted_at', models.DateTimeField()),
-                ('question_count', models.PositiveSmallIntegerField()),
-                ('correct_count', models.PositiveSmallIntegerField()),
-                ('score_percent', models.PositiveSmallIntegerField()),
-                ('pass_percent', models.PositiveSmallIntegerField(help_text='The pass mark when it was taken.')),
-                ('passed', models.BooleanField()),
-                ('answers', models.JSONField(default=list)),
-                ('agent', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='quiz_attempts', to='agents.agent')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("submitted_at", models.DateTimeField()),
+                ("question_count", models.PositiveSmallIntegerField()),
+                ("correct_count", models.PositiveSmallIntegerField()),
+                ("score_percent", models.PositiveSmallIntegerField()),
+                (
+                    "pass_percent",
+                    models.PositiveSmallIntegerField(help_text="The pass mark when it was taken."),
+                ),
+                ("passed", models.BooleanField()),
+                ("answers", models.JSONField(default=list)),
+                (
+                    "agent",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="quiz_attempts",
+                        to="agents.agent",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-submitted_at', '-id'],
-                'indexes': [models.Index(fields=['agent', '-submitted_at'], name='quiz_attempt_latest_idx')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('correct_count__lte', models.F('question_count'))), name='quiz_attempt_correct_within_count'), models.CheckConstraint(condition=models.Q(('score_percent__lte', 100)), name='quiz_attempt_score_is_a_percent')],
+                "ordering": ["-submitted_at", "-id"],
+                "indexes": [
+                    models.Index(fields=["agent", "-submitted_at"], name="quiz_attempt_latest_idx")
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("correct_count__lte", models.F("question_count"))),
+                        name="quiz_attempt_correct_within_count",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("score_percent__lte", 100)),
+                        name="quiz_attempt_score_is_a_percent",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='QuizChoice',
+            name="QuizChoice",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('text', models.CharField(max_length=300)),
-                ('is_correct', models.BooleanField(default=False)),
-                ('position', models.PositiveSmallIntegerField(default=0)),
-                ('question', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='choices', to='agents.quizquestion')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("text", models.CharField(max_length=300)),
+                ("is_correct", models.BooleanField(default=False)),
+                ("position", models.PositiveSmallIntegerField(default=0)),
+                (
+                    "question",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="choices",
+                        to="agents.quizquestion",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['position', 'id'],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('is_correct', True)), fields=('question',), name='quiz_one_correct_choice_per_question')],
+                "ordering": ["position", "id"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("is_correct", True)),
+                        fields=("question",),
+                        name="quiz_one_correct_choice_per_question",
+                    )
+                ],
             },
         ),
     ]

@@ -4,24 +4,47 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('agents', '0002_onboarding'),
+        ("agents", "0002_onboarding"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='SurgePeriod',
+            name="SurgePeriod",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('language', models.CharField(max_length=8)),
-                ('started_at', models.DateTimeField()),
-                ('ended_at', models.DateTimeField(blank=True, null=True)),
-                ('trigger_wait_seconds', models.PositiveIntegerField(default=0, help_text="The oldest queued ticket's wait when the surge began.")),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("language", models.CharField(max_length=8)),
+                ("started_at", models.DateTimeField()),
+                ("ended_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "trigger_wait_seconds",
+                    models.PositiveIntegerField(
+                        default=0, help_text="The oldest queued ticket's wait when the surge began."
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-started_at'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('ended_at__isnull', True), ('ended_at__gte', models.F('started_at')), _connector='OR'), name='surge_ends_after_start'), models.UniqueConstraint(condition=models.Q(('ended_at__isnull', True)), fields=('language',), name='surge_one_open_per_language')],
+                "ordering": ["-started_at"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("ended_at__isnull", True),
+                            ("ended_at__gte", models.F("started_at")),
+                            _connector="OR",
+                        ),
+                        name="surge_ends_after_start",
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("ended_at__isnull", True)),
+                        fields=("language",),
+                        name="surge_one_open_per_language",
+                    ),
+                ],
             },
         ),
     ]

@@ -6,108 +6,195 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('agents', '0003_surge_period'),
+        ("agents", "0003_surge_period"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='HalfHourDemand',
+            name="HalfHourDemand",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('starts_at', models.DateTimeField()),
-                ('language', models.CharField(max_length=8)),
-                ('skill', models.CharField(max_length=16)),
-                ('arrivals', models.FloatField()),
-                ('handle_time_seconds', models.PositiveIntegerField()),
-                ('concurrency', models.PositiveSmallIntegerField()),
-                ('agents_required', models.PositiveSmallIntegerField()),
-                ('computed_at', models.DateTimeField()),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("starts_at", models.DateTimeField()),
+                ("language", models.CharField(max_length=8)),
+                ("skill", models.CharField(max_length=16)),
+                ("arrivals", models.FloatField()),
+                ("handle_time_seconds", models.PositiveIntegerField()),
+                ("concurrency", models.PositiveSmallIntegerField()),
+                ("agents_required", models.PositiveSmallIntegerField()),
+                ("computed_at", models.DateTimeField()),
             ],
             options={
-                'ordering': ['starts_at', 'language', 'skill'],
+                "ordering": ["starts_at", "language", "skill"],
             },
         ),
         migrations.CreateModel(
-            name='ShiftAssignment',
+            name="ShiftAssignment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('state', models.CharField(choices=[('offered', 'Offered'), ('accepted', 'Accepted'), ('declined', 'Declined'), ('expired', 'Offer expired'), ('booked', 'Booked'), ('no_show', 'No-show'), ('completed', 'Completed')], max_length=12)),
-                ('source', models.CharField(choices=[('matched', 'Offered by matching'), ('replacement', 'Offered as a replacement'), ('booked', 'Booked by the agent')], max_length=12)),
-                ('offer_expires_at', models.DateTimeField(blank=True, null=True)),
-                ('checked_in_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("offered", "Offered"),
+                            ("accepted", "Accepted"),
+                            ("declined", "Declined"),
+                            ("expired", "Offer expired"),
+                            ("booked", "Booked"),
+                            ("no_show", "No-show"),
+                            ("completed", "Completed"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("matched", "Offered by matching"),
+                            ("replacement", "Offered as a replacement"),
+                            ("booked", "Booked by the agent"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                ("offer_expires_at", models.DateTimeField(blank=True, null=True)),
+                ("checked_in_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'ordering': ['slot__starts_at', 'id'],
+                "ordering": ["slot__starts_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='ShiftAssignmentEvent',
+            name="ShiftAssignmentEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('from_state', models.CharField(blank=True, max_length=12)),
-                ('to_state', models.CharField(choices=[('offered', 'Offered'), ('accepted', 'Accepted'), ('declined', 'Declined'), ('expired', 'Offer expired'), ('booked', 'Booked'), ('no_show', 'No-show'), ('completed', 'Completed')], max_length=12)),
-                ('reason', models.CharField(blank=True, max_length=200)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("from_state", models.CharField(blank=True, max_length=12)),
+                (
+                    "to_state",
+                    models.CharField(
+                        choices=[
+                            ("offered", "Offered"),
+                            ("accepted", "Accepted"),
+                            ("declined", "Declined"),
+                            ("expired", "Offer expired"),
+                            ("booked", "Booked"),
+                            ("no_show", "No-show"),
+                            ("completed", "Completed"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                ("reason", models.CharField(blank=True, max_length=200)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'ordering': ['created_at', 'id'],
+                "ordering": ["created_at", "id"],
             },
         ),
         migrations.AddField(
-            model_name='agent',
-            name='shift_weekly_hour_cap',
-            field=models.PositiveSmallIntegerField(default=20, help_text='Most shift hours a week the agent wants.'),
+            model_name="agent",
+            name="shift_weekly_hour_cap",
+            field=models.PositiveSmallIntegerField(
+                default=20, help_text="Most shift hours a week the agent wants."
+            ),
         ),
         migrations.AddConstraint(
-            model_name='agent',
-            constraint=models.CheckConstraint(condition=models.Q(('shift_weekly_hour_cap__lte', 168)), name='agent_shift_cap_within_a_week'),
+            model_name="agent",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("shift_weekly_hour_cap__lte", 168)),
+                name="agent_shift_cap_within_a_week",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='halfhourdemand',
-            constraint=models.UniqueConstraint(fields=('starts_at', 'language', 'skill'), name='demand_unique_per_half_hour'),
+            model_name="halfhourdemand",
+            constraint=models.UniqueConstraint(
+                fields=("starts_at", "language", "skill"), name="demand_unique_per_half_hour"
+            ),
         ),
         migrations.AddField(
-            model_name='shiftassignment',
-            name='agent',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='shift_assignments', to='agents.agent'),
+            model_name="shiftassignment",
+            name="agent",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="shift_assignments",
+                to="agents.agent",
+            ),
         ),
         migrations.AddField(
-            model_name='shiftassignment',
-            name='slot',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='assignments', to='agents.shiftslot'),
+            model_name="shiftassignment",
+            name="slot",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="assignments",
+                to="agents.shiftslot",
+            ),
         ),
         migrations.AddField(
-            model_name='shiftassignmentevent',
-            name='actor',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL),
+            model_name="shiftassignmentevent",
+            name="actor",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='shiftassignmentevent',
-            name='assignment',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='agents.shiftassignment'),
+            model_name="shiftassignmentevent",
+            name="assignment",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="events",
+                to="agents.shiftassignment",
+            ),
         ),
         migrations.AddIndex(
-            model_name='shiftassignment',
-            index=models.Index(fields=['state', 'offer_expires_at'], name='shift_offer_deadline_idx'),
+            model_name="shiftassignment",
+            index=models.Index(
+                fields=["state", "offer_expires_at"], name="shift_offer_deadline_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='shiftassignment',
-            index=models.Index(fields=['slot', 'state'], name='shift_slot_state_idx'),
+            model_name="shiftassignment",
+            index=models.Index(fields=["slot", "state"], name="shift_slot_state_idx"),
         ),
         migrations.AddIndex(
-            model_name='shiftassignment',
-            index=models.Index(fields=['agent', 'state'], name='shift_agent_state_idx'),
+            model_name="shiftassignment",
+            index=models.Index(fields=["agent", "state"], name="shift_agent_state_idx"),
         ),
         migrations.AddConstraint(
-            model_name='shiftassignment',
-            constraint=models.UniqueConstraint(fields=('slot', 'agent'), name='shift_one_assignment_per_agent'),
+            model_name="shiftassignment",
+            constraint=models.UniqueConstraint(
+                fields=("slot", "agent"), name="shift_one_assignment_per_agent"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='shiftassignment',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('state', 'offered'), _negated=True), ('offer_expires_at__isnull', False), _connector='OR'), name='shift_offer_has_deadline'),
+            model_name="shiftassignment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("state", "offered"), _negated=True),
+                    ("offer_expires_at__isnull", False),
+                    _connector="OR",
+                ),
+                name="shift_offer_has_deadline",
+            ),
         ),
     ]

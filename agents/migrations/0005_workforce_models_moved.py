@@ -7,46 +7,45 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('agents', '0004_shift_assignments'),
+        ("agents", "0004_shift_assignments"),
     ]
 
     operations = [
         # State only: the tables stay where they are (see the module docstring).
         migrations.SeparateDatabaseAndState(
             state_operations=[
-            migrations.DeleteModel(
-                name='HalfHourDemand',
-            ),
-            migrations.RemoveField(
-                model_name='shiftassignment',
-                name='agent',
-            ),
-            migrations.RemoveField(
-                model_name='shiftassignment',
-                name='slot',
-            ),
-            migrations.RemoveField(
-                model_name='shiftassignmentevent',
-                name='assignment',
-            ),
-            migrations.RemoveField(
-                model_name='shiftassignmentevent',
-                name='actor',
-            ),
-            migrations.DeleteModel(
-                name='SurgePeriod',
-            ),
-            migrations.DeleteModel(
-                name='ShiftSlot',
-            ),
-            migrations.DeleteModel(
-                name='ShiftAssignment',
-            ),
-            migrations.DeleteModel(
-                name='ShiftAssignmentEvent',
-            ),
+                migrations.DeleteModel(
+                    name="HalfHourDemand",
+                ),
+                migrations.RemoveField(
+                    model_name="shiftassignment",
+                    name="agent",
+                ),
+                migrations.RemoveField(
+                    model_name="shiftassignment",
+                    name="slot",
+                ),
+                migrations.RemoveField(
+                    model_name="shiftassignmentevent",
+                    name="assignment",
+                ),
+                migrations.RemoveField(
+                    model_name="shiftassignmentevent",
+                    name="actor",
+                ),
+                migrations.DeleteModel(
+                    name="SurgePeriod",
+                ),
+                migrations.DeleteModel(
+                    name="ShiftSlot",
+                ),
+                migrations.DeleteModel(
+                    name="ShiftAssignment",
+                ),
+                migrations.DeleteModel(
+                    name="ShiftAssignmentEvent",
+                ),
             ],
             database_operations=[],
         ),

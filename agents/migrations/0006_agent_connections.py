@@ -5,23 +5,34 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('agents', '0005_workforce_models_moved'),
+        ("agents", "0005_workforce_models_moved"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AgentConnection',
+            name="AgentConnection",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('channel_name', models.CharField(max_length=200, unique=True)),
-                ('opened_at', models.DateTimeField()),
-                ('heard_at', models.DateTimeField()),
-                ('agent', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='connections', to='agents.agent')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("channel_name", models.CharField(max_length=200, unique=True)),
+                ("opened_at", models.DateTimeField()),
+                ("heard_at", models.DateTimeField()),
+                (
+                    "agent",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="connections",
+                        to="agents.agent",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['heard_at'], name='agent_connection_heard_idx')],
+                "indexes": [models.Index(fields=["heard_at"], name="agent_connection_heard_idx")],
             },
         ),
     ]

@@ -6,57 +6,87 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('agents', '0006_agent_connections'),
+        ("agents", "0006_agent_connections"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AgentAvailabilityEvent',
+            name="AgentAvailabilityEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('from_availability', models.CharField(choices=[('available', 'Available'), ('away', 'Away')], max_length=16)),
-                ('to_availability', models.CharField(choices=[('available', 'Available'), ('away', 'Away')], max_length=16)),
-                ('reason', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "from_availability",
+                    models.CharField(
+                        choices=[("available", "Available"), ("away", "Away")], max_length=16
+                    ),
+                ),
+                (
+                    "to_availability",
+                    models.CharField(
+                        choices=[("available", "Available"), ("away", "Away")], max_length=16
+                    ),
+                ),
+                ("reason", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'ordering': ['created_at', 'id'],
+                "ordering": ["created_at", "id"],
             },
         ),
         migrations.AddField(
-            model_name='agent',
-            name='availability',
-            field=models.CharField(choices=[('available', 'Available'), ('away', 'Away')], default='available', max_length=16),
+            model_name="agent",
+            name="availability",
+            field=models.CharField(
+                choices=[("available", "Available"), ("away", "Away")],
+                default="available",
+                max_length=16,
+            ),
         ),
         migrations.AddField(
-            model_name='agent',
-            name='consecutive_missed_offers',
+            model_name="agent",
+            name="consecutive_missed_offers",
             field=models.PositiveSmallIntegerField(default=0),
         ),
         migrations.AddField(
-            model_name='agent',
-            name='last_assigned_at',
+            model_name="agent",
+            name="last_assigned_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='agent',
-            name='last_offered_at',
+            model_name="agent",
+            name="last_offered_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddConstraint(
-            model_name='agent',
-            constraint=models.CheckConstraint(condition=models.Q(('availability__in', ['available', 'away'])), name='agent_availability_known'),
+            model_name="agent",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("availability__in", ["available", "away"])),
+                name="agent_availability_known",
+            ),
         ),
         migrations.AddField(
-            model_name='agentavailabilityevent',
-            name='actor',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL),
+            model_name="agentavailabilityevent",
+            name="actor",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='agentavailabilityevent',
-            name='agent',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='availability_events', to='agents.agent'),
+            model_name="agentavailabilityevent",
+            name="agent",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="availability_events",
+                to="agents.agent",
+            ),
         ),
     ]

@@ -5,41 +5,71 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='RateCard',
+            name="RateCard",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100)),
-                ('effective_from', models.DateTimeField(unique=True)),
-                ('currency', models.CharField(default='usd', max_length=3)),
-                ('top_rating_bonus_cents', models.PositiveIntegerField(default=0)),
-                ('shift_completion_bonus_cents', models.PositiveIntegerField(default=0)),
-                ('surge_multiplier_pct', models.PositiveSmallIntegerField(default=150)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100)),
+                ("effective_from", models.DateTimeField(unique=True)),
+                ("currency", models.CharField(default="usd", max_length=3)),
+                ("top_rating_bonus_cents", models.PositiveIntegerField(default=0)),
+                ("shift_completion_bonus_cents", models.PositiveIntegerField(default=0)),
+                ("surge_multiplier_pct", models.PositiveSmallIntegerField(default=150)),
             ],
             options={
-                'ordering': ['-effective_from'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('surge_multiplier_pct__gte', 100)), name='ratecard_surge_at_least_1x')],
+                "ordering": ["-effective_from"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("surge_multiplier_pct__gte", 100)),
+                        name="ratecard_surge_at_least_1x",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='RateCardEntry',
+            name="RateCardEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('priority', models.PositiveSmallIntegerField()),
-                ('skill', models.CharField(blank=True, help_text='Blank: any skill.', max_length=16)),
-                ('amount_cents', models.PositiveIntegerField(help_text="Minor units of the card's currency.")),
-                ('rate_card', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='entries', to='payouts.ratecard')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("priority", models.PositiveSmallIntegerField()),
+                (
+                    "skill",
+                    models.CharField(blank=True, help_text="Blank: any skill.", max_length=16),
+                ),
+                (
+                    "amount_cents",
+                    models.PositiveIntegerField(help_text="Minor units of the card's currency."),
+                ),
+                (
+                    "rate_card",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="entries",
+                        to="payouts.ratecard",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['rate_card', 'priority', 'skill'],
-                'constraints': [models.UniqueConstraint(fields=('rate_card', 'priority', 'skill'), name='ratecard_entry_unique')],
+                "ordering": ["rate_card", "priority", "skill"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("rate_card", "priority", "skill"), name="ratecard_entry_unique"
+                    )
+                ],
             },
         ),
     ]

@@ -4,27 +4,60 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('payouts', '0001_initial'),
+        ("payouts", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='StripeEvent',
+            name="StripeEvent",
             fields=[
-                ('id', models.CharField(help_text="Stripe's evt_… id.", max_length=255, primary_key=True, serialize=False)),
-                ('type', models.CharField(max_length=100)),
-                ('account', models.CharField(blank=True, help_text='The connected account it concerns, if any.', max_length=64)),
-                ('payload', models.JSONField()),
-                ('status', models.CharField(choices=[('received', 'Received'), ('processed', 'Processed'), ('ignored', 'Ignored'), ('failed', 'Failed (Stripe will redeliver)')], default='received', max_length=16)),
-                ('detail', models.TextField(blank=True, help_text='Why it was ignored, or the last error.')),
-                ('received_at', models.DateTimeField(auto_now_add=True)),
-                ('processed_at', models.DateTimeField(blank=True, null=True)),
+                (
+                    "id",
+                    models.CharField(
+                        help_text="Stripe's evt_… id.",
+                        max_length=255,
+                        primary_key=True,
+                        serialize=False,
+                    ),
+                ),
+                ("type", models.CharField(max_length=100)),
+                (
+                    "account",
+                    models.CharField(
+                        blank=True,
+                        help_text="The connected account it concerns, if any.",
+                        max_length=64,
+                    ),
+                ),
+                ("payload", models.JSONField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("received", "Received"),
+                            ("processed", "Processed"),
+                            ("ignored", "Ignored"),
+                            ("failed", "Failed (Stripe will redeliver)"),
+                        ],
+                        default="received",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "detail",
+                    models.TextField(
+                        blank=True, help_text="Why it was ignored, or the last error."
+                    ),
+                ),
+                ("received_at", models.DateTimeField(auto_now_add=True)),
+                ("processed_at", models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                'ordering': ['-received_at'],
-                'indexes': [models.Index(fields=['status', 'received_at'], name='stripe_event_status_idx')],
+                "ordering": ["-received_at"],
+                "indexes": [
+                    models.Index(fields=["status", "received_at"], name="stripe_event_status_idx")
+                ],
             },
         ),
     ]

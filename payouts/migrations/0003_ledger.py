@@ -6,139 +6,319 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('agents', '0003_surge_period'),
-        ('payouts', '0002_stripeevent'),
-        ('tickets', '0004_ticket_notes'),
+        ("agents", "0003_surge_period"),
+        ("payouts", "0002_stripeevent"),
+        ("tickets", "0004_ticket_notes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='ratecard',
-            name='instant_payout_fee_bps',
+            model_name="ratecard",
+            name="instant_payout_fee_bps",
             field=models.PositiveSmallIntegerField(default=150),
         ),
         migrations.AddField(
-            model_name='ratecard',
-            name='instant_payout_fee_min_cents',
+            model_name="ratecard",
+            name="instant_payout_fee_min_cents",
             field=models.PositiveIntegerField(default=50),
         ),
         migrations.CreateModel(
-            name='BankPayout',
+            name="BankPayout",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('stripe_payout_id', models.CharField(max_length=64, unique=True)),
-                ('amount_cents', models.BigIntegerField()),
-                ('currency', models.CharField(max_length=3)),
-                ('status', models.CharField(max_length=16)),
-                ('arrival_date', models.DateTimeField(blank=True, null=True)),
-                ('failure_code', models.CharField(blank=True, max_length=64)),
-                ('failure_message', models.TextField(blank=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('agent', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='bank_payouts', to='agents.agent')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("stripe_payout_id", models.CharField(max_length=64, unique=True)),
+                ("amount_cents", models.BigIntegerField()),
+                ("currency", models.CharField(max_length=3)),
+                ("status", models.CharField(max_length=16)),
+                ("arrival_date", models.DateTimeField(blank=True, null=True)),
+                ("failure_code", models.CharField(blank=True, max_length=64)),
+                ("failure_message", models.TextField(blank=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "agent",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="bank_payouts",
+                        to="agents.agent",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-arrival_date', '-id'],
+                "ordering": ["-arrival_date", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Payout',
+            name="Payout",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('scheduled', 'Scheduled'), ('instant', 'Instant cash-out')], default='scheduled', max_length=16)),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('paid', 'Paid'), ('failed', 'Failed')], default='pending', max_length=16)),
-                ('amount_cents', models.BigIntegerField(help_text='What is transferred, after any fee.')),
-                ('currency', models.CharField(max_length=3)),
-                ('destination', models.CharField(help_text='The connected account paid.', max_length=64)),
-                ('requested_on', models.DateField(help_text='The UTC day it was created; instant cash-outs are limited to one a day.')),
-                ('attempts', models.PositiveSmallIntegerField(default=0)),
-                ('first_attempt_at', models.DateTimeField(blank=True, null=True)),
-                ('last_attempt_at', models.DateTimeField(blank=True, null=True)),
-                ('next_attempt_at', models.DateTimeField(blank=True, null=True)),
-                ('lease_until', models.DateTimeField(blank=True, null=True)),
-                ('stripe_transfer_id', models.CharField(blank=True, max_length=64)),
-                ('amount_reversed_cents', models.BigIntegerField(default=0)),
-                ('failure_code', models.CharField(blank=True, max_length=64)),
-                ('failure_reason', models.TextField(blank=True, help_text='What to do about it, in words.')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('paid_at', models.DateTimeField(blank=True, null=True)),
-                ('failed_at', models.DateTimeField(blank=True, null=True)),
-                ('agent', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='payouts', to='agents.agent')),
-                ('retried_as', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='retry_of', to='payouts.payout')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("scheduled", "Scheduled"), ("instant", "Instant cash-out")],
+                        default="scheduled",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("pending", "Pending"), ("paid", "Paid"), ("failed", "Failed")],
+                        default="pending",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "amount_cents",
+                    models.BigIntegerField(help_text="What is transferred, after any fee."),
+                ),
+                ("currency", models.CharField(max_length=3)),
+                (
+                    "destination",
+                    models.CharField(help_text="The connected account paid.", max_length=64),
+                ),
+                (
+                    "requested_on",
+                    models.DateField(
+                        help_text="The UTC day it was created; instant cash-outs are limited to one a day."
+                    ),
+                ),
+                ("attempts", models.PositiveSmallIntegerField(default=0)),
+                ("first_attempt_at", models.DateTimeField(blank=True, null=True)),
+                ("last_attempt_at", models.DateTimeField(blank=True, null=True)),
+                ("next_attempt_at", models.DateTimeField(blank=True, null=True)),
+                ("lease_until", models.DateTimeField(blank=True, null=True)),
+                ("stripe_transfer_id", models.CharField(blank=True, max_length=64)),
+                ("amount_reversed_cents", models.BigIntegerField(default=0)),
+                ("failure_code", models.CharField(blank=True, max_length=64)),
+                (
+                    "failure_reason",
+                    models.TextField(blank=True, help_text="What to do about it, in words."),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("paid_at", models.DateTimeField(blank=True, null=True)),
+                ("failed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "agent",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="payouts",
+                        to="agents.agent",
+                    ),
+                ),
+                (
+                    "retried_as",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="retry_of",
+                        to="payouts.payout",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='EarningLine',
+            name="EarningLine",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('ticket', 'Resolved ticket'), ('top_rating_bonus', 'Top rating bonus'), ('shift_bonus', 'Completed shift bonus'), ('adjustment', 'Adjustment'), ('instant_fee', 'Instant cash-out fee'), ('reversal', 'Transfer reversed')], max_length=24)),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('payable', 'Payable'), ('in_payout', 'Being paid'), ('paid', 'Paid')], default='pending', max_length=16)),
-                ('amount_cents', models.BigIntegerField(help_text='Minor units; negative for deductions.')),
-                ('currency', models.CharField(max_length=3)),
-                ('description', models.CharField(max_length=200)),
-                ('source_key', models.CharField(max_length=100, unique=True)),
-                ('surge_applied', models.BooleanField(default=False)),
-                ('earned_at', models.DateTimeField()),
-                ('available_at', models.DateTimeField(help_text='When the hold ends and it becomes payable.')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('paid_at', models.DateTimeField(blank=True, null=True)),
-                ('agent', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='earning_lines', to='agents.agent')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
-                ('rate_card', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to='payouts.ratecard')),
-                ('ticket', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='earning_lines', to='tickets.ticket')),
-                ('payout', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='lines', to='payouts.payout')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("ticket", "Resolved ticket"),
+                            ("top_rating_bonus", "Top rating bonus"),
+                            ("shift_bonus", "Completed shift bonus"),
+                            ("adjustment", "Adjustment"),
+                            ("instant_fee", "Instant cash-out fee"),
+                            ("reversal", "Transfer reversed"),
+                        ],
+                        max_length=24,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("payable", "Payable"),
+                            ("in_payout", "Being paid"),
+                            ("paid", "Paid"),
+                        ],
+                        default="pending",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "amount_cents",
+                    models.BigIntegerField(help_text="Minor units; negative for deductions."),
+                ),
+                ("currency", models.CharField(max_length=3)),
+                ("description", models.CharField(max_length=200)),
+                ("source_key", models.CharField(max_length=100, unique=True)),
+                ("surge_applied", models.BooleanField(default=False)),
+                ("earned_at", models.DateTimeField()),
+                (
+                    "available_at",
+                    models.DateTimeField(help_text="When the hold ends and it becomes payable."),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("paid_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "agent",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="earning_lines",
+                        to="agents.agent",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "rate_card",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        to="payouts.ratecard",
+                    ),
+                ),
+                (
+                    "ticket",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="earning_lines",
+                        to="tickets.ticket",
+                    ),
+                ),
+                (
+                    "payout",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="lines",
+                        to="payouts.payout",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-earned_at', '-id'],
+                "ordering": ["-earned_at", "-id"],
             },
         ),
         migrations.AddIndex(
-            model_name='payout',
-            index=models.Index(fields=['status', 'next_attempt_at'], name='payout_outbox_idx'),
+            model_name="payout",
+            index=models.Index(fields=["status", "next_attempt_at"], name="payout_outbox_idx"),
         ),
         migrations.AddConstraint(
-            model_name='payout',
-            constraint=models.CheckConstraint(condition=models.Q(('amount_cents__gt', 0)), name='payout_amount_positive'),
+            model_name="payout",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount_cents__gt", 0)), name="payout_amount_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='payout',
-            constraint=models.CheckConstraint(condition=models.Q(('amount_reversed_cents__gte', 0), ('amount_reversed_cents__lte', models.F('amount_cents'))), name='payout_reversal_within_amount'),
+            model_name="payout",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("amount_reversed_cents__gte", 0),
+                    ("amount_reversed_cents__lte", models.F("amount_cents")),
+                ),
+                name="payout_reversal_within_amount",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='payout',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'paid'), _negated=True), models.Q(('stripe_transfer_id', ''), _negated=True), _connector='OR'), name='payout_paid_has_transfer'),
+            model_name="payout",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status", "paid"), _negated=True),
+                    models.Q(("stripe_transfer_id", ""), _negated=True),
+                    _connector="OR",
+                ),
+                name="payout_paid_has_transfer",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='payout',
-            constraint=models.UniqueConstraint(condition=models.Q(('stripe_transfer_id', ''), _negated=True), fields=('stripe_transfer_id',), name='payout_transfer_unique'),
+            model_name="payout",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("stripe_transfer_id", ""), _negated=True),
+                fields=("stripe_transfer_id",),
+                name="payout_transfer_unique",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='payout',
-            constraint=models.UniqueConstraint(condition=models.Q(('kind', 'instant'), models.Q(('status', 'failed'), _negated=True)), fields=('agent', 'requested_on'), name='payout_one_instant_per_day'),
+            model_name="payout",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(
+                    ("kind", "instant"), models.Q(("status", "failed"), _negated=True)
+                ),
+                fields=("agent", "requested_on"),
+                name="payout_one_instant_per_day",
+            ),
         ),
         migrations.AddIndex(
-            model_name='earningline',
-            index=models.Index(fields=['agent', 'status'], name='earning_agent_status_idx'),
+            model_name="earningline",
+            index=models.Index(fields=["agent", "status"], name="earning_agent_status_idx"),
         ),
         migrations.AddIndex(
-            model_name='earningline',
-            index=models.Index(fields=['status', 'available_at'], name='earning_hold_idx'),
+            model_name="earningline",
+            index=models.Index(fields=["status", "available_at"], name="earning_hold_idx"),
         ),
         migrations.AddConstraint(
-            model_name='earningline',
-            constraint=models.UniqueConstraint(condition=models.Q(('kind', 'ticket')), fields=('ticket',), name='earning_one_line_per_ticket'),
+            model_name="earningline",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("kind", "ticket")),
+                fields=("ticket",),
+                name="earning_one_line_per_ticket",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='earningline',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('payout__isnull', False), ('status__in', ['in_payout', 'paid'])), models.Q(('payout__isnull', True), ('status__in', ['pending', 'payable'])), _connector='OR'), name='earning_payout_matches_status'),
+            model_name="earningline",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("payout__isnull", False), ("status__in", ["in_payout", "paid"])),
+                    models.Q(("payout__isnull", True), ("status__in", ["pending", "payable"])),
+                    _connector="OR",
+                ),
+                name="earning_payout_matches_status",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='earningline',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('kind', 'ticket'), _negated=True), ('ticket__isnull', False), _connector='OR'), name='earning_ticket_line_has_ticket'),
+            model_name="earningline",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("kind", "ticket"), _negated=True),
+                    ("ticket__isnull", False),
+                    _connector="OR",
+                ),
+                name="earning_ticket_line_has_ticket",
+            ),
         ),
     ]

@@ -6,27 +6,33 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('agents', '0004_shift_assignments'),
-        ('payouts', '0003_ledger'),
-        ('tickets', '0005_escalation_idempotency_keys'),
+        ("agents", "0004_shift_assignments"),
+        ("payouts", "0003_ledger"),
+        ("tickets", "0005_escalation_idempotency_keys"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='earningline',
-            name='agent',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='earning_lines', to='agents.agent'),
+            model_name="earningline",
+            name="agent",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="earning_lines",
+                to="agents.agent",
+            ),
         ),
         migrations.AlterField(
-            model_name='earningline',
-            name='source_key',
+            model_name="earningline",
+            name="source_key",
             field=models.CharField(max_length=100),
         ),
         migrations.AddConstraint(
-            model_name='earningline',
-            constraint=models.UniqueConstraint(fields=('source_key',), name='earning_source_key_unique'),
+            model_name="earningline",
+            constraint=models.UniqueConstraint(
+                fields=("source_key",), name="earning_source_key_unique"
+            ),
         ),
     ]

@@ -4,14 +4,16 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('payouts', '0004_leaner_line_indexes'),
+        ("payouts", "0004_leaner_line_indexes"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='ratecardentry',
-            options={'ordering': ['rate_card', 'priority', 'skill'], 'verbose_name_plural': 'rate card entries'},
+            name="ratecardentry",
+            options={
+                "ordering": ["rate_card", "priority", "skill"],
+                "verbose_name_plural": "rate card entries",
+            },
         ),
     ]

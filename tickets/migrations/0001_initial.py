@@ -7,126 +7,328 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('agents', '0001_initial'),
+        ("agents", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='KnowledgeArticle',
+            name="KnowledgeArticle",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=200)),
-                ('body', models.TextField()),
-                ('topic', models.CharField(max_length=64)),
-                ('language', models.CharField(default='en', max_length=8)),
-                ('keywords', models.CharField(blank=True, help_text='Comma-separated.', max_length=500)),
-                ('is_published', models.BooleanField(default=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=200)),
+                ("body", models.TextField()),
+                ("topic", models.CharField(max_length=64)),
+                ("language", models.CharField(default="en", max_length=8)),
+                (
+                    "keywords",
+                    models.CharField(blank=True, help_text="Comma-separated.", max_length=500),
+                ),
+                ("is_published", models.BooleanField(default=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'ordering': ['topic', 'title'],
-                'constraints': [models.UniqueConstraint(fields=('title', 'language'), name='article_title_per_language')],
+                "ordering": ["topic", "title"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("title", "language"), name="article_title_per_language"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Ticket',
+            name="Ticket",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('token', models.CharField(default=tickets.models.new_conversation_token, max_length=64, unique=True)),
-                ('status', models.CharField(choices=[('bot', 'With the assistant'), ('queued', 'Waiting for an agent'), ('assigned', 'With an agent'), ('resolved', 'Resolved'), ('abandoned', 'Abandoned')], default='bot', max_length=16)),
-                ('customer_name', models.CharField(blank=True, max_length=120)),
-                ('customer_email', models.EmailField(blank=True, max_length=254)),
-                ('customer_phone', models.CharField(blank=True, max_length=32)),
-                ('customer_reference', models.CharField(blank=True, max_length=128)),
-                ('is_vip', models.BooleanField(default=False)),
-                ('language', models.CharField(default='en', max_length=8)),
-                ('topic', models.CharField(blank=True, max_length=64)),
-                ('priority', models.PositiveSmallIntegerField(choices=[(1, 'Low'), (2, 'Normal'), (3, 'High'), (4, 'Urgent')], default=2)),
-                ('escalation_reason', models.CharField(blank=True, choices=[('customer_request', 'Customer asked for a person'), ('low_confidence', 'Assistant unsure'), ('frustration', 'Customer frustrated'), ('sensitive_topic', 'Sensitive topic'), ('vip', 'VIP customer'), ('handoff', "Handed over by the company's assistant")], max_length=24)),
-                ('required_skills', models.JSONField(blank=True, default=list)),
-                ('summary', models.TextField(blank=True, help_text="The assistant's summary for the agent.")),
-                ('last_seq', models.PositiveIntegerField(default=0)),
-                ('unsure_answers_in_a_row', models.PositiveSmallIntegerField(default=0)),
-                ('rating', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('rating_comment', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('last_customer_activity_at', models.DateTimeField(auto_now_add=True)),
-                ('escalated_at', models.DateTimeField(blank=True, null=True)),
-                ('claimed_at', models.DateTimeField(blank=True, null=True)),
-                ('resolved_at', models.DateTimeField(blank=True, null=True)),
-                ('abandoned_at', models.DateTimeField(blank=True, null=True)),
-                ('agent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='tickets', to='agents.agent')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "token",
+                    models.CharField(
+                        default=tickets.models.new_conversation_token, max_length=64, unique=True
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("bot", "With the assistant"),
+                            ("queued", "Waiting for an agent"),
+                            ("assigned", "With an agent"),
+                            ("resolved", "Resolved"),
+                            ("abandoned", "Abandoned"),
+                        ],
+                        default="bot",
+                        max_length=16,
+                    ),
+                ),
+                ("customer_name", models.CharField(blank=True, max_length=120)),
+                ("customer_email", models.EmailField(blank=True, max_length=254)),
+                ("customer_phone", models.CharField(blank=True, max_length=32)),
+                ("customer_reference", models.CharField(blank=True, max_length=128)),
+                ("is_vip", models.BooleanField(default=False)),
+                ("language", models.CharField(default="en", max_length=8)),
+                ("topic", models.CharField(blank=True, max_length=64)),
+                (
+                    "priority",
+                    models.PositiveSmallIntegerField(
+                        choices=[(1, "Low"), (2, "Normal"), (3, "High"), (4, "Urgent")], default=2
+                    ),
+                ),
+                (
+                    "escalation_reason",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("customer_request", "Customer asked for a person"),
+                            ("low_confidence", "Assistant unsure"),
+                            ("frustration", "Customer frustrated"),
+                            ("sensitive_topic", "Sensitive topic"),
+                            ("vip", "VIP customer"),
+                            ("handoff", "Handed over by the company's assistant"),
+                        ],
+                        max_length=24,
+                    ),
+                ),
+                ("required_skills", models.JSONField(blank=True, default=list)),
+                (
+                    "summary",
+                    models.TextField(
+                        blank=True, help_text="The assistant's summary for the agent."
+                    ),
+                ),
+                ("last_seq", models.PositiveIntegerField(default=0)),
+                ("unsure_answers_in_a_row", models.PositiveSmallIntegerField(default=0)),
+                ("rating", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("rating_comment", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("last_customer_activity_at", models.DateTimeField(auto_now_add=True)),
+                ("escalated_at", models.DateTimeField(blank=True, null=True)),
+                ("claimed_at", models.DateTimeField(blank=True, null=True)),
+                ("resolved_at", models.DateTimeField(blank=True, null=True)),
+                ("abandoned_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "agent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="tickets",
+                        to="agents.agent",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Message',
+            name="Message",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('seq', models.PositiveIntegerField()),
-                ('sender', models.CharField(choices=[('customer', 'Customer'), ('bot', 'Assistant'), ('agent', 'Agent'), ('system', 'System')], max_length=16)),
-                ('body', models.TextField()),
-                ('client_id', models.CharField(blank=True, max_length=64, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('agent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='agents.agent')),
-                ('article', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to='tickets.knowledgearticle')),
-                ('ticket', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='messages', to='tickets.ticket')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("seq", models.PositiveIntegerField()),
+                (
+                    "sender",
+                    models.CharField(
+                        choices=[
+                            ("customer", "Customer"),
+                            ("bot", "Assistant"),
+                            ("agent", "Agent"),
+                            ("system", "System"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("body", models.TextField()),
+                ("client_id", models.CharField(blank=True, max_length=64, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "agent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="agents.agent",
+                    ),
+                ),
+                (
+                    "article",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to="tickets.knowledgearticle",
+                    ),
+                ),
+                (
+                    "ticket",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="messages",
+                        to="tickets.ticket",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['ticket', 'seq'],
+                "ordering": ["ticket", "seq"],
             },
         ),
         migrations.CreateModel(
-            name='TicketEvent',
+            name="TicketEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('from_status', models.CharField(choices=[('bot', 'With the assistant'), ('queued', 'Waiting for an agent'), ('assigned', 'With an agent'), ('resolved', 'Resolved'), ('abandoned', 'Abandoned')], max_length=16)),
-                ('to_status', models.CharField(choices=[('bot', 'With the assistant'), ('queued', 'Waiting for an agent'), ('assigned', 'With an agent'), ('resolved', 'Resolved'), ('abandoned', 'Abandoned')], max_length=16)),
-                ('actor_kind', models.CharField(choices=[('customer', 'Customer'), ('agent', 'Agent'), ('system', 'System'), ('admin', 'Admin')], max_length=16)),
-                ('reason', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
-                ('agent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='agents.agent')),
-                ('ticket', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='tickets.ticket')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "from_status",
+                    models.CharField(
+                        choices=[
+                            ("bot", "With the assistant"),
+                            ("queued", "Waiting for an agent"),
+                            ("assigned", "With an agent"),
+                            ("resolved", "Resolved"),
+                            ("abandoned", "Abandoned"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "to_status",
+                    models.CharField(
+                        choices=[
+                            ("bot", "With the assistant"),
+                            ("queued", "Waiting for an agent"),
+                            ("assigned", "With an agent"),
+                            ("resolved", "Resolved"),
+                            ("abandoned", "Abandoned"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "actor_kind",
+                    models.CharField(
+                        choices=[
+                            ("customer", "Customer"),
+                            ("agent", "Agent"),
+                            ("system", "System"),
+                            ("admin", "Admin"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("reason", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "agent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="agents.agent",
+                    ),
+                ),
+                (
+                    "ticket",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="events",
+                        to="tickets.ticket",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created_at', 'id'],
+                "ordering": ["created_at", "id"],
             },
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(fields=['status', '-priority', 'escalated_at'], name='ticket_queue_idx'),
+            model_name="ticket",
+            index=models.Index(
+                fields=["status", "-priority", "escalated_at"], name="ticket_queue_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(fields=['agent', 'status'], name='ticket_agent_status_idx'),
+            model_name="ticket",
+            index=models.Index(fields=["agent", "status"], name="ticket_agent_status_idx"),
         ),
         migrations.AddConstraint(
-            model_name='ticket',
-            constraint=models.CheckConstraint(condition=models.Q(('rating__isnull', True), models.Q(('rating__gte', 1), ('rating__lte', 5)), _connector='OR'), name='ticket_rating_1_to_5'),
+            model_name="ticket",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("rating__isnull", True),
+                    models.Q(("rating__gte", 1), ("rating__lte", 5)),
+                    _connector="OR",
+                ),
+                name="ticket_rating_1_to_5",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='ticket',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'assigned'), _negated=True), ('agent__isnull', False), _connector='OR'), name='ticket_assigned_has_agent'),
+            model_name="ticket",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status", "assigned"), _negated=True),
+                    ("agent__isnull", False),
+                    _connector="OR",
+                ),
+                name="ticket_assigned_has_agent",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='ticket',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'queued'), _negated=True), ('agent__isnull', True), _connector='OR'), name='ticket_queued_has_no_agent'),
+            model_name="ticket",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status", "queued"), _negated=True),
+                    ("agent__isnull", True),
+                    _connector="OR",
+                ),
+                name="ticket_queued_has_no_agent",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='message',
-            constraint=models.UniqueConstraint(fields=('ticket', 'seq'), name='message_seq_unique_per_ticket'),
+            model_name="message",
+            constraint=models.UniqueConstraint(
+                fields=("ticket", "seq"), name="message_seq_unique_per_ticket"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='message',
-            constraint=models.UniqueConstraint(condition=models.Q(('client_id__isnull', False)), fields=('ticket', 'client_id'), name='message_client_id_unique_per_ticket'),
+            model_name="message",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("client_id__isnull", False)),
+                fields=("ticket", "client_id"),
+                name="message_client_id_unique_per_ticket",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='message',
-            constraint=models.CheckConstraint(condition=models.Q(('seq__gte', 1)), name='message_seq_positive'),
+            model_name="message",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("seq__gte", 1)), name="message_seq_positive"
+            ),
         ),
     ]

@@ -4,24 +4,32 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tickets', '0002_integration_ticket_integration_webhookdelivery'),
+        ("tickets", "0002_integration_ticket_integration_webhookdelivery"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CannedReply',
+            name="CannedReply",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=120)),
-                ('body', models.TextField(max_length=4000)),
-                ('language', models.CharField(default='en', max_length=8)),
-                ('is_active', models.BooleanField(default=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=120)),
+                ("body", models.TextField(max_length=4000)),
+                ("language", models.CharField(default="en", max_length=8)),
+                ("is_active", models.BooleanField(default=True)),
             ],
             options={
-                'ordering': ['language', 'title'],
-                'constraints': [models.UniqueConstraint(fields=('title', 'language'), name='canned_reply_title_per_language')],
+                "ordering": ["language", "title"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("title", "language"), name="canned_reply_title_per_language"
+                    )
+                ],
             },
         ),
     ]

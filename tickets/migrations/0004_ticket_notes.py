@@ -7,26 +7,64 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('agents', '0003_surge_period'),
-        ('tickets', '0003_canned_replies'),
+        ("agents", "0003_surge_period"),
+        ("tickets", "0003_canned_replies"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='TicketNote',
+            name="TicketNote",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('body', models.TextField(max_length=2000)),
-                ('client_id', models.CharField(blank=True, max_length=64, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('agent', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='agents.agent')),
-                ('ticket', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notes', to='tickets.ticket')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("body", models.TextField(max_length=2000)),
+                ("client_id", models.CharField(blank=True, max_length=64, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "agent",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="agents.agent",
+                    ),
+                ),
+                (
+                    "ticket",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="notes",
+                        to="tickets.ticket",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created_at', 'id'],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('client_id__isnull', False)), fields=('ticket', 'client_id'), name='ticket_note_client_id_unique_per_ticket'), models.CheckConstraint(condition=models.Q(django.db.models.lookups.LessThanOrEqual(django.db.models.functions.text.Length('body'), 2000), django.db.models.lookups.GreaterThan(django.db.models.functions.text.Length(django.db.models.functions.text.Trim('body')), 0)), name='ticket_note_body_not_blank_nor_too_long')],
+                "ordering": ["created_at", "id"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("client_id__isnull", False)),
+                        fields=("ticket", "client_id"),
+                        name="ticket_note_client_id_unique_per_ticket",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            django.db.models.lookups.LessThanOrEqual(
+                                django.db.models.functions.text.Length("body"), 2000
+                            ),
+                            django.db.models.lookups.GreaterThan(
+                                django.db.models.functions.text.Length(
+                                    django.db.models.functions.text.Trim("body")
+                                ),
+                                0,
+                            ),
+                        ),
+                        name="ticket_note_body_not_blank_nor_too_long",
+                    ),
+                ],
             },
         ),
     ]

@@ -5,30 +5,121 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('agents', '0007_agent_availability_for_offers'),
-        ('tickets', '0005_escalation_idempotency_keys'),
+        ("agents", "0007_agent_availability_for_offers"),
+        ("tickets", "0005_escalation_idempotency_keys"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Offer',
+            name="Offer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('sent_at', models.DateTimeField()),
-                ('expires_at', models.DateTimeField()),
-                ('outcome', models.CharField(choices=[('pending', 'Waiting for the agent'), ('accepted', 'Accepted'), ('declined', 'Declined'), ('expired', 'Ran out'), ('withdrawn', 'Withdrawn')], default='pending', max_length=16)),
-                ('decline_reason', models.CharField(blank=True, choices=[('busy', 'Busy'), ('not_my_skill', 'Not my skill'), ('other', 'Other')], max_length=16)),
-                ('decline_note', models.CharField(blank=True, max_length=300)),
-                ('decided_at', models.DateTimeField(blank=True, null=True)),
-                ('agent', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='offers', to='agents.agent')),
-                ('ticket', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='offers', to='tickets.ticket')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("sent_at", models.DateTimeField()),
+                ("expires_at", models.DateTimeField()),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Waiting for the agent"),
+                            ("accepted", "Accepted"),
+                            ("declined", "Declined"),
+                            ("expired", "Ran out"),
+                            ("withdrawn", "Withdrawn"),
+                        ],
+                        default="pending",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "decline_reason",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("busy", "Busy"),
+                            ("not_my_skill", "Not my skill"),
+                            ("other", "Other"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("decline_note", models.CharField(blank=True, max_length=300)),
+                ("decided_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "agent",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="offers",
+                        to="agents.agent",
+                    ),
+                ),
+                (
+                    "ticket",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="offers",
+                        to="tickets.ticket",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-sent_at', '-id'],
-                'indexes': [models.Index(condition=models.Q(('outcome', 'pending')), fields=['expires_at'], name='offer_pending_expiry_idx'), models.Index(fields=['agent', '-sent_at'], name='offer_agent_recent_idx')],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('outcome', 'pending')), fields=('ticket',), name='offer_one_pending_per_ticket'), models.UniqueConstraint(condition=models.Q(('outcome', 'pending')), fields=('agent',), name='offer_one_pending_per_agent'), models.CheckConstraint(condition=models.Q(('expires_at__gt', models.F('sent_at'))), name='offer_expires_after_sent'), models.CheckConstraint(condition=models.Q(models.Q(('decided_at__isnull', True), ('outcome', 'pending')), models.Q(models.Q(('outcome', 'pending'), _negated=True), ('decided_at__isnull', False)), _connector='OR'), name='offer_decided_unless_pending'), models.CheckConstraint(condition=models.Q(models.Q(('outcome', 'declined'), models.Q(('decline_reason', ''), _negated=True)), models.Q(models.Q(('outcome', 'declined'), _negated=True), ('decline_note', ''), ('decline_reason', '')), _connector='OR'), name='offer_decline_has_a_reason')],
+                "ordering": ["-sent_at", "-id"],
+                "indexes": [
+                    models.Index(
+                        condition=models.Q(("outcome", "pending")),
+                        fields=["expires_at"],
+                        name="offer_pending_expiry_idx",
+                    ),
+                    models.Index(fields=["agent", "-sent_at"], name="offer_agent_recent_idx"),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("outcome", "pending")),
+                        fields=("ticket",),
+                        name="offer_one_pending_per_ticket",
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("outcome", "pending")),
+                        fields=("agent",),
+                        name="offer_one_pending_per_agent",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("expires_at__gt", models.F("sent_at"))),
+                        name="offer_expires_after_sent",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("decided_at__isnull", True), ("outcome", "pending")),
+                            models.Q(
+                                models.Q(("outcome", "pending"), _negated=True),
+                                ("decided_at__isnull", False),
+                            ),
+                            _connector="OR",
+                        ),
+                        name="offer_decided_unless_pending",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(
+                                ("outcome", "declined"),
+                                models.Q(("decline_reason", ""), _negated=True),
+                            ),
+                            models.Q(
+                                models.Q(("outcome", "declined"), _negated=True),
+                                ("decline_note", ""),
+                                ("decline_reason", ""),
+                            ),
+                            _connector="OR",
+                        ),
+                        name="offer_decline_has_a_reason",
+                    ),
+                ],
             },
         ),
     ]

@@ -4,25 +4,34 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('agents', '0007_agent_availability_for_offers'),
-        ('tickets', '0006_offers'),
+        ("agents", "0007_agent_availability_for_offers"),
+        ("tickets", "0006_offers"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='offer',
-            name='pay_amount_minor',
+            model_name="offer",
+            name="pay_amount_minor",
             field=models.PositiveIntegerField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='offer',
-            name='pay_currency',
+            model_name="offer",
+            name="pay_currency",
             field=models.CharField(blank=True, max_length=3),
         ),
         migrations.AddConstraint(
-            model_name='offer',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('pay_amount_minor__isnull', True), ('pay_currency', '')), models.Q(('pay_amount_minor__isnull', False), models.Q(('pay_currency', ''), _negated=True)), _connector='OR'), name='offer_pay_has_a_currency'),
+            model_name="offer",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("pay_amount_minor__isnull", True), ("pay_currency", "")),
+                    models.Q(
+                        ("pay_amount_minor__isnull", False),
+                        models.Q(("pay_currency", ""), _negated=True),
+                    ),
+                    _connector="OR",
+                ),
+                name="offer_pay_has_a_currency",
+            ),
         ),
     ]

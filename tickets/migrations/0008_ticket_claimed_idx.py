@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('agents', '0007_agent_availability_for_offers'),
-        ('tickets', '0007_offer_pay'),
+        ("agents", "0007_agent_availability_for_offers"),
+        ("tickets", "0007_offer_pay"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(fields=['claimed_at'], name='ticket_claimed_idx'),
+            model_name="ticket",
+            index=models.Index(fields=["claimed_at"], name="ticket_claimed_idx"),
         ),
     ]

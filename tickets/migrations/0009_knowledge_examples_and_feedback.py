@@ -5,30 +5,61 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tickets', '0008_ticket_claimed_idx'),
+        ("tickets", "0008_ticket_claimed_idx"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='knowledgearticle',
-            name='example_questions',
-            field=models.TextField(blank=True, help_text='One per line: questions customers ask that this article answers, in their words.'),
+            model_name="knowledgearticle",
+            name="example_questions",
+            field=models.TextField(
+                blank=True,
+                help_text="One per line: questions customers ask that this article answers, in their words.",
+            ),
         ),
         migrations.CreateModel(
-            name='AnswerFeedback',
+            name="AnswerFeedback",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('verdict', models.CharField(choices=[('helped', 'That helped'), ('person', 'Talk to a person')], max_length=16)),
-                ('question', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('article', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='feedback', to='tickets.knowledgearticle')),
-                ('message', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='feedback', to='tickets.message')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "verdict",
+                    models.CharField(
+                        choices=[("helped", "That helped"), ("person", "Talk to a person")],
+                        max_length=16,
+                    ),
+                ),
+                ("question", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "article",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="feedback",
+                        to="tickets.knowledgearticle",
+                    ),
+                ),
+                (
+                    "message",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="feedback",
+                        to="tickets.message",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
-                'indexes': [models.Index(fields=['article', 'verdict'], name='feedback_article_verdict_idx')],
+                "ordering": ["-created_at"],
+                "indexes": [
+                    models.Index(fields=["article", "verdict"], name="feedback_article_verdict_idx")
+                ],
             },
         ),
     ]

@@ -4,27 +4,26 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('agents', '0007_agent_availability_for_offers'),
-        ('tickets', '0010_text_embeddings'),
+        ("agents", "0007_agent_availability_for_offers"),
+        ("tickets", "0010_text_embeddings"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='answerfeedback',
-            index=models.Index(fields=['created_at'], name='feedback_created_idx'),
+            model_name="answerfeedback",
+            index=models.Index(fields=["created_at"], name="feedback_created_idx"),
         ),
         migrations.AddIndex(
-            model_name='message',
-            index=models.Index(fields=['created_at'], name='message_created_idx'),
+            model_name="message",
+            index=models.Index(fields=["created_at"], name="message_created_idx"),
         ),
         migrations.AddIndex(
-            model_name='offer',
-            index=models.Index(fields=['sent_at'], name='offer_sent_idx'),
+            model_name="offer",
+            index=models.Index(fields=["sent_at"], name="offer_sent_idx"),
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(fields=['escalated_at'], name='ticket_escalated_idx'),
+            model_name="ticket",
+            index=models.Index(fields=["escalated_at"], name="ticket_escalated_idx"),
         ),
     ]

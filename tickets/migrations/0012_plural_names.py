@@ -4,18 +4,20 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tickets', '0011_metrics_window_indexes'),
+        ("tickets", "0011_metrics_window_indexes"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='cannedreply',
-            options={'ordering': ['language', 'title'], 'verbose_name_plural': 'canned replies'},
+            name="cannedreply",
+            options={"ordering": ["language", "title"], "verbose_name_plural": "canned replies"},
         ),
         migrations.AlterModelOptions(
-            name='webhookdelivery',
-            options={'ordering': ['-created_at', '-id'], 'verbose_name_plural': 'webhook deliveries'},
+            name="webhookdelivery",
+            options={
+                "ordering": ["-created_at", "-id"],
+                "verbose_name_plural": "webhook deliveries",
+            },
         ),
     ]

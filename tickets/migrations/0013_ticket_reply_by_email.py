@@ -4,25 +4,34 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('agents', '0007_agent_availability_for_offers'),
-        ('tickets', '0012_plural_names'),
+        ("agents", "0007_agent_availability_for_offers"),
+        ("tickets", "0012_plural_names"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='ticket',
-            name='reply_email',
+            model_name="ticket",
+            name="reply_email",
             field=models.EmailField(blank=True, max_length=254),
         ),
         migrations.AddField(
-            model_name='ticket',
-            name='reply_email_requested_at',
+            model_name="ticket",
+            name="reply_email_requested_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddConstraint(
-            model_name='ticket',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('reply_email', ''), ('reply_email_requested_at__isnull', True)), models.Q(models.Q(('reply_email', ''), _negated=True), ('reply_email_requested_at__isnull', False)), _connector='OR'), name='ticket_reply_email_has_a_time'),
+            model_name="ticket",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("reply_email", ""), ("reply_email_requested_at__isnull", True)),
+                    models.Q(
+                        models.Q(("reply_email", ""), _negated=True),
+                        ("reply_email_requested_at__isnull", False),
+                    ),
+                    _connector="OR",
+                ),
+                name="ticket_reply_email_has_a_time",
+            ),
         ),
     ]

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tickets', '0013_ticket_reply_by_email'),
+        ("tickets", "0013_ticket_reply_by_email"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='ticket',
-            name='reply_emailed_at',
+            model_name="ticket",
+            name="reply_emailed_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
     ]

@@ -9,7 +9,13 @@ from django.conf import settings
 from django.db import migrations, models
 
 
-MOVED_MODELS = ["shiftslot", "halfhourdemand", "shiftassignment", "shiftassignmentevent", "surgeperiod"]
+MOVED_MODELS = [
+    "shiftslot",
+    "halfhourdemand",
+    "shiftassignment",
+    "shiftassignmentevent",
+    "surgeperiod",
+]
 
 
 def content_types_follow_the_models(apps, schema_editor):
@@ -20,128 +26,283 @@ def content_types_follow_the_models(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('agents', '0005_workforce_models_moved'),
+        ("agents", "0005_workforce_models_moved"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
-        ('contenttypes', '0002_remove_content_type_name'),
+        ("contenttypes", "0002_remove_content_type_name"),
     ]
 
     operations = [
         # State only: the tables stay where they are (see the module docstring).
         migrations.SeparateDatabaseAndState(
             state_operations=[
-            migrations.CreateModel(
-                name='HalfHourDemand',
-                fields=[
-                    ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                    ('starts_at', models.DateTimeField()),
-                    ('language', models.CharField(max_length=8)),
-                    ('skill', models.CharField(max_length=16)),
-                    ('arrivals', models.FloatField()),
-                    ('handle_time_seconds', models.PositiveIntegerField()),
-                    ('concurrency', models.PositiveSmallIntegerField()),
-                    ('agents_required', models.PositiveSmallIntegerField()),
-                    ('computed_at', models.DateTimeField()),
-                ],
-                options={
-                    'db_table': 'agents_halfhourdemand',
-                    'ordering': ['starts_at', 'language', 'skill'],
-                    'constraints': [models.UniqueConstraint(fields=('starts_at', 'language', 'skill'), name='demand_unique_per_half_hour')],
-                },
-            ),
-            migrations.CreateModel(
-                name='ShiftAssignment',
-                fields=[
-                    ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                    ('state', models.CharField(choices=[('offered', 'Offered'), ('accepted', 'Accepted'), ('declined', 'Declined'), ('expired', 'Offer expired'), ('booked', 'Booked'), ('no_show', 'No-show'), ('completed', 'Completed')], max_length=12)),
-                    ('source', models.CharField(choices=[('matched', 'Offered by matching'), ('replacement', 'Offered as a replacement'), ('booked', 'Booked by the agent')], max_length=12)),
-                    ('offer_expires_at', models.DateTimeField(blank=True, null=True)),
-                    ('checked_in_at', models.DateTimeField(blank=True, null=True)),
-                    ('created_at', models.DateTimeField(auto_now_add=True)),
-                    ('updated_at', models.DateTimeField(auto_now=True)),
-                    ('agent', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='shift_assignments', to='agents.agent')),
-                ],
-                options={
-                    'db_table': 'agents_shiftassignment',
-                    'ordering': ['slot__starts_at', 'id'],
-                },
-            ),
-            migrations.CreateModel(
-                name='ShiftAssignmentEvent',
-                fields=[
-                    ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                    ('from_state', models.CharField(blank=True, max_length=12)),
-                    ('to_state', models.CharField(choices=[('offered', 'Offered'), ('accepted', 'Accepted'), ('declined', 'Declined'), ('expired', 'Offer expired'), ('booked', 'Booked'), ('no_show', 'No-show'), ('completed', 'Completed')], max_length=12)),
-                    ('reason', models.CharField(blank=True, max_length=200)),
-                    ('created_at', models.DateTimeField(auto_now_add=True)),
-                    ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
-                    ('assignment', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='workforce.shiftassignment')),
-                ],
-                options={
-                    'db_table': 'agents_shiftassignmentevent',
-                    'ordering': ['created_at', 'id'],
-                },
-            ),
-            migrations.CreateModel(
-                name='ShiftSlot',
-                fields=[
-                    ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                    ('starts_at', models.DateTimeField()),
-                    ('ends_at', models.DateTimeField()),
-                    ('language', models.CharField(max_length=8)),
-                    ('skill', models.CharField(max_length=16)),
-                    ('headcount_required', models.PositiveSmallIntegerField(default=1)),
-                    ('headcount_override', models.PositiveSmallIntegerField(blank=True, help_text='Set by an admin to replace the computed headcount.', null=True)),
-                ],
-                options={
-                    'db_table': 'agents_shiftslot',
-                    'ordering': ['starts_at', 'language', 'skill'],
-                    'constraints': [models.CheckConstraint(condition=models.Q(('ends_at__gt', models.F('starts_at'))), name='slot_ends_after_start'), models.UniqueConstraint(fields=('starts_at', 'language', 'skill'), name='slot_unique_per_start_language_skill')],
-                },
-            ),
-            migrations.AddField(
-                model_name='shiftassignment',
-                name='slot',
-                field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='assignments', to='workforce.shiftslot'),
-            ),
-            migrations.CreateModel(
-                name='SurgePeriod',
-                fields=[
-                    ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                    ('language', models.CharField(max_length=8)),
-                    ('started_at', models.DateTimeField()),
-                    ('ended_at', models.DateTimeField(blank=True, null=True)),
-                    ('trigger_wait_seconds', models.PositiveIntegerField(default=0, help_text="The oldest queued ticket's wait when the surge began.")),
-                ],
-                options={
-                    'db_table': 'agents_surgeperiod',
-                    'ordering': ['-started_at'],
-                    'constraints': [models.CheckConstraint(condition=models.Q(('ended_at__isnull', True), ('ended_at__gte', models.F('started_at')), _connector='OR'), name='surge_ends_after_start'), models.UniqueConstraint(condition=models.Q(('ended_at__isnull', True)), fields=('language',), name='surge_one_open_per_language')],
-                },
-            ),
-            migrations.AddIndex(
-                model_name='shiftassignment',
-                index=models.Index(fields=['state', 'offer_expires_at'], name='shift_offer_deadline_idx'),
-            ),
-            migrations.AddIndex(
-                model_name='shiftassignment',
-                index=models.Index(fields=['slot', 'state'], name='shift_slot_state_idx'),
-            ),
-            migrations.AddIndex(
-                model_name='shiftassignment',
-                index=models.Index(fields=['agent', 'state'], name='shift_agent_state_idx'),
-            ),
-            migrations.AddConstraint(
-                model_name='shiftassignment',
-                constraint=models.UniqueConstraint(fields=('slot', 'agent'), name='shift_one_assignment_per_agent'),
-            ),
-            migrations.AddConstraint(
-                model_name='shiftassignment',
-                constraint=models.CheckConstraint(condition=models.Q(models.Q(('state', 'offered'), _negated=True), ('offer_expires_at__isnull', False), _connector='OR'), name='shift_offer_has_deadline'),
-            ),
+                migrations.CreateModel(
+                    name="HalfHourDemand",
+                    fields=[
+                        (
+                            "id",
+                            models.BigAutoField(
+                                auto_created=True,
+                                primary_key=True,
+                                serialize=False,
+                                verbose_name="ID",
+                            ),
+                        ),
+                        ("starts_at", models.DateTimeField()),
+                        ("language", models.CharField(max_length=8)),
+                        ("skill", models.CharField(max_length=16)),
+                        ("arrivals", models.FloatField()),
+                        ("handle_time_seconds", models.PositiveIntegerField()),
+                        ("concurrency", models.PositiveSmallIntegerField()),
+                        ("agents_required", models.PositiveSmallIntegerField()),
+                        ("computed_at", models.DateTimeField()),
+                    ],
+                    options={
+                        "db_table": "agents_halfhourdemand",
+                        "ordering": ["starts_at", "language", "skill"],
+                        "constraints": [
+                            models.UniqueConstraint(
+                                fields=("starts_at", "language", "skill"),
+                                name="demand_unique_per_half_hour",
+                            )
+                        ],
+                    },
+                ),
+                migrations.CreateModel(
+                    name="ShiftAssignment",
+                    fields=[
+                        (
+                            "id",
+                            models.BigAutoField(
+                                auto_created=True,
+                                primary_key=True,
+                                serialize=False,
+                                verbose_name="ID",
+                            ),
+                        ),
+                        (
+                            "state",
+                            models.CharField(
+                                choices=[
+                                    ("offered", "Offered"),
+                                    ("accepted", "Accepted"),
+                                    ("declined", "Declined"),
+                                    ("expired", "Offer expired"),
+                                    ("booked", "Booked"),
+                                    ("no_show", "No-show"),
+                                    ("completed", "Completed"),
+                                ],
+                                max_length=12,
+                            ),
+                        ),
+                        (
+                            "source",
+                            models.CharField(
+                                choices=[
+                                    ("matched", "Offered by matching"),
+                                    ("replacement", "Offered as a replacement"),
+                                    ("booked", "Booked by the agent"),
+                                ],
+                                max_length=12,
+                            ),
+                        ),
+                        ("offer_expires_at", models.DateTimeField(blank=True, null=True)),
+                        ("checked_in_at", models.DateTimeField(blank=True, null=True)),
+                        ("created_at", models.DateTimeField(auto_now_add=True)),
+                        ("updated_at", models.DateTimeField(auto_now=True)),
+                        (
+                            "agent",
+                            models.ForeignKey(
+                                on_delete=django.db.models.deletion.PROTECT,
+                                related_name="shift_assignments",
+                                to="agents.agent",
+                            ),
+                        ),
+                    ],
+                    options={
+                        "db_table": "agents_shiftassignment",
+                        "ordering": ["slot__starts_at", "id"],
+                    },
+                ),
+                migrations.CreateModel(
+                    name="ShiftAssignmentEvent",
+                    fields=[
+                        (
+                            "id",
+                            models.BigAutoField(
+                                auto_created=True,
+                                primary_key=True,
+                                serialize=False,
+                                verbose_name="ID",
+                            ),
+                        ),
+                        ("from_state", models.CharField(blank=True, max_length=12)),
+                        (
+                            "to_state",
+                            models.CharField(
+                                choices=[
+                                    ("offered", "Offered"),
+                                    ("accepted", "Accepted"),
+                                    ("declined", "Declined"),
+                                    ("expired", "Offer expired"),
+                                    ("booked", "Booked"),
+                                    ("no_show", "No-show"),
+                                    ("completed", "Completed"),
+                                ],
+                                max_length=12,
+                            ),
+                        ),
+                        ("reason", models.CharField(blank=True, max_length=200)),
+                        ("created_at", models.DateTimeField(auto_now_add=True)),
+                        (
+                            "actor",
+                            models.ForeignKey(
+                                blank=True,
+                                null=True,
+                                on_delete=django.db.models.deletion.SET_NULL,
+                                to=settings.AUTH_USER_MODEL,
+                            ),
+                        ),
+                        (
+                            "assignment",
+                            models.ForeignKey(
+                                on_delete=django.db.models.deletion.CASCADE,
+                                related_name="events",
+                                to="workforce.shiftassignment",
+                            ),
+                        ),
+                    ],
+                    options={
+                        "db_table": "agents_shiftassignmentevent",
+                        "ordering": ["created_at", "id"],
+                    },
+                ),
+                migrations.CreateModel(
+                    name="ShiftSlot",
+                    fields=[
+                        (
+                            "id",
+                            models.BigAutoField(
+                                auto_created=True,
+                                primary_key=True,
+                                serialize=False,
+                                verbose_name="ID",
+                            ),
+                        ),
+                        ("starts_at", models.DateTimeField()),
+                        ("ends_at", models.DateTimeField()),
+                        ("language", models.CharField(max_length=8)),
+                        ("skill", models.CharField(max_length=16)),
+                        ("headcount_required", models.PositiveSmallIntegerField(default=1)),
+                        (
+                            "headcount_override",
+                            models.PositiveSmallIntegerField(
+                                blank=True,
+                                help_text="Set by an admin to replace the computed headcount.",
+                                null=True,
+                            ),
+                        ),
+                    ],
+                    options={
+                        "db_table": "agents_shiftslot",
+                        "ordering": ["starts_at", "language", "skill"],
+                        "constraints": [
+                            models.CheckConstraint(
+                                condition=models.Q(("ends_at__gt", models.F("starts_at"))),
+                                name="slot_ends_after_start",
+                            ),
+                            models.UniqueConstraint(
+                                fields=("starts_at", "language", "skill"),
+                                name="slot_unique_per_start_language_skill",
+                            ),
+                        ],
+                    },
+                ),
+                migrations.AddField(
+                    model_name="shiftassignment",
+                    name="slot",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="assignments",
+                        to="workforce.shiftslot",
+                    ),
+                ),
+                migrations.CreateModel(
+                    name="SurgePeriod",
+                    fields=[
+                        (
+                            "id",
+                            models.BigAutoField(
+                                auto_created=True,
+                                primary_key=True,
+                                serialize=False,
+                                verbose_name="ID",
+                            ),
+                        ),
+                        ("language", models.CharField(max_length=8)),
+                        ("started_at", models.DateTimeField()),
+                        ("ended_at", models.DateTimeField(blank=True, null=True)),
+                        (
+                            "trigger_wait_seconds",
+                            models.PositiveIntegerField(
+                                default=0,
+                                help_text="The oldest queued ticket's wait when the surge began.",
+                            ),
+                        ),
+                    ],
+                    options={
+                        "db_table": "agents_surgeperiod",
+                        "ordering": ["-started_at"],
+                        "constraints": [
+                            models.CheckConstraint(
+                                condition=models.Q(
+                                    ("ended_at__isnull", True),
+                                    ("ended_at__gte", models.F("started_at")),
+                                    _connector="OR",
+                                ),
+                                name="surge_ends_after_start",
+                            ),
+                            models.UniqueConstraint(
+                                condition=models.Q(("ended_at__isnull", True)),
+                                fields=("language",),
+                                name="surge_one_open_per_language",
+                            ),
+                        ],
+                    },
+                ),
+                migrations.AddIndex(
+                    model_name="shiftassignment",
+                    index=models.Index(
+                        fields=["state", "offer_expires_at"], name="shift_offer_deadline_idx"
+                    ),
+                ),
+                migrations.AddIndex(
+                    model_name="shiftassignment",
+                    index=models.Index(fields=["slot", "state"], name="shift_slot_state_idx"),
+                ),
+                migrations.AddIndex(
+                    model_name="shiftassignment",
+                    index=models.Index(fields=["agent", "state"], name="shift_agent_state_idx"),
+                ),
+                migrations.AddConstraint(
+                    model_name="shiftassignment",
+                    constraint=models.UniqueConstraint(
+                        fields=("slot", "agent"), name="shift_one_assignment_per_agent"
+                    ),
+                ),
+                migrations.AddConstraint(
+                    model_name="shiftassignment",
+                    constraint=models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("state", "offered"), _negated=True),
+                            ("offer_expires_at__isnull", False),
+                            _connector="OR",
+                        ),
+                        name="shift_offer_has_deadline",
+                    ),
+                ),
             ],
             database_operations=[],
         ),

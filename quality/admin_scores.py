@@ -1,0 +1,1 @@
+"""Agents' quality scores, thresholds and the consequences staff decide, in the admin."""
