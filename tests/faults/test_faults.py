@@ -415,34 +415,41 @@ def through_a_database_outage(
         ]
         for agent in agents:
             agent.start()
-        terminator = Terminator(seconds=8)
-        terminator.start()
-        started = time.monotonic()
-        errors = run_threads(
-            [lambda i=i: customer_journey(base, results, i) for i in range(CUSTOMERS_IN_OUTAGE)],
-            timeout=150,
-        )
-        terminator.join(timeout=30)
-        assert not errors, errors
-        tokens = [token for token, _ in results.values()]
-        assert until(
-            lambda: (
-                Ticket.objects.filter(token__in=tokens, status="assigned").count()
-                == CUSTOMERS_IN_OUTAGE
-            ),
-            timeout=60,
-        ), (
-            Counter(Ticket.objects.filter(token__in=tokens).values_list("status", flat=True)),
-            list(Agent.objects.values_list("availability", "is_online", "connection_count")),
-            Counter(Offer.objects.values_list("outcome", flat=True)),
-        )
-        report(
-            f"PostgreSQL backends terminated for 8 s, {server['ROUTING_MODE']} routing",
-            time.monotonic() - started,
-        )
-        stop.set()
-        for agent in agents:
-            agent.join(timeout=30)
+        try:
+            terminator = Terminator(seconds=8)
+            terminator.start()
+            started = time.monotonic()
+            errors = run_threads(
+                [
+                    lambda i=i: customer_journey(base, results, i)
+                    for i in range(CUSTOMERS_IN_OUTAGE)
+                ],
+                timeout=150,
+            )
+            terminator.join(timeout=30)
+            assert not errors, errors
+            tokens = [token for token, _ in results.values()]
+            assert until(
+                lambda: (
+                    Ticket.objects.filter(token__in=tokens, status="assigned").count()
+                    == CUSTOMERS_IN_OUTAGE
+                ),
+                timeout=60,
+            ), (
+                Counter(Ticket.objects.filter(token__in=tokens).values_list("status", flat=True)),
+                list(Agent.objects.values_list("availability", "is_online", "connection_count")),
+                Counter(Offer.objects.values_list("outcome", flat=True)),
+            )
+            report(
+                f"PostgreSQL backends terminated for 8 s, {server['ROUTING_MODE']} routing",
+                time.monotonic() - started,
+            )
+        finally:
+            # Also on a failure: agents left running would outlive the server and fail the
+            # next test's output with their reconnect errors.
+            stop.set()
+            for agent in agents:
+                agent.join(timeout=30)
     assert terminator.terminated > 0
     return results, terminator
 
