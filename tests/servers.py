@@ -5,10 +5,12 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import queue
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -20,6 +22,56 @@ from django.conf import settings
 from django.db import connection
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+class LineReadingProcess:
+    """A process of the product whose output (stdout and stderr) is read line by line as it
+    comes, so a test waits for a line rather than sleeping."""
+
+    def __init__(self, args: list[str], *, env: dict[str, str]) -> None:
+        self.popen = subprocess.Popen(  # noqa: S603 - this interpreter, fixed arguments
+            args,
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.seen: list[str] = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.popen.stdout is not None
+        for line in self.popen.stdout:
+            self.lines.put(line.rstrip("\n"))
+
+    def lines_with(self, *fragments: str, count: int = 1, timeout: float) -> list[str] | None:
+        """The lines containing every fragment once ``count`` of them were printed, or None if
+        they were not within ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        while True:
+            matches = [line for line in self.seen if all(f in line for f in fragments)]
+            if len(matches) >= count:
+                return matches
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            with contextlib.suppress(queue.Empty):
+                self.seen.append(self.lines.get(timeout=remaining))
+
+    def logged(self, fragment: str, *, timeout: float) -> bool:
+        return self.lines_with(fragment, timeout=timeout) is not None
+
+    def stop(self, *, timeout: float = 20) -> None:
+        """SIGTERM, then SIGKILL if it has not exited within ``timeout`` seconds."""
+        if self.popen.poll() is None:
+            self.popen.terminate()
+            try:
+                self.popen.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.popen.kill()
+                self.popen.wait(timeout=timeout)
 
 
 def free_port() -> int:

@@ -9,14 +9,10 @@ prefix of the test's own, which also prefixes beat's keys, all deleted afterward
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import queue
 import signal
-import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 
@@ -24,7 +20,7 @@ import pytest
 import redis
 from django.conf import settings
 
-from tests.servers import ROOT, delete_redis_keys, server_env
+from tests.servers import LineReadingProcess, delete_redis_keys, server_env
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres]
 
@@ -34,45 +30,14 @@ LOCK_TIMEOUT_SECONDS = 4
 HEARTBEAT = "marketplace.tasks.beat_heartbeat"
 
 
-class Beat:
+class Beat(LineReadingProcess):
     """A `celery beat` process of the product, its log lines readable as they come."""
 
     def __init__(self, env: dict[str, str]) -> None:
-        self.popen = subprocess.Popen(  # noqa: S603 - this interpreter's celery, fixed arguments
+        super().__init__(
             [sys.executable, "-m", "celery", "-A", "marketplace", "beat", "--loglevel", "INFO"],
-            cwd=ROOT,
             env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
         )
-        self.lines: queue.Queue[str] = queue.Queue()
-        self.seen: list[str] = []
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        assert self.popen.stdout is not None
-        for line in self.popen.stdout:
-            self.lines.put(line.rstrip("\n"))
-
-    def logged(self, fragment: str, *, timeout: float) -> bool:
-        deadline = time.monotonic() + timeout
-        while not any(fragment in line for line in self.seen):
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return False
-            with contextlib.suppress(queue.Empty):
-                self.seen.append(self.lines.get(timeout=remaining))
-        return True
-
-    def stop(self) -> None:
-        if self.popen.poll() is None:
-            self.popen.terminate()
-            try:
-                self.popen.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.popen.kill()
-                self.popen.wait(timeout=20)
 
 
 @pytest.fixture

@@ -5,12 +5,10 @@ supervisor is given a Procfile of tiny Python scripts instead of the product's."
 from __future__ import annotations
 
 import os
-import queue
 import shlex
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from marketplace import supervisor
+from tests.servers import ROOT, LineReadingProcess
 
-ROOT = Path(__file__).resolve().parents[2]
 DEADLINE_SECONDS = 15
 
 
@@ -38,14 +36,14 @@ DEAF = script(
 )
 
 
-class Supervised:
+class Supervised(LineReadingProcess):
     """`python -m marketplace.supervisor` on a Procfile of our own, its output line by line."""
 
     def __init__(self, procfile: Path, *, processes: str | None = None, stop_timeout: float = 10):
         env = {k: v for k, v in os.environ.items() if k != "PROCESSES"}
         if processes is not None:
             env["PROCESSES"] = processes
-        self.popen = subprocess.Popen(
+        super().__init__(
             [
                 sys.executable,
                 "-m",
@@ -55,35 +53,15 @@ class Supervised:
                 "--stop-timeout",
                 str(stop_timeout),
             ],
-            cwd=ROOT,
             env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
         )
-        self.lines: queue.Queue[str] = queue.Queue()
-        self.seen: list[str] = []
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        assert self.popen.stdout is not None
-        for line in self.popen.stdout:
-            self.lines.put(line.rstrip("\n"))
 
     def wait_for(self, *fragments: str, count: int = 1) -> list[str]:
         """Lines containing every fragment, once `count` of them have been printed."""
-        deadline = time.monotonic() + DEADLINE_SECONDS
-        while True:
-            matches = [line for line in self.seen if all(f in line for f in fragments)]
-            if len(matches) >= count:
-                return matches
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                pytest.fail(f"no {count} line(s) with {fragments!r} in:\n" + "\n".join(self.seen))
-            try:
-                self.seen.append(self.lines.get(timeout=remaining))
-            except queue.Empty:
-                continue
+        matches = self.lines_with(*fragments, count=count, timeout=DEADLINE_SECONDS)
+        if matches is None:
+            pytest.fail(f"no {count} line(s) with {fragments!r} in:\n" + "\n".join(self.seen))
+        return matches
 
     def pid_of(self, name: str, *, nth: int = 1) -> int:
         line = self.wait_for(f"{name} started (pid", count=nth)[nth - 1]
