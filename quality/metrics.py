@@ -57,7 +57,8 @@ class Counts:
 
     @staticmethod
     def _pct(part: int, whole: int) -> int | None:
-        return round(100 * part / whole) if whole else None
+        # Rounded half up, in integers: 5 of 8 is 63%, as a person would round it.
+        return (200 * part + whole) // (2 * whole) if whole else None
 
     @property
     def confirmed_pct(self) -> int | None:
@@ -73,7 +74,7 @@ class Counts:
 
     @property
     def qa_pct(self) -> int | None:
-        return round(self.qa_sum / self.reviews) if self.reviews else None
+        return (2 * self.qa_sum + self.reviews) // (2 * self.reviews) if self.reviews else None
 
 
 RATES = [
