@@ -70,12 +70,19 @@ class AgentQualityScoreAdmin(ViewOnlyAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         report = metrics.quality_metrics()
+        # A topic or an agent picked in the tables is charted from the report, no new query.
+        picked = None
+        if "topic" in request.GET:
+            picked = next((s for s in report.by_topic if s.key == request.GET["topic"]), None)
+        elif "agent" in request.GET:
+            picked = next((s for s in report.by_agent if s.key == request.GET["agent"]), None)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "title": "Quality metrics",
             "report": report,
             "charts": charts.metric_charts(report),
+            "picked_chart": picked and charts.series_chart(picked, week_starts=report.week_starts),
             "tier_rows": report.by_tier,
             "topic_rows": report.by_topic,
             "agent_rows": report.by_agent,

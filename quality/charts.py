@@ -84,6 +84,15 @@ def metric_charts(report: QualityReport) -> list[dict]:
     return charts
 
 
+def series_chart(series: Series, *, week_starts: list[date]) -> dict:
+    """One group's four rates in one chart (a topic or an agent picked on the metrics page)."""
+    return rate_chart(
+        title=f"{series.label}: the four rates by week",
+        week_starts=week_starts,
+        lines=[(title, series.rate(name)) for name, title in RATES],
+    )
+
+
 def agent_trend_chart(trend: Series) -> dict:
     """The agent's four rates in one small chart (templates/portal/_quality_trend.html)."""
     return rate_chart(

@@ -312,3 +312,21 @@ def test_staff_allowed_to_view_scores_see_the_metrics_page(client):
     client.force_login(user)
 
     assert client.get(METRICS).status_code == 200
+
+
+@pytest.mark.parametrize("pick", ["topic", "agent"])
+def test_a_topic_or_an_agent_picked_on_the_metrics_page_is_charted_by_week(client, seeded, pick):
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    key = "billing" if pick == "topic" else str(seeded["ana"].pk)
+
+    response = client.get(METRICS, {pick: key})
+
+    assert response.status_code == 200
+    chart = response.context["picked_chart"]
+    assert [line["label"] for line in chart["lines"]] == [
+        "Confirmed resolution",
+        "Reopened",
+        "CSAT",
+        "QA",
+    ]
+    assert response.content.decode().count("<svg role=") == 5
