@@ -128,6 +128,7 @@ def consequences_propose(*, today: date | None = None) -> list[int]:
     ]
     if not candidates:
         return []
+    # The scores are computed for everyone on the same morning, so one window serves all.
     evidence_extra = _evidence_counts(
         agent_ids=[score.agent_id for score, _ in candidates],
         day=max(score.day for score, _ in candidates),
