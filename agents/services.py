@@ -45,6 +45,11 @@ class AgentTransitionError(Exception):
     pass
 
 
+# How a return to probation reads in the audit trail, and how quality.scoring can find when
+# the agent's probation started again.
+PROBATION_REASON_PREFIX = "returned to probation"
+
+
 def validate_languages(languages: Iterable[str]) -> list[str]:
     codes = sorted({code.strip().lower() for code in languages if code.strip()})
     unknown = [code for code in codes if code not in LANGUAGE_CODES]
@@ -96,6 +101,31 @@ def agent_transition(
             sender=Agent, agent_id=agent.pk, reason=f"agent {to_status}: {reason}".strip()
         )
     return agent
+
+
+@transaction.atomic
+def agent_return_to_probation(*, agent_id: int, actor: User | None, reason: str) -> bool:
+    """Put an agent back on the probation tier (a staff decision, docs/quality.md); True if
+    the tier changed. The status is untouched; the audit row is an AgentStatusEvent from
+    and to the same status, so the agent's one audit trail shows the decision and why.
+    An agent already on probation is left as it is, with no row."""
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError("A reason is required; it is recorded and sent to the agent.")
+    agent = Agent.objects.select_for_update().get(pk=agent_id)
+    if agent.quality_tier == Agent.QualityTier.PROBATION:
+        return False
+    from_tier = agent.quality_tier
+    agent.quality_tier = Agent.QualityTier.PROBATION
+    agent.save(update_fields=["quality_tier", "updated_at"])
+    AgentStatusEvent.objects.create(
+        agent=agent,
+        from_status=agent.status,
+        to_status=agent.status,
+        actor=actor,
+        reason=f"{PROBATION_REASON_PREFIX} (was {from_tier}): {reason}",
+    )
+    return True
 
 
 @transaction.atomic

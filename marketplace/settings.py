@@ -18,6 +18,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -653,6 +654,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "agents.tasks.check_surge",
         "schedule": timedelta(seconds=10),
     },
+    # Quality (docs/quality.md): consequences are proposed from the day's scores, so after
+    # the scores are computed (02:00 UTC); staff decide every one.
+    "propose-consequences": {
+        "task": "quality.tasks.propose_consequences",
+        "schedule": crontab(minute=30, hour=2),
+    },
 }
 
 # --- Queues by kind (see CELERY_QUEUE_PREFIX above) -------------------------------------
@@ -692,6 +699,8 @@ _TASKS_BY_QUEUE = {
         "payouts.tasks.drain_payouts",
         "payouts.tasks.send_payout",
         "payouts.tasks.release_held_earnings",
+        "quality.tasks.propose_consequences",
+        "quality.tasks.send_consequence_email",
     ],
 }
 CELERY_TASK_ROUTES = {

@@ -196,3 +196,61 @@ def load_demo_help_centre() -> None:
 
     knowledge.knowledge_import(entries=knowledge.knowledge_path_read(path=DEMO_HELP_CENTRE_PATH))
     assistant_flow.assistant_prepare()
+
+
+# --- Quality: resolved tickets, reviews, scores and proposals ------------------------------
+
+
+class ResolvedTicketFactory(TicketFactory):
+    """A conversation an agent resolved just now, not yet confirmed."""
+
+    status = Ticket.Status.RESOLVED
+    agent = factory.SubFactory(AgentFactory)
+    resolved_by = factory.SelfAttribute("agent")
+    escalated_at = factory.LazyFunction(timezone.now)
+    claimed_at = factory.LazyFunction(timezone.now)
+    resolved_at = factory.LazyFunction(timezone.now)
+
+
+class QualityReviewFactory(factory.django.DjangoModelFactory):
+    """A scored review of a resolved ticket, of the agent who resolved it."""
+
+    class Meta:
+        model = "quality.Review"
+
+    ticket = factory.SubFactory(ResolvedTicketFactory)
+    agent = factory.SelfAttribute("ticket.resolved_by")
+    reason = "sample"
+    status = "scored"
+    reviewer = factory.SubFactory(UserFactory, is_staff=True)
+    score_pct = 80
+    scored_at = factory.LazyFunction(timezone.now)
+
+
+class QualityScoreFactory(factory.django.DjangoModelFactory):
+    """An agent's score for today: 30 tickets resolved, every component and the score 60."""
+
+    class Meta:
+        model = "quality.AgentQualityScore"
+
+    agent = factory.SubFactory(AgentFactory, quality_tier=Agent.QualityTier.STANDARD)
+    day = factory.LazyFunction(lambda: timezone.now().date())
+    tickets_resolved = 30
+    confirmed_resolution_pct = 60
+    reopen_pct = 10
+    csat_pct = 60
+    qa_pct = 60
+    offer_acceptance_pct = 60
+    score = 60
+    tier = "standard"
+
+
+class ConsequenceProposalFactory(factory.django.DjangoModelFactory):
+    """An open proposal of coaching, on a score of 60."""
+
+    class Meta:
+        model = "quality.ConsequenceProposal"
+
+    agent = factory.SubFactory(AgentFactory, quality_tier=Agent.QualityTier.STANDARD)
+    kind = "coaching"
+    evidence = factory.LazyFunction(lambda: {"score": 60})

@@ -1,0 +1,115 @@
+"""Charts of quality rates by week, drawn as SVG on the server (no script, no build step), for
+the admin's metrics page and the portal's trend."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from quality.metrics import RATES, QualityReport, Series, agent_quality_trend, week_starts
+
+# One colour per line, in order; the overall line is drawn in black.
+COLOURS = ["#b33", "#36c", "#393", "#c80", "#739"]
+OVERALL_COLOUR = "#222"
+
+
+def rate_chart(
+    *,
+    title: str,
+    week_starts: list[date],
+    lines: list[tuple[str, list[int | None]]],
+    colours: list[str] | None = None,
+    width: int = 480,
+    height: int = 160,
+) -> dict:
+    """Points for a chart of percentages (0–100, y) by week (x). A week without data leaves
+    a gap rather than a fall to zero: each line is drawn as the runs of weeks it has."""
+    colours = colours or COLOURS
+    step = width / max(len(week_starts) - 1, 1)
+
+    def xy(k: int, value: int) -> str:
+        return f"{k * step:.1f},{height - value * height / 100:.1f}"
+
+    drawn = []
+    for n, (label, values) in enumerate(lines):
+        runs, run = [], []
+        for k, value in enumerate(values):
+            if value is None:
+                if run:
+                    runs.append(run)
+                run = []
+            else:
+                run.append(xy(k, value))
+        if run:
+            runs.append(run)
+        drawn.append(
+            {
+                "label": label,
+                "colour": colours[n % len(colours)],
+                "polylines": [" ".join(r) for r in runs if len(r) > 1],
+                # A week standing alone is drawn as a dot.
+                "dots": [r[0].split(",") for r in runs if len(r) == 1],
+                "last": next((v for v in reversed(values) if v is not None), None),
+            }
+        )
+    return {
+        "title": title,
+        "width": width,
+        "height": height,
+        "lines": drawn,
+        "gridlines": [
+            {"y": round(height - pct * height / 100, 1), "label": pct} for pct in (0, 50, 100)
+        ],
+        "weeks": [
+            {"x": round(k * step, 1), "label": f"{start:%d %b}"}
+            for k, start in enumerate(week_starts)
+            if (len(week_starts) - 1 - k) % 2 == 0  # every other week, ending with this one
+        ],
+    }
+
+
+def metric_charts(report: QualityReport) -> list[dict]:
+    """One chart per rate: all agents, and each tier."""
+    charts = []
+    for name, title in RATES:
+        lines = [(report.overall.label, report.overall.rate(name))]
+        lines += [(series.label, series.rate(name)) for series in report.by_tier]
+        charts.append(
+            rate_chart(
+                title=title,
+                week_starts=report.week_starts,
+                lines=lines,
+                colours=[OVERALL_COLOUR, *COLOURS],
+            )
+        )
+    return charts
+
+
+def series_chart(series: Series, *, week_starts: list[date]) -> dict:
+    """One group's four rates in one chart (a topic or an agent picked on the metrics page)."""
+    return rate_chart(
+        title=f"{series.label}: the four rates by week",
+        week_starts=week_starts,
+        lines=[(title, series.rate(name)) for name, title in RATES],
+    )
+
+
+def agent_trend_chart(trend: Series) -> dict:
+    """The agent's four rates in one small chart (templates/portal/_quality_trend.html)."""
+    return rate_chart(
+        title="Your quality by week",
+        week_starts=week_starts(weeks=len(trend.weeks)),
+        lines=[(title, trend.rate(name)) for name, title in RATES],
+        width=360,
+        height=120,
+    )
+
+
+def agent_quality_trend_context(*, agent_id: int) -> dict:
+    """What templates/portal/_quality_trend.html needs, as ``quality_trend``: the agent's
+    weekly rates (quality.metrics.agent_quality_trend) and their chart."""
+    trend = agent_quality_trend(agent_id=agent_id)
+    return {
+        "series": trend,
+        "chart": agent_trend_chart(trend),
+        "has_data": trend.total.resolves or trend.total.rated or trend.total.reviews,
+    }
