@@ -96,6 +96,31 @@ class KnowledgeArticleFactory(factory.django.DjangoModelFactory):
     keywords = "password, reset, login"
 
 
+# --- Quality reviews ------------------------------------------------------------------------
+
+
+class ResolvedTicketFactory(TicketFactory):
+    """A conversation an agent resolved just now (set up directly, without the signals)."""
+
+    status = Ticket.Status.RESOLVED
+    agent = factory.SubFactory(AgentFactory)
+    resolved_by = factory.SelfAttribute("agent")
+    escalated_at = factory.LazyFunction(timezone.now)
+    claimed_at = factory.LazyFunction(timezone.now)
+    resolved_at = factory.LazyFunction(timezone.now)
+
+
+class ReviewFactory(factory.django.DjangoModelFactory):
+    """A queued review of a resolved conversation (score it with quality.reviews)."""
+
+    class Meta:
+        model = "quality.Review"
+
+    ticket = factory.SubFactory(ResolvedTicketFactory)
+    agent = factory.SelfAttribute("ticket.agent")
+    reason = "sample"
+
+
 # --- Payouts --------------------------------------------------------------------------------
 
 
