@@ -19,9 +19,9 @@ def test_a_customer_reports_a_resolved_conversation_from_the_chat(live_server_ur
     ticket = ResolvedTicketFactory()
     context = new_context()
     # The customer's browser still holds the conversation, as after a resolve.
+    stored = json.dumps({"token": ticket.token, "outbox": [], "wantsPerson": False})
     context.add_init_script(
-        "window.localStorage.setItem('humanline.chat.v1', %s);"
-        % json.dumps(json.dumps({"token": ticket.token, "outbox": [], "wantsPerson": False}))
+        f"window.localStorage.setItem('humanline.chat.v1', {json.dumps(stored)});"
     )
     page = context.new_page()
     page.goto(f"{live_server_url}/chat/")
