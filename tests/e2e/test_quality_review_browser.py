@@ -9,7 +9,13 @@ import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
 from quality.models import Review, RubricCriterion
-from tests.factories import PASSWORD, AgentFactory, ReviewFactory, UserFactory
+from tests.factories import (
+    PASSWORD,
+    AgentFactory,
+    ReviewFactory,
+    UserFactory,
+    ensure_default_rubric,
+)
 from tickets.models import Message, TicketNote
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
@@ -39,6 +45,7 @@ def test_a_reviewer_scores_a_conversation_and_the_agent_sees_it_and_disputes_it(
     live_server_url, new_context
 ):
     base = live_server_url
+    ensure_default_rubric()
     agent = AgentFactory(user__email="sam@example.com", user__first_name="Sam")
     review = ReviewFactory(
         ticket__agent=agent,
