@@ -80,22 +80,29 @@ def score_percent(scores: Mapping[int, int], weights: Mapping[int, int]) -> int:
     return (2 * numerator + denominator) // (2 * denominator)
 
 
-def _checked_scores(scores: Mapping[int, CriterionScore]) -> dict[int, CriterionScore]:
-    active = dict(RubricCriterion.objects.filter(is_active=True).values_list("pk", "name"))
+def _checked_scores(scores: Mapping[int, CriterionScore]) -> dict[int, int]:
+    """The active criteria's weights, once ``scores`` is found to be the whole rubric in
+    range; refused otherwise."""
+    active = {
+        pk: (name, weight)
+        for pk, name, weight in RubricCriterion.objects.filter(is_active=True).values_list(
+            "pk", "name", "weight"
+        )
+    }
     if not active:
         raise ReviewError("The rubric has no active criteria: add one before scoring.")
-    unknown = set(scores) - set(active)
-    if unknown:
+    if set(scores) - set(active):
         raise ReviewError("Score only the rubric's active criteria.")
-    missing = [name for cid, name in active.items() if cid not in scores]
+    missing = [name for cid, (name, _) in active.items() if cid not in scores]
     if missing:
         raise ReviewError(f"Score every criterion; missing: {', '.join(missing)}.")
     for cid, given in scores.items():
+        name = active[cid][0]
         if not isinstance(given.score, int) or not SCORE_MIN <= given.score <= SCORE_MAX:
-            raise ReviewError(f"{active[cid]}: a score is from {SCORE_MIN} to {SCORE_MAX}.")
+            raise ReviewError(f"{name}: a score is from {SCORE_MIN} to {SCORE_MAX}.")
         if len(given.comment) > COMMENT_MAX_CHARS:
-            raise ReviewError(f"{active[cid]}: the comment is too long.")
-    return dict(scores)
+            raise ReviewError(f"{name}: the comment is too long.")
+    return {cid: weight for cid, (_, weight) in active.items()}
 
 
 @transaction.atomic
@@ -108,9 +115,8 @@ def review_score(
     comments = comments.strip()
     if len(comments) > COMMENT_MAX_CHARS:
         raise ReviewError("The comments are too long.")
-    checked = _checked_scores(scores)
-    weights = dict(RubricCriterion.objects.filter(pk__in=checked).values_list("pk", "weight"))
-    pct = score_percent({cid: given.score for cid, given in checked.items()}, weights)
+    weights = _checked_scores(scores)
+    pct = score_percent({cid: given.score for cid, given in scores.items()}, weights)
     claimed = Review.objects.filter(pk=review_id, status=Review.Status.QUEUED).update(
         status=Review.Status.SCORED,
         reviewer=reviewer,
@@ -126,7 +132,7 @@ def review_score(
         ReviewScore(
             review_id=review_id, criterion_id=cid, score=given.score, comment=given.comment.strip()
         )
-        for cid, given in checked.items()
+        for cid, given in scores.items()
     )
     return Review.objects.get(pk=review_id)
 
