@@ -141,6 +141,7 @@ class ReviewAdmin(NoAddMixin, admin.ModelAdmin):
         )
         dispute = Dispute.objects.select_related("settled_by").filter(review=review).first()
         may_change = self.has_change_permission(request, review)
+        posted = request.POST if request.method == "POST" else {}
         return {
             **self.admin_site.each_context(request),
             "title": str(review),
@@ -149,9 +150,13 @@ class ReviewAdmin(NoAddMixin, admin.ModelAdmin):
             "ticket": review.ticket,
             "complaint": Complaint.objects.filter(ticket_id=review.ticket_id).first(),
             "transcript": selectors.review_transcript(ticket_id=review.ticket_id),
-            "criteria": RubricCriterion.objects.filter(is_active=True),
-            "score_choices": range(reviews.SCORE_MIN, reviews.SCORE_MAX + 1),
-            "posted": request.POST if request.method == "POST" else {},
+            # What a refused form had, so the reviewer corrects it instead of starting over.
+            "criteria": [
+                (c, posted.get(f"score-{c.pk}", ""), posted.get(f"comment-{c.pk}", ""))
+                for c in RubricCriterion.objects.filter(is_active=True)
+            ],
+            "score_choices": [str(n) for n in range(reviews.SCORE_MIN, reviews.SCORE_MAX + 1)],
+            "posted": posted,
             "dispute": dispute,
             "may_score": may_change and review.status == Review.Status.QUEUED,
             "may_settle": may_change

@@ -243,3 +243,17 @@ def test_operators_edit_the_rubric_but_never_delete_a_criterion(client):
     criterion.refresh_from_db()
     assert (criterion.weight, criterion.guidance) == (2, "Warm.")
     assert client.get(f"/admin/quality/rubriccriterion/{criterion.pk}/delete/").status_code == 403
+
+
+def test_a_refused_score_form_keeps_what_the_reviewer_entered(client, staff_reviewer):
+    review = ReviewFactory()
+    tone = RubricCriterion.objects.get(name="Tone")
+    accuracy = RubricCriterion.objects.get(name="Accuracy")
+    form = score_form(3, **{f"comment-{accuracy.pk}": "Wrong fee quoted."})
+    form[f"score-{tone.pk}"] = ""
+    client.force_login(staff_reviewer)
+
+    page = client.post(review_url(review), form).content.decode()
+
+    assert f'id="score-{accuracy.pk}-3" name="score-{accuracy.pk}" value="3" checked' in page
+    assert "Wrong fee quoted.</textarea>" in page
