@@ -229,3 +229,12 @@ class ShiftPreferencesForm(WeeklyAvailabilityForm):
 class CashOutForm(forms.Form):
     # The amount the agent was shown and confirms; the service refuses if it moved since.
     expected_net_cents = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+
+
+class DisputeForm(forms.Form):
+    reason = forms.CharField(
+        label="Why do you disagree?",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "Say why you disagree with the review."},
+    )

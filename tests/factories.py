@@ -96,6 +96,45 @@ class KnowledgeArticleFactory(factory.django.DjangoModelFactory):
     keywords = "password, reset, login"
 
 
+# --- Quality reviews ------------------------------------------------------------------------
+
+
+class ResolvedTicketFactory(TicketFactory):
+    """A conversation an agent resolved just now (set up directly, without the signals)."""
+
+    status = Ticket.Status.RESOLVED
+    agent = factory.SubFactory(AgentFactory)
+    resolved_by = factory.SelfAttribute("agent")
+    escalated_at = factory.LazyFunction(timezone.now)
+    claimed_at = factory.LazyFunction(timezone.now)
+    resolved_at = factory.LazyFunction(timezone.now)
+
+
+def ensure_default_rubric() -> None:
+    """The rubric quality's data migration seeds, again: a test on ``transaction=True`` (and
+    every browser test) flushes the tables after it, taking the seeded rows with them."""
+    from importlib import import_module
+
+    from quality.models import RubricCriterion
+
+    seeded = import_module("quality.migrations.0002_default_rubric").DEFAULT_RUBRIC
+    for position, (name, guidance) in enumerate(seeded):
+        RubricCriterion.objects.get_or_create(
+            name=name, defaults={"guidance": guidance, "position": position}
+        )
+
+
+class ReviewFactory(factory.django.DjangoModelFactory):
+    """A queued review of a resolved conversation (score it with quality.reviews)."""
+
+    class Meta:
+        model = "quality.Review"
+
+    ticket = factory.SubFactory(ResolvedTicketFactory)
+    agent = factory.SelfAttribute("ticket.agent")
+    reason = "sample"
+
+
 # --- Payouts --------------------------------------------------------------------------------
 
 

@@ -27,6 +27,7 @@ from tickets import dispatch, dispatch_ranking, integrations, knowledge, selecto
 from tickets.models import (
     AnswerFeedback,
     CannedReply,
+    Complaint,
     EscalationIdempotencyKey,
     Integration,
     KnowledgeArticle,
@@ -535,6 +536,17 @@ class TicketNoteAdmin(RecordAdmin):
     list_display = ["id", "ticket", "agent", "created_at"]
     list_select_related = ["ticket", "agent__user"]
     search_fields = ["ticket__id", "body", "agent__user__email"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(Complaint)
+class ComplaintAdmin(RecordAdmin):
+    """Customers' reports, as filed (tickets.complaints); each is reviewed in Quality."""
+
+    list_display = ["id", "ticket", "category", "agent", "created_at"]
+    list_filter = ["category"]
+    list_select_related = ["ticket", "agent__user"]
+    search_fields = ["ticket__id", "agent__user__email"]
     date_hierarchy = "created_at"
 
 

@@ -11,5 +11,6 @@ urlpatterns: list = [
         views.chat_transcript,
         name="chat-transcript",
     ),
+    path("chat/<conversation_token:token>/report/", views.chat_report, name="chat-report"),
     path("api/v1/escalations/", EscalationCreateApi.as_view(), name="api-escalation-create"),
 ]

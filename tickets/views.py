@@ -1,5 +1,6 @@
-"""The customer's pages: the live chat (also framed by the embed snippet) and the transcript
-download. The chat itself speaks the websocket protocol from static/tickets/chat.js."""
+"""The customer's pages: the live chat (also framed by the embed snippet), the transcript
+download and the report of a conversation. The chat itself speaks the websocket protocol
+from static/tickets/chat.js."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.clickjacking import xframe_options_exempt
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_http_methods, require_safe
 
 from tickets import selectors
-from tickets.models import Message, Ticket
+from tickets.complaints import ComplaintRefused, complaint_file
+from tickets.forms import ComplaintForm
+from tickets.models import Complaint, Message, Ticket
 
 RATING_SCORES = range(1, 6)
 TRANSCRIPT_MAX_MESSAGES = 5000
@@ -95,6 +98,43 @@ def chat_transcript(request: HttpRequest, token: str) -> HttpResponse:
         f'attachment; filename="conversation-{ticket.pk}-transcript.txt"'
     )
     # The transcript is the customer's private conversation: keep it out of shared caches.
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def chat_report(request: HttpRequest, token: str) -> HttpResponse:
+    """Report the conversation, for the customer who holds its token (as the transcript)."""
+    ticket = Ticket.objects.filter(token=token).only("id", "agent_id", "resolved_by_id").first()
+    if ticket is None:
+        raise Http404("No such conversation.")
+    form = ComplaintForm(request.POST or None)
+    context: dict = {"ticket_id": ticket.pk, "form": form}
+    status = 200
+    if ticket.agent_id is None and ticket.resolved_by_id is None:
+        context["refusal"] = "Only a conversation with one of our agents can be reported."
+        status = 400 if request.method == "POST" else 200
+    elif request.method == "GET" and Complaint.objects.filter(ticket_id=ticket.pk).exists():
+        context["refusal"] = "This conversation was already reported. Thank you."
+    elif request.method == "POST":
+        if form.is_valid():
+            try:
+                complaint_file(
+                    token=token,
+                    category=form.cleaned_data["category"],
+                    details=form.cleaned_data["details"],
+                )
+            except ComplaintRefused as refusal:
+                if refusal.code == "not_found":
+                    raise Http404("No such conversation.") from None
+                context["refusal"] = refusal.detail
+                status = 409 if refusal.code == "already_reported" else 400
+            else:
+                context["reported"] = True
+        else:
+            status = 400
+    response = render(request, "tickets/report.html", context, status=status)
+    # The page's address is the conversation's token: keep it out of shared caches.
     response["Cache-Control"] = "private, no-store"
     return response
 

@@ -428,6 +428,8 @@
       "TOKEN",
       encodeURIComponent(state.token)
     );
+    var report = document.getElementById("report-link");
+    if (report) report.href = report.dataset.url.replace("TOKEN", encodeURIComponent(state.token));
     // The composer just went away; give keyboard and screen reader users the next step.
     if (wasHidden) el.wrapUpTitle.focus();
   }
