@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST, require_safe
 from portal.forms import DisputeForm
 from portal.views import agent_portal_view
 from quality import reviews, selectors
+from quality.charts import agent_quality_trend_context
 
 
 def _page(request, agent, *, status: int = 200, refused_review_id: int | None = None, form=None):
@@ -22,6 +23,7 @@ def _page(request, agent, *, status: int = 200, refused_review_id: int | None = 
             "agent": agent,
             "cards": selectors.agent_review_cards(agent_id=agent.pk),
             "waiting": selectors.agent_reviews_waiting(agent_id=agent.pk),
+            "quality_trend": agent_quality_trend_context(agent_id=agent.pk),
             "refused_review_id": refused_review_id,
             "refused_form": form,
         },
