@@ -18,6 +18,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -653,6 +654,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "agents.tasks.check_surge",
         "schedule": timedelta(seconds=10),
     },
+    # Quality (docs/quality.md): every agent's score and tier from the last 30 days, once a
+    # night; idempotent, so a missed night is made good by the next run or a manual one.
+    "compute-quality-scores": {
+        "task": "quality.tasks.compute_quality_scores",
+        "schedule": crontab(minute=0, hour=2),
+    },
 }
 
 # --- Queues by kind (see CELERY_QUEUE_PREFIX above) -------------------------------------
@@ -692,6 +699,7 @@ _TASKS_BY_QUEUE = {
         "payouts.tasks.drain_payouts",
         "payouts.tasks.send_payout",
         "payouts.tasks.release_held_earnings",
+        "quality.tasks.compute_quality_scores",
     ],
 }
 CELERY_TASK_ROUTES = {

@@ -145,10 +145,7 @@ class Ticket(models.Model):
             # Confirmed with how, or neither.
             models.CheckConstraint(
                 condition=Q(resolution_confirmed_at__isnull=True, resolution_confirmed_by="")
-                | (
-                    Q(resolution_confirmed_at__isnull=False)
-                    & ~Q(resolution_confirmed_by="")
-                ),
+                | (Q(resolution_confirmed_at__isnull=False) & ~Q(resolution_confirmed_by="")),
                 name="ticket_confirmation_has_a_source",
             ),
             # Awaiting an email reply exactly when there is an address to reply to.
