@@ -162,7 +162,16 @@ def _lock_free_agents() -> list[Agent]:
         .filter(~Exists(Offer.objects.filter(agent_id=OuterRef("pk"), outcome=Outcome.PENDING)))
         .annotate(open_chats=Coalesce(Subquery(open_chats), 0))
         .filter(open_chats__lt=F("capacity"))
-        .only("id", "languages", "skills", "capacity", "last_offered_at", "last_assigned_at")
+        .only(
+            "id",
+            "languages",
+            "skills",
+            "capacity",
+            "last_offered_at",
+            "last_assigned_at",
+            "quality_tier",
+            "quality_score",
+        )
         .order_by("pk")
     )
 
@@ -208,7 +217,7 @@ def _lock_takeable_tickets(
     return list(
         Ticket.objects.select_for_update(skip_locked=True, of=("self",))
         .filter(pk__in=takeable, status=Status.QUEUED)
-        .only(*selectors.SUMMARY_FIELDS)
+        .only(*selectors.SUMMARY_FIELDS, "is_vip")
     )
 
 
@@ -256,6 +265,8 @@ def _candidate(agent: Agent, standing: selectors.AgentStanding) -> Candidate:
         last_assigned_at=agent.last_assigned_at,
         acceptance_rate=standing.acceptance_rate,
         rating=standing.rating,
+        quality_tier=agent.quality_tier,
+        quality_score=agent.quality_score,
     )
 
 
