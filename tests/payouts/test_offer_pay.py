@@ -121,3 +121,17 @@ def test_each_offer_of_a_round_is_quoted_for_its_own_agent(pushes, dispatch_roun
 
     pay = dict(Offer.objects.values_list("agent_id", "pay_amount_minor"))
     assert pay == {expert.pk: 360, on_probation.pk: 270}
+
+
+def test_quoting_the_agents_tiers_costs_a_round_no_query_more(
+    django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    RateCardFactory(expert_multiplier_pct=110)
+    AgentFactory.create_batch(2, quality_tier="expert")
+    AgentFactory.create_batch(2, quality_tier="standard")
+    QueuedTicketFactory.create_batch(4, priority=2)
+
+    # As without tiers: the round's eight, the savepoint pair, the quote's four.
+    with django_capture_on_commit_callbacks(execute=False), django_assert_num_queries(8 + 2 + 4):
+        assert len(dispatch.dispatch_round()) == 4
+    assert sorted(Offer.objects.values_list("pay_amount_minor", flat=True)) == [300, 300, 330, 330]
