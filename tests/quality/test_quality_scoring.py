@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 
 from agents.models import Agent
+from agents.services import AgentQuality, agent_quality_set
 from quality import scoring
 from quality.models import AgentQualityScore, ConsequenceProposal, QualityThresholds, Review
 from quality.tasks import compute_quality_scores
@@ -374,3 +375,27 @@ def test_a_run_costs_the_same_number_of_queries_whatever_the_number_of_agents(
         assert scoring.agent_quality_scores_compute() == agent_count
 
     assert set(Agent.objects.values_list("quality_tier", flat=True)) == {Tier.STANDARD}
+
+
+# --- Wiring ----------------------------------------------------------------------------------
+
+
+def test_the_scores_are_computed_every_night_at_2_utc_on_the_batch_queue(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["compute-quality-scores"]
+
+    assert entry["task"] == "quality.tasks.compute_quality_scores"
+    assert (entry["schedule"].hour, entry["schedule"].minute) == ({2}, {0})
+    assert settings.CELERY_TASK_ROUTES[entry["task"]]["queue"].endswith("batch")
+
+
+@pytest.mark.parametrize(
+    "quality",
+    [
+        AgentQuality(agent_id=1, score=50, tier="gold"),
+        AgentQuality(agent_id=1, score=101, tier="expert"),
+    ],
+    ids=["an unknown tier", "a score above 100"],
+)
+def test_recording_a_quality_refuses_what_the_model_does_not_know(quality):
+    with pytest.raises(ValueError, match="quality"):
+        agent_quality_set(qualities=[quality], at=timezone.now())
