@@ -1,11 +1,12 @@
-"""Writes about agents: their status, presence, availability for offers, and the login
-throttle."""
+"""Writes about agents: their status, presence, availability for offers, quality tier and
+score, and the login throttle."""
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -408,6 +409,48 @@ def agent_answered_offer(*, agent: Agent) -> None:
     if agent.consecutive_missed_offers:
         Agent.objects.filter(pk=agent.pk).update(consecutive_missed_offers=0)
         agent.consecutive_missed_offers = 0
+
+
+# --- Quality --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AgentQuality:
+    """An agent's quality as quality.scoring computed it: the score (0–100, None when there
+    was nothing to measure) and the tier it puts the agent in."""
+
+    agent_id: int
+    score: int | None
+    tier: str
+
+
+def agent_quality_set(*, qualities: Iterable[AgentQuality], at: datetime) -> int:
+    """Record agents' quality scores and tiers as of ``at``; returns how many agents.
+
+    Bulk: one UPDATE per 500 agents, whatever their number (the daily computation writes
+    every active agent at once). Which tier an agent may move to is the caller's rule
+    (quality.scoring never demotes to probation; staff do); this refuses only values the
+    model does not know.
+    """
+    tiers = set(Agent.QualityTier.values)
+    rows = []
+    for quality in qualities:
+        if quality.tier not in tiers:
+            raise ValueError(f"unknown quality tier {quality.tier!r}")
+        if quality.score is not None and not 0 <= quality.score <= 100:
+            raise ValueError(f"a quality score is 0 to 100, not {quality.score}")
+        rows.append(
+            Agent(
+                pk=quality.agent_id,
+                quality_score=quality.score,
+                quality_tier=quality.tier,
+                quality_scored_at=at,
+            )
+        )
+    Agent.objects.bulk_update(
+        rows, ["quality_score", "quality_tier", "quality_scored_at"], batch_size=500
+    )
+    return len(rows)
 
 
 # --- Login throttle ----------------------------------------------------------------------

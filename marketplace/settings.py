@@ -654,6 +654,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "agents.tasks.check_surge",
         "schedule": timedelta(seconds=10),
     },
+    # Quality (docs/quality.md): every agent's score and tier from the last 30 days, once a
+    # night; idempotent, so a missed night is made good by the next run or a manual one.
+    "compute-quality-scores": {
+        "task": "quality.tasks.compute_quality_scores",
+        "schedule": crontab(minute=0, hour=2),
+    },
     # Quality (docs/quality.md): consequences are proposed from the day's scores, so after
     # the scores are computed (02:00 UTC); staff decide every one.
     "propose-consequences": {
@@ -699,6 +705,7 @@ _TASKS_BY_QUEUE = {
         "payouts.tasks.drain_payouts",
         "payouts.tasks.send_payout",
         "payouts.tasks.release_held_earnings",
+        "quality.tasks.compute_quality_scores",
         "quality.tasks.propose_consequences",
         "quality.tasks.send_consequence_email",
     ],

@@ -27,6 +27,9 @@ class RateCardAdmin(admin.ModelAdmin):
         "top_rating_bonus_cents",
         "shift_completion_bonus_cents",
         "surge_multiplier_pct",
+        "probation_multiplier_pct",
+        "standard_multiplier_pct",
+        "expert_multiplier_pct",
         "instant_payout_fee_bps",
     ]
     list_filter = ["currency"]

@@ -13,8 +13,9 @@ advisory lock; SQLite's write transactions are serialised already).
 from __future__ import annotations
 
 import logging
+import math
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -23,6 +24,7 @@ from django.db import connection, transaction
 from django.db.models import Count, F, Sum
 from django.utils import timezone
 
+from agents.models import Agent
 from payouts.models import EarningLine, Payout, RateCard, RateCardEntry
 from payouts.money import format_multiplier
 from tickets.models import Ticket
@@ -67,9 +69,30 @@ def surge_multiplier_pct(*, at: datetime) -> int:
     return card.surge_multiplier_pct if card is not None else 100
 
 
-def _surge_scaled(amount_cents: int, multiplier_pct: int) -> int:
-    # Integer arithmetic, rounding half up to the minor unit.
-    return (amount_cents * multiplier_pct + 50) // 100
+def _scaled(amount_cents: int, *multipliers_pct: int) -> int:
+    # Integer arithmetic, rounding half up to the minor unit once, however many multipliers
+    # (surge and tier), so the order they apply in never changes a cent.
+    scale = 100 ** len(multipliers_pct)
+    return (amount_cents * math.prod(multipliers_pct) + scale // 2) // scale
+
+
+def tier_multiplier_pct(card: RateCard | None, tier: str | None) -> int:
+    """The card's pay multiplier for an agent of quality ``tier`` (percent; 110 = 1.1×);
+    100 without a card or a tier."""
+    if card is None or tier is None:
+        return 100
+    return {
+        Agent.QualityTier.PROBATION: card.probation_multiplier_pct,
+        Agent.QualityTier.STANDARD: card.standard_multiplier_pct,
+        Agent.QualityTier.EXPERT: card.expert_multiplier_pct,
+    }.get(tier, 100)
+
+
+def tier_multipliers_at(at: datetime) -> dict[str, int]:
+    """Each quality tier's pay multiplier (percent) on the card in force at ``at``: what the
+    agents' quality page shows beside the tier."""
+    card = rate_card_at(at)
+    return {tier: tier_multiplier_pct(card, tier) for tier in Agent.QualityTier.values}
 
 
 def ticket_base_amount(card: RateCard, ticket: Ticket) -> int | None:
@@ -97,29 +120,42 @@ def _base_amount(entries: dict[tuple[int, str], int], ticket: Ticket) -> int | N
 @dataclass(frozen=True)
 class PayQuote:
     """What handling a ticket pays: ``amount_minor`` in minor units of ``currency`` (None
-    when no card is in force or it has no amount for the ticket), surge included."""
+    when no card is in force or it has no amount for the ticket), surge and the agent's tier
+    multiplier included."""
 
     amount_minor: int | None
     currency: str
     card: RateCard | None
     surge: bool
+    # The quality tier of the agent paid, and the card's multiplier for it (100 = 1×).
+    tier: str | None = None
+    tier_multiplier_pct: int = 100
 
 
-def ticket_pay_quote(*, ticket: Ticket, at: datetime, surge_at: datetime | None) -> PayQuote:
+def ticket_pay_quote(
+    *, ticket: Ticket, at: datetime, surge_at: datetime | None, tier: str | None = None
+) -> PayQuote:
     """The pay for ``ticket`` under the card in force at ``at``: the card's amount for its
     priority and skills (``ticket_base_amount``), times the card's surge multiplier if a
-    surge of its language was open at ``surge_at`` (no surge when None). The one home of
+    surge of its language was open at ``surge_at`` (no surge when None), times the card's
+    multiplier for the paid agent's quality ``tier`` (none when None). The one home of
     those rules: the pay line of a resolved ticket and the pay shown on an offer both come
     from here."""
-    return ticket_pay_quotes(tickets=[ticket], at=at, surge_at=surge_at)[ticket.pk]
+    tiers = {ticket.pk: tier} if tier else None
+    return ticket_pay_quotes(tickets=[ticket], at=at, surge_at=surge_at, tiers=tiers)[ticket.pk]
 
 
 def ticket_pay_quotes(
-    *, tickets: Sequence[Ticket], at: datetime, surge_at: datetime | None
+    *,
+    tickets: Sequence[Ticket],
+    at: datetime,
+    surge_at: datetime | None,
+    tiers: Mapping[int, str] | None = None,
 ) -> dict[int, PayQuote]:
     """``ticket_pay_quote`` for many tickets, by ticket id, in a fixed number of queries
     (the card; then its entries and the surges open): a dispatch round quotes all its offers
-    at once."""
+    at once. ``tiers`` maps a ticket's id to the quality tier of the agent it would pay."""
+    tiers = tiers or {}
     card = rate_card_at(at)
     if card is None:
         none = PayQuote(
@@ -136,10 +172,17 @@ def ticket_pay_quotes(
     for ticket in tickets:
         amount = _base_amount(entries, ticket)
         surge = amount is not None and ticket.language in surging
-        if surge:
-            amount = _surge_scaled(amount, card.surge_multiplier_pct)
+        tier = tiers.get(ticket.pk)
+        tier_pct = tier_multiplier_pct(card, tier)
+        if amount is not None:
+            amount = _scaled(amount, card.surge_multiplier_pct if surge else 100, tier_pct)
         quotes[ticket.pk] = PayQuote(
-            amount_minor=amount, currency=card.currency, card=card, surge=surge
+            amount_minor=amount,
+            currency=card.currency,
+            card=card,
+            surge=surge,
+            tier=tier,
+            tier_multiplier_pct=tier_pct,
         )
     return quotes
 
@@ -152,8 +195,11 @@ def ticket_pay_line_create(*, ticket: Ticket) -> EarningLine:
     being a ticket that silently earned nothing.
     """
     earned_at = ticket.resolved_at or timezone.now()
-    # The card of the resolve; the surge of the claim (a ticket taken during a surge pays it).
-    quote = ticket_pay_quote(ticket=ticket, at=earned_at, surge_at=ticket.claimed_at)
+    # The card of the resolve; the surge of the claim (a ticket taken during a surge pays it);
+    # the resolving agent's tier at the resolve.
+    quote = ticket_pay_quote(
+        ticket=ticket, at=earned_at, surge_at=ticket.claimed_at, tier=_agent_tier(ticket)
+    )
     card, amount, surge = quote.card, quote.amount_minor, quote.surge
     if amount is None:
         logger.warning("no rate for ticket %s (priority %s)", ticket.pk, ticket.priority)
@@ -163,6 +209,8 @@ def ticket_pay_line_create(*, ticket: Ticket) -> EarningLine:
         description = f"Ticket #{ticket.pk} ({ticket.get_priority_display().lower()} priority)"
         if surge:
             description += f", surge ×{format_multiplier(card.surge_multiplier_pct)}"
+        if quote.tier_multiplier_pct != 100:
+            description += f", {quote.tier} ×{format_multiplier(quote.tier_multiplier_pct)}"
     line, _ = EarningLine.objects.get_or_create(
         source_key=f"ticket:{ticket.pk}",
         defaults={
@@ -179,6 +227,15 @@ def ticket_pay_line_create(*, ticket: Ticket) -> EarningLine:
         },
     )
     return line
+
+
+def _agent_tier(ticket: Ticket) -> str | None:
+    """The quality tier of the agent on the ticket: from the loaded agent, else one query."""
+    if ticket.agent_id is None:
+        return None
+    if Ticket.agent.is_cached(ticket):
+        return ticket.agent.quality_tier
+    return Agent.objects.filter(pk=ticket.agent_id).values_list("quality_tier", flat=True).first()
 
 
 def top_rating_bonus_line_create(*, ticket: Ticket) -> EarningLine | None:

@@ -8,9 +8,11 @@ not at all. Connected in ``PayoutsConfig.ready``.
 
 from django.dispatch import receiver
 
+from agents.models import Agent
 from core.jobs import enqueue_on_commit
 from payouts import ledger
 from tickets import dispatch
+from tickets.models import Offer
 from tickets.signals import offers_made, ticket_rated, ticket_resolved
 from workforce.signals import shift_completed, surge_started
 
@@ -23,13 +25,17 @@ def write_ticket_pay_line(sender, *, ticket, **kwargs) -> None:
 @receiver(offers_made, dispatch_uid="payouts.offer_pay_quote")
 def quote_offer_pay(sender, *, offers, **kwargs) -> None:
     """What each new offer pays, as its pay line would if the agent accepted now: the card
-    in force and the surge open when the offer is made (ledger.ticket_pay_quote). Recorded
-    on the offers in the round's transaction; offers with no rate show no pay."""
+    in force, the surge open when the offer is made and the offered agent's tier multiplier
+    (ledger.ticket_pay_quote). Recorded on the offers in the round's transaction; offers with
+    no rate show no pay."""
     if not offers:
         return
     at = offers[0].sent_at  # one round, one time
     quotes = ledger.ticket_pay_quotes(
-        tickets=[offer.ticket for offer in offers], at=at, surge_at=at
+        tickets=[offer.ticket for offer in offers],
+        at=at,
+        surge_at=at,
+        tiers=_offered_tiers(offers),
     )
     pay = {
         offer.pk: (quote.amount_minor, quote.currency)
@@ -37,6 +43,19 @@ def quote_offer_pay(sender, *, offers, **kwargs) -> None:
         if (quote := quotes[offer.ticket_id]).amount_minor is not None
     }
     dispatch.offers_pay_record(offers=offers, pay=pay)
+
+
+def _offered_tiers(offers) -> dict[int, str]:
+    """Each offered agent's quality tier, by ticket: from the agent rows the round loaded
+    (no query), else in one query."""
+    if all(Offer.agent.is_cached(offer) for offer in offers):
+        return {offer.ticket_id: offer.agent.quality_tier for offer in offers}
+    tiers = dict(
+        Agent.objects.filter(pk__in={offer.agent_id for offer in offers}).values_list(
+            "id", "quality_tier"
+        )
+    )
+    return {offer.ticket_id: tiers[offer.agent_id] for offer in offers}
 
 
 @receiver(ticket_rated, dispatch_uid="payouts.top_rating_bonus")

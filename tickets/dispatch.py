@@ -105,6 +105,7 @@ def dispatch_round(*, now: datetime | None = None) -> list[int]:
         free = [agent for agent in agents if agent.pk not in agents_with_offer]
         standings = selectors.agent_standings(agent_ids=[agent.pk for agent in free], now=now)
         pool = {agent.pk: _candidate(agent, standings[agent.pk]) for agent in free}
+        by_id = {agent.pk: agent for agent in free}
         expires_at = now + timedelta(seconds=settings.OFFER_TIMEOUT_SECONDS)
         offers: list[Offer] = []
         waiting = [ticket for ticket in tickets if ticket.pk not in tickets_with_offer]
@@ -126,8 +127,11 @@ def dispatch_round(*, now: datetime | None = None) -> list[int]:
                 continue
             # One offer out per agent at a time: the chosen one leaves this round's pool.
             chosen = pool.pop(ranked[0].agent_id)
+            # The agent row goes with the offer: payouts' quote reads its tier from it.
             offers.append(
-                Offer(ticket=ticket, agent_id=chosen.agent_id, sent_at=now, expires_at=expires_at)
+                Offer(
+                    ticket=ticket, agent=by_id[chosen.agent_id], sent_at=now, expires_at=expires_at
+                )
             )
         if not offers:
             return []
@@ -162,7 +166,16 @@ def _lock_free_agents() -> list[Agent]:
         .filter(~Exists(Offer.objects.filter(agent_id=OuterRef("pk"), outcome=Outcome.PENDING)))
         .annotate(open_chats=Coalesce(Subquery(open_chats), 0))
         .filter(open_chats__lt=F("capacity"))
-        .only("id", "languages", "skills", "capacity", "last_offered_at", "last_assigned_at")
+        .only(
+            "id",
+            "languages",
+            "skills",
+            "capacity",
+            "last_offered_at",
+            "last_assigned_at",
+            "quality_tier",
+            "quality_score",
+        )
         .order_by("pk")
     )
 
@@ -208,7 +221,7 @@ def _lock_takeable_tickets(
     return list(
         Ticket.objects.select_for_update(skip_locked=True, of=("self",))
         .filter(pk__in=takeable, status=Status.QUEUED)
-        .only(*selectors.SUMMARY_FIELDS)
+        .only(*selectors.SUMMARY_FIELDS, "is_vip")
     )
 
 
@@ -256,6 +269,8 @@ def _candidate(agent: Agent, standing: selectors.AgentStanding) -> Candidate:
         last_assigned_at=agent.last_assigned_at,
         acceptance_rate=standing.acceptance_rate,
         rating=standing.rating,
+        quality_tier=agent.quality_tier,
+        quality_score=agent.quality_score,
     )
 
 

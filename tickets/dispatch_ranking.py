@@ -15,9 +15,15 @@ the ticket's language, with every skill it needs, and a free chat slot), in this
 1. fewest open chats: a free agent before a busy one, so load spreads;
 2. longest since its last offer or assignment (fairness), in steps of
    ``FAIRNESS_STEP_SECONDS``; never offered nor assigned counts as the longest;
-3. higher acceptance rate, then higher rating: tie-breakers, used where they exist (an agent
-   with a record goes before one without);
+3. higher quality score (quality.scoring, daily), then higher acceptance rate, then higher
+   rating: tie-breakers, used where they exist (an agent with a record goes before one
+   without);
 4. the agent's id, so that the order is total and a round is repeatable.
+
+A VIP or urgent ticket is not offered to an agent on probation while an eligible standard or
+expert agent is free; with none free, the agent on probation is offered it rather than leave
+the customer waiting. The tier is a preference among those who may take the ticket, never a
+permission: who may take it is ``can_take``'s rule alone.
 """
 
 from __future__ import annotations
@@ -33,6 +39,11 @@ from typing import Protocol
 # beside the offer timeout (15 s): fairness still decides between anyone a whole step apart.
 FAIRNESS_STEP_SECONDS = 5
 
+# agents.models.Agent.QualityTier.PROBATION, spelt out to keep the ranking free of models.
+PROBATION_TIER = "probation"
+# Ticket.Priority.URGENT: with VIP, what goes to standard and expert agents first.
+URGENT_PRIORITY = 4
+
 
 class RoutableTicket(Protocol):
     """What the ranking reads of a ticket (a tickets.models.Ticket is one)."""
@@ -41,6 +52,7 @@ class RoutableTicket(Protocol):
     language: str
     required_skills: list[str]
     priority: int
+    is_vip: bool
     escalated_at: datetime | None
 
 
@@ -59,6 +71,10 @@ class Candidate:
     acceptance_rate: float | None = None
     # Average customer rating (1–5) of recent resolved tickets; None without any.
     rating: float | None = None
+    # The agent's quality tier and score (0–100, None until scored), as the dispatcher read
+    # them with the agent's row.
+    quality_tier: str = "standard"
+    quality_score: int | None = None
     online: bool = True
     available: bool = True
     may_work: bool = True
@@ -92,6 +108,11 @@ def is_eligible(ticket: RoutableTicket, candidate: Candidate) -> bool:
     )
 
 
+def needs_seasoned_agent(ticket: RoutableTicket) -> bool:
+    """A VIP or urgent ticket: offered to agents on probation only when nobody else is free."""
+    return ticket.is_vip or ticket.priority >= URGENT_PRIORITY
+
+
 def idle_steps(candidate: Candidate, now: datetime) -> float:
     """Whole fairness steps since the agent's last offer or assignment; infinite if never."""
     stamps = [t for t in (candidate.last_offered_at, candidate.last_assigned_at) if t]
@@ -110,6 +131,7 @@ def agent_rank_key(candidate: Candidate, now: datetime) -> tuple:
     return (
         candidate.open_chats,
         -idle_steps(candidate, now),
+        _best_first(candidate.quality_score),
         _best_first(candidate.acceptance_rate),
         _best_first(candidate.rating),
         candidate.agent_id,
@@ -121,6 +143,9 @@ def rank_agents(
 ) -> list[Candidate]:
     """The agents who may be offered ``ticket``, best first; the ineligible are left out."""
     eligible = [candidate for candidate in candidates if is_eligible(ticket, candidate)]
+    if needs_seasoned_agent(ticket):
+        seasoned = [c for c in eligible if c.quality_tier != PROBATION_TIER]
+        eligible = seasoned or eligible
     return sorted(eligible, key=lambda candidate: agent_rank_key(candidate, now))
 
 

@@ -213,3 +213,82 @@ def test_rate_card_entries_are_unique_per_priority_and_skill():
 
     with pytest.raises(IntegrityError), transaction.atomic():
         RateCardEntry.objects.create(rate_card=card, priority=2, skill="", amount_cents=1)
+
+
+# --- The quality tier's multiplier ------------------------------------------------------------
+
+
+def test_an_expert_s_pay_line_carries_the_expert_multiplier_and_names_it():
+    RateCardFactory(expert_multiplier_pct=110, entries={(2, ""): 305})
+    expert = AgentFactory(quality_tier="expert")
+
+    ticket = resolved_ticket(expert, priority=Ticket.Priority.NORMAL)
+
+    line = EarningLine.objects.get(ticket=ticket)
+    assert line.amount_cents == 336  # 305 × 1.1 = 335.5, rounded half up, in integers
+    assert line.description.endswith(", expert ×1.1")
+
+
+def test_a_probation_multiplier_below_one_lowers_the_pay():
+    RateCardFactory(probation_multiplier_pct=90, entries={(2, ""): 300})
+    on_probation = AgentFactory(quality_tier="probation")
+
+    ticket = resolved_ticket(on_probation, priority=Ticket.Priority.NORMAL)
+
+    line = EarningLine.objects.get(ticket=ticket)
+    assert (line.amount_cents, line.description.endswith(", probation ×0.9")) == (270, True)
+
+
+def test_a_tier_paid_at_1x_is_not_named_on_the_line():
+    RateCardFactory(standard_multiplier_pct=100, entries={(2, ""): 300})
+
+    ticket = resolved_ticket(AgentFactory(quality_tier="standard"), priority=2)
+
+    line = EarningLine.objects.get(ticket=ticket)
+    assert (line.amount_cents, line.description) == (300, f"Ticket #{ticket.pk} (normal priority)")
+
+
+def test_surge_and_tier_multiply_together_with_one_rounding():
+    RateCardFactory(surge_multiplier_pct=150, expert_multiplier_pct=110, entries={(2, ""): 303})
+    SurgePeriod.objects.create(language="en", started_at=timezone.now() - timedelta(minutes=5))
+
+    ticket = resolved_ticket(AgentFactory(quality_tier="expert"), priority=2, language="en")
+
+    line = EarningLine.objects.get(ticket=ticket)
+    # 303 × 1.5 × 1.1 = 499.95 → 500; rounding after the surge (455) would give 500.5 → 501.
+    assert line.amount_cents == 500
+    assert line.description.endswith(", surge ×1.5, expert ×1.1")
+
+
+def test_the_tier_multiplier_is_the_tier_s_at_the_resolve():
+    RateCardFactory(expert_multiplier_pct=120, entries={(2, ""): 300})
+    agent = AgentFactory(quality_tier="standard")
+    ticket = QueuedTicketFactory(priority=2)
+    assert ticket_services.ticket_claim(ticket_id=ticket.pk, agent_id=agent.pk).ok
+    agent.quality_tier = "expert"
+    agent.save(update_fields=["quality_tier"])
+
+    ticket_services.ticket_resolve(ticket_id=ticket.pk, agent_id=agent.pk)
+
+    assert EarningLine.objects.get(ticket=ticket).amount_cents == 360
+
+
+@pytest.mark.parametrize(
+    ("tier", "expected"),
+    [("probation", 95), ("standard", 100), ("expert", 115), (None, 100)],
+)
+def test_each_tier_has_its_multiplier_from_the_card(tier, expected):
+    card = RateCardFactory(
+        probation_multiplier_pct=95, standard_multiplier_pct=100, expert_multiplier_pct=115
+    )
+
+    assert ledger.tier_multiplier_pct(card, tier) == expected
+    assert ledger.tier_multipliers_at(timezone.now()) == {
+        "probation": 95,
+        "standard": 100,
+        "expert": 115,
+    }
+
+
+def test_without_a_card_every_tier_is_paid_at_1x():
+    assert ledger.tier_multiplier_pct(None, "expert") == 100

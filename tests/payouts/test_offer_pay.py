@@ -98,3 +98,40 @@ def test_a_round_quotes_all_its_offers_in_a_fixed_number_of_queries(
     # entries, the surges open, the offers' pay.
     with django_capture_on_commit_callbacks(execute=False), django_assert_num_queries(8 + 2 + 4):
         assert len(dispatch.dispatch_round()) == 5
+
+
+def test_an_offer_quotes_the_offered_agent_s_tier_multiplier(pushes, dispatch_round):
+    RateCardFactory(expert_multiplier_pct=110, entries={(2, ""): 300})
+    AgentFactory(quality_tier="expert")
+    QueuedTicketFactory(priority=2)
+
+    dispatch_round()
+
+    assert Offer.objects.get().pay_amount_minor == 330
+    assert offer_frames(pushes)[0]["pay"]["amount_minor"] == 330
+
+
+def test_each_offer_of_a_round_is_quoted_for_its_own_agent(pushes, dispatch_round):
+    RateCardFactory(probation_multiplier_pct=90, expert_multiplier_pct=120, entries={(2, ""): 300})
+    expert = AgentFactory(quality_tier="expert")
+    on_probation = AgentFactory(quality_tier="probation")
+    QueuedTicketFactory.create_batch(2, priority=2)
+
+    dispatch_round()
+
+    pay = dict(Offer.objects.values_list("agent_id", "pay_amount_minor"))
+    assert pay == {expert.pk: 360, on_probation.pk: 270}
+
+
+def test_quoting_the_agents_tiers_costs_a_round_no_query_more(
+    django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    RateCardFactory(expert_multiplier_pct=110)
+    AgentFactory.create_batch(2, quality_tier="expert")
+    AgentFactory.create_batch(2, quality_tier="standard")
+    QueuedTicketFactory.create_batch(4, priority=2)
+
+    # As without tiers: the round's eight, the savepoint pair, the quote's four.
+    with django_capture_on_commit_callbacks(execute=False), django_assert_num_queries(8 + 2 + 4):
+        assert len(dispatch.dispatch_round()) == 4
+    assert sorted(Offer.objects.values_list("pay_amount_minor", flat=True)) == [300, 300, 330, 330]

@@ -8,7 +8,7 @@ import pytest
 
 from payouts import services
 from payouts.models import EarningLine, Payout
-from tests.factories import EarningLineFactory, PayableAgentFactory
+from tests.factories import EarningLineFactory, PayableAgentFactory, RateCardFactory
 from tests.fakes.stripe_server import FakeStripe
 
 pytestmark = pytest.mark.django_db
@@ -125,3 +125,14 @@ def test_a_line_cannot_be_edited_in_the_admin(admin_client):
 
     line.refresh_from_db()
     assert (line.amount_cents, line.description) == (500, "Test earnings")
+
+
+def test_the_rate_card_admin_shows_and_edits_the_tier_multipliers(admin_client):
+    card = RateCardFactory(probation_multiplier_pct=95, expert_multiplier_pct=115)
+
+    listing = admin_client.get("/admin/payouts/ratecard/")
+    page = admin_client.get(f"/admin/payouts/ratecard/{card.pk}/change/")
+
+    assert "Expert multiplier pct" in listing.content.decode()
+    for field, value in [("probation", 95), ("standard", 100), ("expert", 115)]:
+        assert f'name="{field}_multiplier_pct" value="{value}"' in page.content.decode()

@@ -151,6 +151,53 @@ def test_a_better_acceptance_rate_breaks_a_tie_of_load_and_fairness():
     assert pending() == [(ticket.pk, keen.pk)]
 
 
+def test_a_probation_agent_is_not_offered_a_vip_ticket_while_a_standard_agent_is_free():
+    now = timezone.now()
+    # Fairness alone would choose the agent on probation: never offered anything.
+    on_probation = AgentFactory(quality_tier=Agent.QualityTier.PROBATION)
+    standard = AgentFactory(
+        quality_tier=Agent.QualityTier.STANDARD, last_offered_at=now - timedelta(seconds=30)
+    )
+    vip = QueuedTicketFactory(is_vip=True, priority=Ticket.Priority.HIGH)
+
+    dispatch.dispatch_round(now=now)
+
+    assert pending() == [(vip.pk, standard.pk)]
+    assert on_probation.pk not in dict(pending()).values()
+
+
+def test_a_probation_agent_is_offered_a_vip_ticket_when_no_standard_agent_is_free():
+    AgentFactory(quality_tier=Agent.QualityTier.STANDARD, availability=Agent.Availability.AWAY)
+    on_probation = AgentFactory(quality_tier=Agent.QualityTier.PROBATION)
+    vip = QueuedTicketFactory(is_vip=True, priority=Ticket.Priority.HIGH)
+
+    dispatch.dispatch_round()
+
+    assert pending() == [(vip.pk, on_probation.pk)]
+
+
+def test_with_a_vip_and_a_normal_ticket_the_standard_agent_gets_the_vip_one():
+    on_probation = AgentFactory(quality_tier=Agent.QualityTier.PROBATION)
+    standard = AgentFactory(quality_tier=Agent.QualityTier.EXPERT)
+    normal = QueuedTicketFactory(escalated_at=timezone.now() - timedelta(minutes=5))
+    urgent = QueuedTicketFactory(priority=Ticket.Priority.URGENT)
+
+    dispatch.dispatch_round()
+
+    assert pending() == sorted([(urgent.pk, standard.pk), (normal.pk, on_probation.pk)])
+
+
+def test_among_equally_idle_agents_the_higher_quality_score_is_offered_the_ticket():
+    now = timezone.now()
+    AgentFactory(quality_score=60, last_offered_at=now - timedelta(seconds=60))
+    better = AgentFactory(quality_score=92, last_offered_at=now - timedelta(seconds=61))
+    ticket = QueuedTicketFactory()
+
+    dispatch.dispatch_round(now=now)
+
+    assert pending() == [(ticket.pk, better.pk)]
+
+
 def _suspended():
     return AgentFactory(status=Agent.Status.SUSPENDED)
 

@@ -29,6 +29,7 @@ class T:
     escalated_at: datetime | None = None
     language: str = "en"
     required_skills: list[str] | None = None
+    is_vip: bool = False
 
     def __post_init__(self):
         self.required_skills = self.required_skills or []
@@ -248,3 +249,112 @@ def test_an_agent_offered_a_moment_ago_goes_behind_one_that_waited_a_step_longer
     ranked = rank_agents(T(1), [just_offered, waited], NOW)
 
     assert [candidate.agent_id for candidate in ranked] == [2, 1]
+
+
+# --- Quality: the score, and the tier for VIP and urgent tickets ------------------------------
+
+PROBATION, STANDARD, EXPERT = "probation", "standard", "expert"
+
+
+@pytest.mark.parametrize(
+    ("candidates", "expected"),
+    [
+        pytest.param(
+            [agent(1, quality_score=70, acceptance_rate=1.0), agent(2, quality_score=90)],
+            [2, 1],
+            id="within one fairness step the higher score first, before the acceptance rate",
+        ),
+        pytest.param(
+            [agent(1, quality_score=None), agent(2, quality_score=10)],
+            [2, 1],
+            id="a score, however low, before none",
+        ),
+        pytest.param(
+            [
+                agent(1, last_offered_at=ago(STEP * 10), quality_score=40),
+                agent(2, last_offered_at=ago(STEP * 2), quality_score=99),
+            ],
+            [1, 2],
+            id="fairness before the score when they are steps apart",
+        ),
+        pytest.param(
+            [agent(1, quality_score=80, rating=3.0), agent(2, quality_score=80, rating=5.0)],
+            [2, 1],
+            id="same score: acceptance rate and rating still break the tie",
+        ),
+        pytest.param(
+            [
+                agent(1, quality_tier=PROBATION, quality_score=90),
+                agent(2, quality_tier=EXPERT, quality_score=60),
+            ],
+            [1, 2],
+            id="for a normal ticket the tier makes no difference",
+        ),
+    ],
+)
+def test_the_quality_score_breaks_ties_within_a_fairness_step(candidates, expected):
+    ranked = rank_agents(T(1), candidates, NOW)
+
+    assert [candidate.agent_id for candidate in ranked] == expected
+
+
+@pytest.mark.parametrize(
+    ("ticket", "candidates", "expected"),
+    [
+        pytest.param(
+            T(1, is_vip=True),
+            [agent(1, quality_tier=PROBATION), agent(2, quality_tier=STANDARD, open_chats=2)],
+            [2],
+            id="VIP: a standard agent, even a busier one, rather than one on probation",
+        ),
+        pytest.param(
+            T(1, URGENT),
+            [agent(1, quality_tier=PROBATION, quality_score=99), agent(2, quality_tier=EXPERT)],
+            [2],
+            id="urgent: an expert rather than one on probation, whatever its score",
+        ),
+        pytest.param(
+            T(1, HIGH, is_vip=True),
+            [agent(3, quality_tier=EXPERT), agent(2, quality_tier=STANDARD)],
+            [2, 3],
+            id="standard and expert alike are ranked as usual",
+        ),
+        pytest.param(
+            T(1, is_vip=True),
+            [agent(1, quality_tier=PROBATION), agent(2, quality_tier=STANDARD, open_chats=3)],
+            [1],
+            id="VIP: the agent on probation when no standard or expert agent has a free slot",
+        ),
+        pytest.param(
+            T(1, URGENT, required_skills=["fraud"]),
+            [
+                agent(1, quality_tier=PROBATION, skills=frozenset({"fraud"})),
+                agent(2, quality_tier=EXPERT),
+            ],
+            [1],
+            id="urgent: the agent on probation when it is the only one who can take it",
+        ),
+        pytest.param(
+            T(1, URGENT),
+            [
+                agent(1, quality_tier=PROBATION),
+                agent(2, quality_tier=STANDARD, available=False),
+                agent(3, quality_tier=EXPERT, online=False),
+            ],
+            [1],
+            id="urgent: the agent on probation when the others are away or offline",
+        ),
+        pytest.param(
+            T(1, HIGH),
+            [agent(1, quality_tier=PROBATION), agent(2, quality_tier=STANDARD)],
+            [1, 2],
+            id="high but not VIP: the tier makes no difference",
+        ),
+    ],
+)
+def test_vip_and_urgent_tickets_go_to_standard_and_expert_agents_first(
+    ticket, candidates, expected
+):
+    ranked = rank_agents(ticket, candidates, NOW)
+
+    assert [candidate.agent_id for candidate in ranked] == expected

@@ -12,6 +12,8 @@ from agents import services as agent_services
 from agents.demo_training import DEMO_MODULES, DEMO_QUESTIONS
 from agents.models import Agent, QuizChoice, QuizQuestion, TrainingModule, User
 from payouts.models import RateCard, RateCardEntry
+from quality.models import AgentQualityScore
+from quality.scoring import weighted_score
 from tickets import knowledge
 from tickets.assistant.demo_articles import DEMO_HELP_CENTRE_PATH
 from tickets.demo_canned_replies import DEMO_CANNED_REPLIES
@@ -51,6 +53,20 @@ SKILL_SETS = [
     ["general", "refunds", "accounts", "billing"],
 ]
 LANGUAGE_SETS = [["en"], ["en", "es"], ["en"], ["en", "fr"]]
+# Demo agents' quality over the last week, by agent in turn: tier, then the components
+# (confirmed resolution, reopen rate, CSAT, QA — None: not reviewed that month —, offer
+# acceptance) around which each day varies by a point or two. Scores follow from the weights.
+QUALITY_PROFILES = [
+    (Agent.QualityTier.EXPERT, (96, 3, 94, 92, 88)),
+    (Agent.QualityTier.STANDARD, (88, 8, 82, 76, 71)),
+    (Agent.QualityTier.STANDARD, (84, 11, 79, None, 90)),
+    (Agent.QualityTier.PROBATION, (90, 6, 86, 80, 64)),
+    (Agent.QualityTier.EXPERT, (94, 4, 91, 89, 95)),
+    (Agent.QualityTier.STANDARD, (71, 19, 66, 58, 52)),
+    (Agent.QualityTier.PROBATION, (80, 12, 75, None, 83)),
+    (Agent.QualityTier.STANDARD, (90, 7, 85, 81, 77)),
+]
+QUALITY_DAYS = 7
 RATE_CARD = {  # minor units (cents) by priority
     Ticket.Priority.LOW: 150,
     Ticket.Priority.NORMAL: 250,
@@ -81,6 +97,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             self._admin(password)
             created = self._agents(agents, password)
+            self._quality_scores()
             new_articles, updated_articles = self._articles()
             canned = self._canned_replies()
             self._rate_card()
@@ -125,6 +142,52 @@ class Command(BaseCommand):
             agent.save(update_fields=["weekly_availability"])
             created += 1
         return created
+
+    def _quality_scores(self) -> None:
+        """A week of daily quality scores for the demo agents, and the tier and score they
+        put each in, so the quality pages and the dispatcher's tiers have something to show.
+        Only for agents with no score yet: the nightly computation owns them after that."""
+        agents = list(
+            Agent.objects.filter(user__email__regex=r"^agent\d\d@example\.com$")
+            .exclude(quality_scores__isnull=False)
+            .order_by("user__email")
+            .only("id", "user__email")
+        )
+        today = timezone.now().date()
+        rows, qualities = [], []
+        for agent in agents:
+            number = int(agent.user.email[5:7])
+            tier, base = QUALITY_PROFILES[(number - 1) % len(QUALITY_PROFILES)]
+            score = None
+            for days_ago in range(QUALITY_DAYS - 1, -1, -1):
+                wobble = (number + days_ago) % 3 - 1  # -1, 0 or +1, the same every seed
+                fields = dict(
+                    zip(
+                        [
+                            "confirmed_resolution_pct",
+                            "reopen_pct",
+                            "csat_pct",
+                            "qa_pct",
+                            "offer_acceptance_pct",
+                        ],
+                        [None if pct is None else max(0, min(100, pct + wobble)) for pct in base],
+                        strict=True,
+                    )
+                )
+                score = weighted_score(fields)
+                rows.append(
+                    AgentQualityScore(
+                        agent=agent,
+                        day=today - timedelta(days=days_ago),
+                        tickets_resolved=8 if tier == Agent.QualityTier.PROBATION else 30 + number,
+                        score=score,
+                        tier=tier,
+                        **fields,
+                    )
+                )
+            qualities.append(agent_services.AgentQuality(agent_id=agent.pk, score=score, tier=tier))
+        AgentQualityScore.objects.bulk_create(rows)
+        agent_services.agent_quality_set(qualities=qualities, at=timezone.now())
 
     def _applicant(self, password: str) -> None:
         """An applicant awaiting review, so the review queue has someone in it. Taken along
@@ -196,6 +259,9 @@ class Command(BaseCommand):
             top_rating_bonus_cents=50,
             shift_completion_bonus_cents=300,
             surge_multiplier_pct=150,
+            probation_multiplier_pct=100,
+            standard_multiplier_pct=100,
+            expert_multiplier_pct=110,
         )
         RateCardEntry.objects.bulk_create(
             [
