@@ -7,8 +7,11 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
+from payouts.ledger import tier_multipliers_at
+from payouts.money import format_multiplier
 from portal.forms import DisputeForm
 from portal.views import agent_portal_view
 from quality import reviews, selectors
@@ -16,6 +19,7 @@ from quality.charts import agent_quality_trend_context
 
 
 def _page(request, agent, *, status: int = 200, refused_review_id: int | None = None, form=None):
+    score_card = selectors.agent_score_card(agent_id=agent.pk)
     return render(
         request,
         "portal/quality.html",
@@ -24,6 +28,10 @@ def _page(request, agent, *, status: int = 200, refused_review_id: int | None = 
             "cards": selectors.agent_review_cards(agent_id=agent.pk),
             "waiting": selectors.agent_reviews_waiting(agent_id=agent.pk),
             "quality_trend": agent_quality_trend_context(agent_id=agent.pk),
+            "score_card": score_card,
+            "tier_pay_multiplier": format_multiplier(
+                tier_multipliers_at(timezone.now())[score_card.tier]
+            ),
             "refused_review_id": refused_review_id,
             "refused_form": form,
         },

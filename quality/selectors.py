@@ -224,7 +224,7 @@ class ScoreCard:
     probation_tickets: int
 
 
-def agent_score_card(agent_id: int) -> ScoreCard:
+def agent_score_card(*, agent_id: int) -> ScoreCard:
     """The agent's score card: three queries (the agent, its latest days, the thresholds).
     The tier is the agent's own, which staff may have changed since the last computation."""
     agent = Agent.objects.only("id", "quality_tier", "quality_score").get(pk=agent_id)

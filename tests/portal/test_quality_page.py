@@ -207,8 +207,9 @@ def test_the_page_takes_a_bounded_number_of_queries(client, django_assert_max_nu
     client.force_login(agent.user)
 
     # Session and user, the agent, reviews, scores, complaint categories, the waiting count;
-    # the weekly trend's three aggregates.
-    with django_assert_max_num_queries(11):
+    # the weekly trend's three aggregates; the score card's agent, days and thresholds, and
+    # the rate card in force for the tier's pay.
+    with django_assert_max_num_queries(15):
         response = client.get(URL)
 
     page = response.content.decode()

@@ -36,7 +36,7 @@ def test_the_card_has_the_latest_day_s_components_with_their_weights(
     scored(agent, date(2026, 12, 5))
 
     with django_assert_num_queries(3):
-        card = agent_score_card(agent.pk)
+        card = agent_score_card(agent_id=agent.pk)
 
     assert (card.score, card.day, card.tier, card.tickets_resolved) == (
         85,
@@ -58,7 +58,7 @@ def test_the_card_has_the_latest_day_s_components_with_their_weights(
 def test_an_agent_never_scored_has_a_card_with_no_score():
     agent = AgentFactory()
 
-    card = agent_score_card(agent.pk)
+    card = agent_score_card(agent_id=agent.pk)
 
     assert (card.score, card.day, card.tier, card.history) == (None, None, "probation", [])
     assert all(component.pct is None for component in card.components)
@@ -71,7 +71,7 @@ def test_the_include_shows_the_score_each_component_s_weight_and_the_tier(settin
 
     html = render_to_string(
         "portal/_quality_score.html",
-        {"score_card": agent_score_card(agent.pk), "tier_pay_multiplier": "1.1"},
+        {"score_card": agent_score_card(agent_id=agent.pk), "tier_pay_multiplier": "1.1"},
     )
 
     assert "<strong>85</strong> / 100" in html
@@ -90,7 +90,7 @@ def test_the_include_for_an_agent_on_probation_says_what_probation_means(setting
     agent = AgentFactory()
 
     html = render_to_string(
-        "portal/_quality_score.html", {"score_card": agent_score_card(agent.pk)}
+        "portal/_quality_score.html", {"score_card": agent_score_card(agent_id=agent.pk)}
     )
 
     assert "No score yet" in html
@@ -113,7 +113,7 @@ def test_a_day_with_nothing_measured_shows_no_score():
     )
 
     html = render_to_string(
-        "portal/_quality_score.html", {"score_card": agent_score_card(agent.pk)}
+        "portal/_quality_score.html", {"score_card": agent_score_card(agent_id=agent.pk)}
     )
 
     assert "No score: nothing to measure" in html
