@@ -62,12 +62,6 @@ class ConsequenceError(Exception):
     """A refused decision; the message is written for the staff member who made it."""
 
 
-def quality_thresholds() -> QualityThresholds:
-    """The one row (seeded by quality/migrations/0002); made with the defaults if missing."""
-    thresholds = QualityThresholds.objects.order_by("pk").first()
-    return thresholds or QualityThresholds.objects.create()
-
-
 def kind_for(*, score: int, tier: str, thresholds: QualityThresholds) -> str | None:
     """The consequence a score calls for, or None. An agent already on probation is not
     proposed probation again: below that line it is proposed coaching instead (below the
@@ -92,7 +86,7 @@ def consequences_propose(*, today: date | None = None) -> list[int]:
     decided lately (DECIDED_QUIET_DAYS), gets none. A fixed number of queries plus one
     insert per proposal, however many agents and tickets."""
     today = today or timezone.now().date()
-    thresholds = quality_thresholds()
+    thresholds = QualityThresholds.current()
     latest_day = (
         AgentQualityScore.objects.filter(agent=OuterRef("agent"), day__lte=today)
         .order_by("-day")

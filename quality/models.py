@@ -2,6 +2,8 @@
 and their disputes, each agent's daily quality score, the thresholds that make the product
 propose a consequence, and the proposals staff decide."""
 
+from __future__ import annotations
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -224,6 +226,12 @@ class QualityThresholds(models.Model):
 
     def __str__(self) -> str:
         return "Quality thresholds"
+
+    @classmethod
+    def current(cls) -> QualityThresholds:
+        """The one row (seeded by quality/migrations/0002); its defaults, unsaved, if an
+        operator deleted it."""
+        return cls.objects.order_by("pk").first() or cls()
 
 
 class ConsequenceProposal(models.Model):

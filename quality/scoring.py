@@ -158,11 +158,6 @@ def next_tier(
     return Tier.STANDARD
 
 
-def quality_thresholds() -> QualityThresholds:
-    # One row, seeded by quality/migrations/0002; its defaults if an operator deleted it.
-    return QualityThresholds.objects.order_by("pk").first() or QualityThresholds()
-
-
 def agent_quality_scores_compute(*, at: datetime | None = None) -> int:
     """Score every agent with activity in the 30 days before ``at`` (resolutions, reopens,
     ratings, reviews, offers answered), write the day's ``AgentQualityScore`` rows and set
@@ -237,7 +232,7 @@ def agent_quality_scores_compute(*, at: datetime | None = None) -> int:
         .order_by()
         .values_list("id", "quality_tier")
     )
-    thresholds = quality_thresholds()
+    thresholds = QualityThresholds.current()
     on_probation = [agent_id for agent_id in active_ids if tiers.get(agent_id) == Tier.PROBATION]
     confirmed_on_probation = _confirmed_on_probation(on_probation)
 

@@ -11,8 +11,8 @@ from django.conf import settings
 from django.db.models import Prefetch
 
 from agents.models import Agent
-from quality.models import AgentQualityScore, Review, ReviewScore
-from quality.scoring import COMPONENTS, TIER_MEANING, quality_thresholds
+from quality.models import AgentQualityScore, QualityThresholds, Review, ReviewScore
+from quality.scoring import COMPONENTS, TIER_MEANING
 from tickets.masking import mask_contact_details
 from tickets.models import Complaint, Message, TicketNote
 
@@ -230,7 +230,7 @@ def agent_score_card(*, agent_id: int) -> ScoreCard:
     agent = Agent.objects.only("id", "quality_tier", "quality_score").get(pk=agent_id)
     days = list(AgentQualityScore.objects.filter(agent_id=agent_id).order_by("-day")[:HISTORY_DAYS])
     latest = days[0] if days else None
-    thresholds = quality_thresholds()
+    thresholds = QualityThresholds.current()
     measured_weight = sum(
         component.weight
         for component in COMPONENTS
