@@ -186,17 +186,31 @@ class AgentAdmin(ReviewActions, admin.ModelAdmin):
         "status",
         "segment",
         "is_online",
+        "quality_tier",
+        "quality_score",
         "capacity",
         "reliability_pct",
         "payouts_enabled",
     ]
-    list_filter = ["status", "segment", "is_online", "payouts_enabled", "surge_opt_in", "country"]
+    list_filter = [
+        "status",
+        "quality_tier",
+        "segment",
+        "is_online",
+        "payouts_enabled",
+        "surge_opt_in",
+        "country",
+    ]
     search_fields = ["user__email", "user__first_name", "user__last_name", "stripe_account_id"]
     list_select_related = ["user"]
-    # Status, presence, availability for offers and payout readiness change only through
-    # services (audited).
+    # Status, presence, availability for offers, payout readiness and quality tier change
+    # only through services (audited): the tier by the nightly score or a staff decision on a
+    # consequence proposal (docs/quality.md).
     readonly_fields = [
         "status",
+        "quality_tier",
+        "quality_score",
+        "quality_scored_at",
         "is_online",
         "connection_count",
         "last_seen_at",
