@@ -11,6 +11,7 @@ import logging
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from agents.models import Agent
 from core.jobs import enqueue
@@ -23,7 +24,9 @@ from tickets.services import (
     InvalidMessage,
     TicketError,
     append_message,
+    confirmation_asked,
     locked_ticket,
+    ticket_reopen_locked,
 )
 
 logger = logging.getLogger(__name__)
@@ -57,7 +60,10 @@ def message_post_customer(
 ) -> tuple[Message, bool]:
     """Store a customer's message once per client_id; returns (message, created).
 
-    While the assistant has the conversation, its answer is asked for after commit. A caller
+    A resolved ticket still within its reopen window and unconfirmed is reopened by it
+    (``tickets.services.ticket_reopen_locked``, reason ``wrote_again``), the message stored
+    in the reopened conversation. While the assistant has the conversation, its answer is
+    asked for after commit. A caller
     that must reply to its client first (the customer socket: in the embedded profile the
     assistant runs in-process, inside that call) passes ``ask_assistant=False`` and calls
     ``assistant_reply_request`` itself once it has replied.
@@ -71,7 +77,11 @@ def message_post_customer(
             existing = _existing_by_client_id(ticket.pk, client_id)
             if existing is not None:
                 return existing, False
-            if ticket.status in (Status.RESOLVED, Status.ABANDONED):
+            now = timezone.now()
+            # Writing again within the reopen window reopens a resolved, unconfirmed ticket
+            # (docs/quality.md); after it, or once confirmed, the conversation is closed.
+            reopening = ticket.status == Status.RESOLVED and confirmation_asked(ticket, now=now)
+            if ticket.status in (Status.RESOLVED, Status.ABANDONED) and not reopening:
                 raise ConversationClosed("This conversation is closed.")
             message = append_message(
                 ticket,
@@ -80,6 +90,8 @@ def message_post_customer(
                 client_id=client_id,
                 customer_active=True,
             )
+            if reopening:
+                ticket_reopen_locked(ticket, reason="wrote_again", now=now)
             if ask_assistant and ticket.status == Status.BOT:
                 ticket_id, seq = ticket.pk, message.seq
                 transaction.on_commit(

@@ -96,6 +96,8 @@ SUMMARY_FIELDS = (
     "escalated_at",
     "created_at",
     "reply_email_requested_at",  # the summary's reply_by_email, not the address
+    "reopen_count",  # with resolved_by, the agent a reopened ticket is offered first
+    "resolved_by_id",
 )
 
 
