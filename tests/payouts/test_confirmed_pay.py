@@ -27,9 +27,7 @@ def resolve(ticket: Ticket, agent) -> Ticket:
 
 
 def quiet_for(ticket: Ticket, hours: float) -> None:
-    Ticket.objects.filter(pk=ticket.pk).update(
-        resolved_at=timezone.now() - timedelta(hours=hours)
-    )
+    Ticket.objects.filter(pk=ticket.pk).update(resolved_at=timezone.now() - timedelta(hours=hours))
 
 
 def lines(ticket: Ticket) -> list[tuple]:
@@ -187,7 +185,8 @@ def test_a_second_reopen_reverses_the_second_resolutions_line():
     services.ticket_resolution_confirm(token=ticket.token, solved=False)
 
     reversals = EarningLine.objects.filter(kind=Kind.TICKET_REVERSAL).order_by("pk")
-    assert [(r.agent_id, r.reverses.resolution) for r in reversals] == [(first.pk, 1), (second.pk, 2)]
+    reversed_lines = [(r.agent_id, r.reverses.resolution) for r in reversals]
+    assert reversed_lines == [(first.pk, 1), (second.pk, 2)]
 
 
 # --- The top-rating bonus: written once the resolution is confirmed -----------------------
