@@ -18,6 +18,9 @@ the ticket's language, with every skill it needs, and a free chat slot), in this
 3. higher acceptance rate, then higher rating: tie-breakers, used where they exist (an agent
    with a record goes before one without);
 4. the agent's id, so that the order is total and a round is repeatable.
+
+A reopened ticket (docs/quality.md) goes first to the agent who resolved it, when that agent
+is eligible: the customer picks up where they left off. Otherwise the order above.
 """
 
 from __future__ import annotations
@@ -42,6 +45,8 @@ class RoutableTicket(Protocol):
     required_skills: list[str]
     priority: int
     escalated_at: datetime | None
+    # Offered first to this agent when eligible: a reopened ticket's last resolver.
+    preferred_agent_id: int | None
 
 
 @dataclass(frozen=True)
@@ -121,7 +126,12 @@ def rank_agents(
 ) -> list[Candidate]:
     """The agents who may be offered ``ticket``, best first; the ineligible are left out."""
     eligible = [candidate for candidate in candidates if is_eligible(ticket, candidate)]
-    return sorted(eligible, key=lambda candidate: agent_rank_key(candidate, now))
+    ranked = sorted(eligible, key=lambda candidate: agent_rank_key(candidate, now))
+    preferred = ticket.preferred_agent_id
+    if preferred is not None:
+        # Stable: the preferred agent moves to the front, the rest keep their order.
+        ranked.sort(key=lambda candidate: candidate.agent_id != preferred)
+    return ranked
 
 
 def ticket_rank_key(ticket: RoutableTicket) -> tuple:

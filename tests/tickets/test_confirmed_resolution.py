@@ -6,9 +6,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from agents.models import Agent
 from tests.factories import AgentFactory, QueuedTicketFactory
-from tickets import messages, services
-from tickets.models import Message, Ticket, TicketEvent
+from tickets import dispatch, messages, services
+from tickets.models import Message, Offer, Ticket, TicketEvent
 from tickets.signals import resolution_confirmed, ticket_reopened
 
 pytestmark = pytest.mark.django_db
@@ -340,3 +341,54 @@ def test_a_sweep_batch_takes_a_bounded_number_of_queries(django_assert_max_num_q
     # receiver; no bonus without a top rating), and the savepoint's own statements.
     with django_assert_max_num_queries(4 + 10):
         assert len(services.resolutions_confirm_quiet()) == 10
+
+
+# --- The dispatcher prefers the agent who resolved it -----------------------------------------
+
+
+def reopened_by(agent) -> Ticket:
+    ticket = resolved_ticket(agent)
+    services.ticket_resolution_confirm(token=ticket.token, solved=False)
+    Offer.objects.all().delete()
+    return Ticket.objects.get(pk=ticket.pk)
+
+
+def test_a_reopened_ticket_is_offered_first_to_the_agent_who_resolved_it(
+    django_capture_on_commit_callbacks,
+):
+    resolver, idle = AgentFactory(), AgentFactory()
+    ticket = reopened_by(resolver)
+    # Load and fairness would both choose the idle agent.
+    QueuedTicketFactory(status=Status.ASSIGNED, agent=resolver)
+    Agent.objects.filter(pk=idle.pk).update(last_offered_at=None, last_assigned_at=None)
+
+    with django_capture_on_commit_callbacks(execute=False):
+        dispatch.dispatch_round()
+
+    assert list(Offer.objects.values_list("ticket_id", "agent_id")) == [(ticket.pk, resolver.pk)]
+
+
+def test_a_reopened_ticket_goes_to_another_agent_when_its_resolver_is_offline(
+    django_capture_on_commit_callbacks,
+):
+    resolver, other = AgentFactory(), AgentFactory()
+    ticket = reopened_by(resolver)
+    Agent.objects.filter(pk=resolver.pk).update(is_online=False, connection_count=0)
+
+    with django_capture_on_commit_callbacks(execute=False):
+        dispatch.dispatch_round()
+
+    assert list(Offer.objects.values_list("ticket_id", "agent_id")) == [(ticket.pk, other.pk)]
+
+
+def test_preferring_the_resolver_costs_no_query_in_a_round(
+    django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    agents = AgentFactory.create_batch(3)
+    for agent in agents:
+        reopened_by(agent)
+    QueuedTicketFactory.create_batch(3)
+
+    # As tests/tickets/test_dispatch.py counts a round of plain tickets.
+    with django_capture_on_commit_callbacks(execute=False), django_assert_num_queries(8 + 2 + 1):
+        assert len(dispatch.dispatch_round()) == 3
