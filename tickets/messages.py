@@ -18,13 +18,13 @@ from core.jobs import enqueue
 from tickets import events
 from tickets.masking import mask_secrets
 from tickets.models import NOTE_MAX_BODY_CHARS, KnowledgeArticle, Message, Ticket, TicketNote
+from tickets.selectors import confirmation_asked
 from tickets.services import (
     ConversationClosed,
     Forbidden,
     InvalidMessage,
     TicketError,
     append_message,
-    confirmation_asked,
     locked_ticket,
     ticket_reopen_locked,
 )

@@ -8,6 +8,7 @@ from dataclasses import astuple, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db.models import (
     Avg,
@@ -633,3 +634,24 @@ def article_person_questions(*, article_id: int) -> list[AnswerFeedback]:
         .only("question", "created_at", "message__ticket_id")
         .order_by("-created_at", "-id")[:ARTICLE_PERSON_QUESTIONS_SHOWN]
     )
+
+
+# --- Confirmed resolution (docs/quality.md) -------------------------------------------------
+
+
+def reopen_window_ends(ticket: Ticket) -> datetime | None:
+    """Until when the customer may still reopen a resolved, unconfirmed ticket; None when
+    it cannot be reopened at all (not resolved, or confirmed)."""
+    if (
+        ticket.status != Ticket.Status.RESOLVED
+        or ticket.resolution_confirmed_at is not None
+        or ticket.resolved_at is None
+    ):
+        return None
+    return ticket.resolved_at + timedelta(hours=settings.REOPEN_WINDOW_HOURS)
+
+
+def confirmation_asked(ticket: Ticket, *, now: datetime | None = None) -> bool:
+    """Whether the customer is still asked "Did this solve your problem?"."""
+    ends = reopen_window_ends(ticket)
+    return ends is not None and (now or timezone.now()) < ends

@@ -393,24 +393,6 @@ REOPENED_MESSAGES = {
 CONFIRM_QUIET_BATCH = 200
 
 
-def reopen_window_ends(ticket: Ticket) -> datetime | None:
-    """Until when the customer may still reopen a resolved, unconfirmed ticket; None when
-    it cannot be reopened at all (not resolved, or confirmed)."""
-    if (
-        ticket.status != Status.RESOLVED
-        or ticket.resolution_confirmed_at is not None
-        or ticket.resolved_at is None
-    ):
-        return None
-    return ticket.resolved_at + timedelta(hours=settings.REOPEN_WINDOW_HOURS)
-
-
-def confirmation_asked(ticket: Ticket, *, now: datetime | None = None) -> bool:
-    """Whether the customer is still asked "Did this solve your problem?"."""
-    ends = reopen_window_ends(ticket)
-    return ends is not None and (now or timezone.now()) < ends
-
-
 def reopen_refusal(ticket: Ticket, *, now: datetime) -> TicketError | None:
     """Why a customer may not reopen this ticket now, or None if they may."""
     if ticket.status != Status.RESOLVED:
@@ -419,7 +401,7 @@ def reopen_refusal(ticket: Ticket, *, now: datetime) -> TicketError | None:
         return TicketError(
             "This conversation's resolution was already confirmed.", code="already_confirmed"
         )
-    if not confirmation_asked(ticket, now=now):
+    if not selectors.confirmation_asked(ticket, now=now):
         return TicketError(
             f"A conversation can be reopened for {settings.REOPEN_WINDOW_HOURS} hours after "
             "it was resolved.",

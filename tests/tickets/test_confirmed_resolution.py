@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from agents.models import Agent
 from tests.factories import AgentFactory, QueuedTicketFactory
-from tickets import dispatch, messages, services
+from tickets import dispatch, messages, selectors, services
 from tickets.models import Message, Offer, Ticket, TicketEvent
 from tickets.signals import resolution_confirmed, ticket_reopened
 
@@ -70,7 +70,7 @@ def test_a_resolve_records_who_resolved_it():
 
     assert ticket.resolved_by_id == agent.pk
     assert ticket.resolution_confirmed_at is None
-    assert services.confirmation_asked(ticket)
+    assert selectors.confirmation_asked(ticket)
 
 
 # --- Yes ----------------------------------------------------------------------------------
@@ -86,7 +86,7 @@ def test_yes_confirms_the_resolution_by_the_customer_and_announces_it(heard):
     assert ticket.resolution_confirmed_at is not None
     assert ticket.resolution_confirmed_by == Ticket.ResolutionConfirmation.CUSTOMER
     assert heard == [("confirmed", ticket.pk, "customer")]
-    assert not services.confirmation_asked(ticket)
+    assert not selectors.confirmation_asked(ticket)
 
 
 def test_yes_is_allowed_after_the_window_while_the_sweep_has_not_run(heard):
@@ -165,7 +165,7 @@ def test_the_next_resolve_after_a_reopen_is_asked_again():
     ticket = services.ticket_resolve(ticket_id=ticket.pk, agent_id=other.pk)
 
     assert ticket.resolved_by_id == other.pk
-    assert services.confirmation_asked(ticket)
+    assert selectors.confirmation_asked(ticket)
     services.ticket_resolution_confirm(token=ticket.token, solved=True)
 
 
