@@ -10,8 +10,14 @@ from django.db import connections
 from django.utils import timezone
 
 from payouts import ledger, selectors
+from payouts import services as payout_services
 from payouts.models import EarningLine
-from tests.factories import AgentFactory, QueuedTicketFactory, RateCardFactory
+from tests.factories import (
+    AgentFactory,
+    PayableAgentFactory,
+    QueuedTicketFactory,
+    RateCardFactory,
+)
 from tickets import messages, services
 from tickets.models import Ticket
 
@@ -91,6 +97,19 @@ def test_an_unconfirmed_line_is_never_paid_out(settings):
     ledger.earning_lines_release_held(now=timezone.now() + timedelta(days=30))
 
     assert EarningLine.objects.get(ticket=ticket).status == LineStatus.UNCONFIRMED
+
+
+def test_unconfirmed_pay_is_in_no_payout_and_no_instant_cash_out(settings):
+    settings.PAYOUT_HOLD_HOURS = 0
+    settings.PAYOUT_MINIMUM_CENTS = 1
+    RateCardFactory()
+    agent = PayableAgentFactory(stripe_account_id="acct_test")
+    resolve(QueuedTicketFactory(), agent)
+    EarningLine.objects.update(available_at=timezone.now() - timedelta(hours=1))
+
+    assert payout_services.instant_payout_quote(agent=agent).payable_cents == 0
+    assert payout_services.payouts_assemble() == []
+    assert EarningLine.objects.get().status == LineStatus.UNCONFIRMED
 
 
 def test_a_no_reopens_and_reverses_the_pay_line():
