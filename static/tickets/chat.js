@@ -694,7 +694,7 @@
     body_too_long: "That message is too long: 4,000 characters at most.",
     rate_limited: "You're sending messages very fast; we'll retry in a moment.",
     already_rated: "You have already rated this conversation. Thank you!",
-    already_confirmed: "Thank you: you already told us this solved your problem.",
+    already_confirmed: "Thank you: this conversation is already marked as solved.",
     reopen_window_closed:
       "This conversation can no longer be reopened; start a new one and a person will help.",
     not_resolved: "You can rate the conversation once it is resolved.",
