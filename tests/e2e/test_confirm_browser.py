@@ -75,3 +75,20 @@ def test_a_reload_asks_again_until_the_customer_answers(chat_server, new_context
     page.reload()
 
     expect(page.get_by_role("heading", name="Did this solve your problem?")).to_be_visible()
+
+
+def test_a_customer_who_writes_again_reopens_the_same_conversation(chat_server, new_context):
+    page, ticket = resolved_by_an_agent(chat_server, new_context)
+
+    page.get_by_label("Your message").fill("It stopped working again")
+    page.get_by_role("button", name="Send", exact=True).click()
+
+    expect(page.locator("#chat-status")).to_have_text(
+        "You're in the queue for a person. Someone will join you here."
+    )
+    expect(
+        page.locator(".message--customer .message-body").filter(has_text="It stopped working again")
+    ).to_be_visible()
+    ticket.refresh_from_db()
+    assert (ticket.status, ticket.reopen_count) == ("queued", 1)
+    assert ticket.messages.filter(body="It stopped working again").exists()
