@@ -60,13 +60,14 @@ def message_post_customer(
 ) -> tuple[Message, bool]:
     """Store a customer's message once per client_id; returns (message, created).
 
-    A resolved ticket still within its reopen window and unconfirmed is reopened by it
-    (``tickets.services.ticket_reopen_locked``, reason ``wrote_again``), the message stored
-    in the reopened conversation. While the assistant has the conversation, its answer is
-    asked for after commit. A caller
+    While the assistant has the conversation, its answer is asked for after commit. A caller
     that must reply to its client first (the customer socket: in the embedded profile the
     assistant runs in-process, inside that call) passes ``ask_assistant=False`` and calls
     ``assistant_reply_request`` itself once it has replied.
+
+    A resolved ticket still unconfirmed and within its reopen window is reopened by the
+    message (``tickets.services.ticket_reopen_locked``, reason ``wrote_again``), which is
+    stored in the reopened conversation; a resend is deduplicated before that, as ever.
     """
     body = mask_secrets(_validate_body(body))
     try:
