@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from agents.models import Agent
 from tests.factories import AgentFactory, QueuedTicketFactory
-from tickets import dispatch, messages, selectors, services
+from tickets import dispatch, events, messages, selectors, services
 from tickets.models import Message, Offer, Ticket, TicketEvent
 from tickets.signals import resolution_confirmed, ticket_reopened
 
@@ -392,3 +392,11 @@ def test_preferring_the_resolver_costs_no_query_in_a_round(
     # As tests/tickets/test_dispatch.py counts a round of plain tickets.
     with django_capture_on_commit_callbacks(execute=False), django_assert_num_queries(8 + 2 + 1):
         assert len(dispatch.dispatch_round()) == 3
+
+
+def test_an_agent_offered_a_reopened_ticket_sees_that_it_was_reopened():
+    ticket = reopened_by(AgentFactory())
+
+    [queued] = [t for t in selectors.queue_for_agent(agent=AgentFactory()) if t.pk == ticket.pk]
+
+    assert events.ticket_summary(queued)["reopen_count"] == 1
