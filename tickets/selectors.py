@@ -387,7 +387,9 @@ def wait_estimator(*, language: str, skills: Iterable[str] = ()) -> Callable[[in
 
 @dataclass(frozen=True)
 class AgentPerformance:
+    # Confirmed resolutions only (docs/quality.md); the rest await the customer's answer.
     tickets_resolved: int
+    awaiting_confirmation: int
     ratings: int
     average_rating: float | None
     satisfied_share: float | None  # share of ratings of 4 or 5: customer satisfaction
@@ -397,7 +399,8 @@ class AgentPerformance:
 def agent_performance(*, agent: Agent) -> AgentPerformance:
     """Everything the profile shows, in one aggregate query."""
     totals = Ticket.objects.filter(agent=agent, status=Ticket.Status.RESOLVED).aggregate(
-        resolved=Count("id"),
+        resolved=Count("id", filter=Q(resolution_confirmed_at__isnull=False)),
+        awaiting=Count("id", filter=Q(resolution_confirmed_at__isnull=True)),
         ratings=Count("rating"),
         average=Avg("rating"),
         satisfied=Count("id", filter=Q(rating__gte=4)),
@@ -405,6 +408,7 @@ def agent_performance(*, agent: Agent) -> AgentPerformance:
     ratings = totals["ratings"]
     return AgentPerformance(
         tickets_resolved=totals["resolved"],
+        awaiting_confirmation=totals["awaiting"],
         ratings=ratings,
         average_rating=round(totals["average"], 2) if totals["average"] is not None else None,
         satisfied_share=(totals["satisfied"] / ratings) if ratings else None,
