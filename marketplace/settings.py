@@ -598,6 +598,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tickets.tasks.abandon_stale_tickets",
         "schedule": timedelta(seconds=30),
     },
+    # Confirmed resolution (docs/quality.md): a resolve unconfirmed past REOPEN_WINDOW_HOURS
+    # counts as confirmed, and its pay line is released.
+    "confirm-quiet-resolutions": {
+        "task": "tickets.tasks.confirm_quiet_resolutions",
+        "schedule": timedelta(minutes=5),
+    },
     # Offers (docs/dispatch.md): expiry and a dispatch round every second, the safety net
     # behind the triggers; a no-op in pick routing, so left in the schedule in every mode.
     "dispatch-offers": {
@@ -688,6 +694,8 @@ _TASKS_BY_QUEUE = {
     CELERY_BATCH_QUEUE: [
         "tickets.tasks.prepare_assistant",
         "tickets.tasks.abandon_stale_tickets",
+        # Resolutions whose reopen window passed quietly count as confirmed (docs/quality.md).
+        "tickets.tasks.confirm_quiet_resolutions",
         # Emails staff (throttled) about tickets nobody online can take.
         "tickets.tasks.alert_unserved_queue",
         # The answer to a customer who left a message, after its ticket is resolved.

@@ -5,6 +5,8 @@ in the same transaction as the event that earned it (a resolve, a rating, a comp
 ``payouts.receivers`` hears of each), so there is never a resolved ticket without its line;
 ``source_key`` and a partial unique constraint make a second line for the same thing
 impossible. Lines wait out the hold (``PAYOUT_HOLD_HOURS``) as pending, then become payable.
+A ticket's pay line waits first as unconfirmed, until the customer confirms the resolution
+or the reopen window passes; a reopen reverses it with a line of its own (docs/quality.md).
 
 Everything that moves lines out of the payable balance takes the ledger lock (a PostgreSQL
 advisory lock; SQLite's write transactions are serialised already).
@@ -21,7 +23,8 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, F, Sum
+from django.db.models import Count, F, Sum, Value
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from agents.models import Agent
@@ -190,6 +193,10 @@ def ticket_pay_quotes(
 def ticket_pay_line_create(*, ticket: Ticket) -> EarningLine:
     """The pay line of a ticket its agent just resolved (call inside the resolve transaction).
 
+    It is held UNCONFIRMED until the resolution is confirmed (``ticket_pay_line_release``)
+    or reversed when the ticket is reopened (``ticket_pay_line_reverse``); each resolution of
+    a ticket has its own line, to the agent who resolved it.
+
     A ticket whose card has no amount for it gets a line of zero, described as such, so the
     gap is visible to the agent and to admins (who correct it with an adjustment) instead of
     being a ticket that silently earned nothing.
@@ -211,11 +218,17 @@ def ticket_pay_line_create(*, ticket: Ticket) -> EarningLine:
             description += f", surge ×{format_multiplier(card.surge_multiplier_pct)}"
         if quote.tier_multiplier_pct != 100:
             description += f", {quote.tier} ×{format_multiplier(quote.tier_multiplier_pct)}"
+    # Numbered by resolution: the first keeps the key ticket lines always had.
+    resolution = ticket.reopen_count + 1
+    source_key = f"ticket:{ticket.pk}" if resolution == 1 else f"ticket:{ticket.pk}:r{resolution}"
     line, _ = EarningLine.objects.get_or_create(
-        source_key=f"ticket:{ticket.pk}",
+        source_key=source_key,
         defaults={
-            "agent_id": ticket.agent_id,
+            "agent_id": ticket.resolved_by_id or ticket.agent_id,
             "kind": Kind.TICKET,
+            # Held until the customer confirms or the reopen window passes (docs/quality.md).
+            "status": LineStatus.UNCONFIRMED,
+            "resolution": resolution,
             "ticket": ticket,
             "rate_card": card,
             "surge_applied": surge,
@@ -230,18 +243,93 @@ def ticket_pay_line_create(*, ticket: Ticket) -> EarningLine:
 
 
 def _agent_tier(ticket: Ticket) -> str | None:
-    """The quality tier of the agent on the ticket: from the loaded agent, else one query."""
-    if ticket.agent_id is None:
+    """The quality tier of the agent who resolved the ticket: from the loaded agent, else
+    one query."""
+    agent_id = ticket.resolved_by_id or ticket.agent_id
+    if agent_id is None:
         return None
-    if Ticket.agent.is_cached(ticket):
+    if agent_id == ticket.agent_id and Ticket.agent.is_cached(ticket):
         return ticket.agent.quality_tier
-    return Agent.objects.filter(pk=ticket.agent_id).values_list("quality_tier", flat=True).first()
+    return Agent.objects.filter(pk=agent_id).values_list("quality_tier", flat=True).first()
+
+
+def _current_pay_line(ticket: Ticket, *, resolution: int) -> EarningLine | None:
+    return (
+        EarningLine.objects.select_for_update()
+        .filter(ticket=ticket, kind=Kind.TICKET, resolution=resolution)
+        .first()
+    )
+
+
+def ticket_pay_line_release(*, ticket: Ticket, now: datetime | None = None) -> int:
+    """The ticket's resolution was confirmed (inside that transaction): its pay line leaves
+    UNCONFIRMED for PENDING, to be payable when its hold ends, or now if that passed while
+    it waited. One conditional UPDATE; a second call finds nothing to do. Returns 0 or 1."""
+    now = now or timezone.now()
+    return EarningLine.objects.filter(
+        ticket=ticket,
+        kind=Kind.TICKET,
+        resolution=ticket.reopen_count + 1,
+        status=LineStatus.UNCONFIRMED,
+    ).update(status=LineStatus.PENDING, available_at=Greatest(F("available_at"), Value(now)))
+
+
+REOPEN_REASON_TEXT = {
+    "not_solved": "the customer said it was not solved",
+    "wrote_again": "the customer wrote again within {hours} h",
+}
+
+
+def ticket_pay_line_reverse(
+    *, ticket: Ticket, reason: str, now: datetime | None = None
+) -> EarningLine | None:
+    """The ticket was reopened (inside that transaction): the pay line of the resolution it
+    reopened is reversed by a TICKET_REVERSAL line of the opposite amount, to the same agent,
+    saying why. Both become PENDING with the same end of hold, so they net to zero and are
+    released together; neither amount is edited. Idempotent: a reversed line is reversed
+    once (its source key and the one-to-one ``reverses``). None when there is no line held.
+    """
+    now = now or timezone.now()
+    # reopen_count was bumped by the reopen: the reopened resolution is its number.
+    original = _current_pay_line(ticket, resolution=ticket.reopen_count)
+    if original is None:
+        return None
+    if original.status != LineStatus.UNCONFIRMED:
+        return EarningLine.objects.filter(reverses=original).first()
+    available_at = max(original.available_at, now)
+    why = REOPEN_REASON_TEXT.get(reason, "it was reopened").format(
+        hours=settings.REOPEN_WINDOW_HOURS
+    )
+    reversal, _ = EarningLine.objects.get_or_create(
+        source_key=f"reversal:{original.pk}",
+        defaults={
+            "agent_id": original.agent_id,
+            "kind": Kind.TICKET_REVERSAL,
+            "status": LineStatus.PENDING,
+            "ticket": ticket,
+            "reverses": original,
+            "rate_card": original.rate_card,
+            "amount_cents": -original.amount_cents,
+            "currency": original.currency,
+            "description": f"Ticket #{ticket.pk} reopened: {why}"[:200],
+            "earned_at": now,
+            "available_at": available_at,
+        },
+    )
+    EarningLine.objects.filter(pk=original.pk, status=LineStatus.UNCONFIRMED).update(
+        status=LineStatus.PENDING, available_at=available_at
+    )
+    return reversal
 
 
 def top_rating_bonus_line_create(*, ticket: Ticket) -> EarningLine | None:
-    """The bonus for a top (5 of 5) rating, if the card pays one (inside the rating's
-    transaction). Its own hold starts when the rating arrives."""
-    if ticket.rating != 5 or ticket.agent_id is None:
+    """The bonus for a top (5 of 5) rating, if the card pays one. Written once the ticket
+    is both rated 5 and its resolution confirmed, by whichever of the two comes second
+    (inside its transaction), to the agent of the confirmed resolution: a rating given
+    before a reopen pays the resolution that is finally confirmed. Its own hold starts then.
+    """
+    agent_id = ticket.resolved_by_id or ticket.agent_id
+    if ticket.rating != 5 or agent_id is None or ticket.resolution_confirmed_at is None:
         return None
     card = rate_card_at(ticket.resolved_at or timezone.now())
     if card is None or card.top_rating_bonus_cents == 0:
@@ -250,7 +338,7 @@ def top_rating_bonus_line_create(*, ticket: Ticket) -> EarningLine | None:
     line, _ = EarningLine.objects.get_or_create(
         source_key=f"rating-bonus:{ticket.pk}",
         defaults={
-            "agent_id": ticket.agent_id,
+            "agent_id": agent_id,
             "kind": Kind.TOP_RATING_BONUS,
             "ticket": ticket,
             "rate_card": card,
@@ -343,6 +431,7 @@ def ledger_totals(*, agent_id: int | None = None) -> dict[str, int]:
     in_flight = payouts.filter(status=Payout.Status.PENDING).aggregate(total=Sum("amount_cents"))
     return {
         "lines": sum(by_status.values()),
+        "unconfirmed": by_status.get(LineStatus.UNCONFIRMED, 0),
         "pending": by_status.get(LineStatus.PENDING, 0),
         "payable": by_status.get(LineStatus.PAYABLE, 0),
         "in_payout": by_status.get(LineStatus.IN_PAYOUT, 0),

@@ -13,13 +13,31 @@ from core.jobs import enqueue_on_commit
 from payouts import ledger
 from tickets import dispatch
 from tickets.models import Offer
-from tickets.signals import offers_made, ticket_rated, ticket_resolved
+from tickets.signals import (
+    offers_made,
+    resolution_confirmed,
+    ticket_rated,
+    ticket_reopened,
+    ticket_resolved,
+)
 from workforce.signals import shift_completed, surge_started
 
 
 @receiver(ticket_resolved, dispatch_uid="payouts.ticket_pay_line")
 def write_ticket_pay_line(sender, *, ticket, **kwargs) -> None:
     ledger.ticket_pay_line_create(ticket=ticket)
+
+
+@receiver(resolution_confirmed, dispatch_uid="payouts.ticket_pay_line_release")
+def release_ticket_pay_line(sender, *, ticket, **kwargs) -> None:
+    ledger.ticket_pay_line_release(ticket=ticket)
+    # A top rating given before the confirmation is paid now (ledger.top_rating_bonus_line_create).
+    ledger.top_rating_bonus_line_create(ticket=ticket)
+
+
+@receiver(ticket_reopened, dispatch_uid="payouts.ticket_pay_line_reverse")
+def reverse_ticket_pay_line(sender, *, ticket, reason, **kwargs) -> None:
+    ledger.ticket_pay_line_reverse(ticket=ticket, reason=reason)
 
 
 @receiver(offers_made, dispatch_uid="payouts.offer_pay_quote")

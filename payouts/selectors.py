@@ -19,6 +19,8 @@ S = EarningLine.Status
 @dataclass(frozen=True)
 class EarningsTotals:
     currency: str
+    # Ticket pay awaiting the customer's confirmation (docs/quality.md): not yet earned.
+    unconfirmed: int
     pending: int
     payable: int
     in_payout: int
@@ -35,6 +37,7 @@ def earnings_totals(*, agent: Agent) -> list[EarningsTotals]:
         EarningLine.objects.filter(agent=agent)
         .values("currency")
         .annotate(
+            unconfirmed=Sum("amount_cents", filter=Q(status=S.UNCONFIRMED), default=0),
             pending=Sum("amount_cents", filter=Q(status=S.PENDING), default=0),
             payable=Sum("amount_cents", filter=Q(status=S.PAYABLE), default=0),
             in_payout=Sum("amount_cents", filter=Q(status=S.IN_PAYOUT), default=0),
@@ -61,6 +64,7 @@ def earning_lines(*, agent: Agent):
             "paid_at",
             "ticket__id",
             "ticket__topic",
+            "reverses_id",
             "payout__id",
             "payout__kind",
         )
@@ -72,7 +76,8 @@ def weekly_earnings(
     *, agent: Agent, currency: str, weeks: int = 8, now: datetime | None = None
 ) -> list[tuple[date, int]]:
     """What the agent earned in each of the last ``weeks`` weeks (Monday starts), oldest
-    first, with empty weeks as zero."""
+    first, with empty weeks as zero; pay awaiting the customer's confirmation is not yet
+    earned."""
     now = now or timezone.now()
     this_monday = (now - timedelta(days=now.weekday())).date()
     first_monday = this_monday - timedelta(weeks=weeks - 1)
@@ -80,6 +85,7 @@ def weekly_earnings(
         EarningLine.objects.filter(
             agent=agent, currency=currency, earned_at__date__gte=first_monday
         )
+        .exclude(status=S.UNCONFIRMED)
         .annotate(week=TruncWeek("earned_at"))
         .values("week")
         .annotate(total=Sum("amount_cents"))

@@ -3,6 +3,8 @@ decides who may see them)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -12,6 +14,7 @@ from django.views.decorators.http import require_http_methods
 from agents import onboarding
 from payouts import ledger, selectors, services
 from payouts.charts import weekly_bar_chart
+from payouts.models import EarningLine
 from portal.forms import CashOutForm
 from portal.views import agent_portal_view
 
@@ -23,6 +26,11 @@ def earnings(request, agent):
     page = Paginator(selectors.earning_lines(agent=agent), LINES_PER_PAGE).get_page(
         request.GET.get("page")
     )
+    window = timedelta(hours=settings.REOPEN_WINDOW_HOURS)
+    for line in page.object_list:
+        if line.status == EarningLine.Status.UNCONFIRMED:
+            # A ticket line is earned at the resolve; the window runs from there.
+            line.confirmed_by = line.earned_at + window
     currency = settings.PAYOUT_CURRENCY
     weeks = selectors.weekly_earnings(agent=agent, currency=currency)
     return render(
@@ -37,6 +45,7 @@ def earnings(request, agent):
             "bank_payouts": selectors.recent_bank_payouts(agent=agent),
             "quote": services.instant_payout_quote(agent=agent),
             "hold_hours": settings.PAYOUT_HOLD_HOURS,
+            "reopen_window_hours": settings.REOPEN_WINDOW_HOURS,
             "minimum_cents": settings.PAYOUT_MINIMUM_CENTS,
             "currency": currency,
             "payout_setup_url": onboarding.payout_setup_url(agent),

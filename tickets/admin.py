@@ -125,6 +125,7 @@ class TicketAdmin(admin.ModelAdmin):
         "topic",
         # "Leave a message" (issue #19): the queued tickets whose customer awaits an email.
         ("reply_email_requested_at", admin.EmptyFieldListFilter),
+        "resolution_confirmed_by",
     ]
     search_fields = [
         "id",
@@ -157,6 +158,12 @@ class TicketAdmin(admin.ModelAdmin):
         # When the answer by email was claimed for sending (tickets.reply_by_email); empty on
         # a resolved ticket with an address while the send is still to go or being retried.
         "reply_emailed_at",
+        # Confirmed resolution (docs/quality.md): written by the customer's answer, a reopen
+        # and the window sweep only.
+        "resolved_by",
+        "resolution_confirmed_at",
+        "resolution_confirmed_by",
+        "reopen_count",
     ]
     inlines = [TicketEventInline, OfferInline, MessageInline, TicketNoteInline]
 

@@ -97,10 +97,21 @@ def ticket_claimed(ticket: Ticket, agent: Agent) -> None:
     transaction.on_commit(announce)
 
 
+def confirmation_fields(ticket: Ticket) -> dict[str, Any]:
+    """What a resolved ticket's ``status`` adds (docs/protocol.md): ``confirm_asked`` while
+    the customer is still asked "Did this solve your problem?", with ``reopen_until``."""
+    if not selectors.confirmation_asked(ticket):
+        return {}
+    ends = selectors.reopen_window_ends(ticket)
+    return {"confirm_asked": True, "reopen_until": ends.isoformat() if ends else None}
+
+
 def ticket_left_agent(ticket: Ticket, *, agent_id: int) -> None:
-    """Resolved or returned to the queue: closed on the agent's sockets."""
+    """Resolved or returned to the queue: closed on the agent's sockets; a resolve is told to
+    the customer, with the question whether it solved their problem."""
     status = ticket.status
     ticket_id = ticket.pk
+    confirmation = confirmation_fields(ticket) if status == Status.RESOLVED else {}
 
     def announce() -> None:
         pushes = [
@@ -110,7 +121,7 @@ def ticket_left_agent(ticket: Ticket, *, agent_id: int) -> None:
             )
         ]
         if status == Status.RESOLVED:
-            pushes.append((events.chat_group(ticket_id), {"type": "status", "status": status}))
+            pushes.append((events.chat_group(ticket_id), status_event(status, **confirmation)))
         events.push_many(pushes)
 
     transaction.on_commit(announce)

@@ -264,6 +264,15 @@ class CustomerChatConsumer(ProtocolConsumer):
         )
         await self.send_json({"type": "rate.ok", "score": score})
 
+    async def on_confirm(self, *, solved: bool) -> None:
+        # A pool thread, as feedback: a "no" reopens the conversation in the same call, and
+        # its pushes (the system message, the place in the queue) follow the answer.
+        _, pushes = await parallel_database_call(events.call_holding_pushes)(
+            services.ticket_resolution_confirm, token=self.token, solved=solved
+        )
+        await self.send_json({"type": "confirm.ok", "solved": solved})
+        await events.send_pushes(pushes)
+
     async def on_heartbeat(self) -> None:
         last_seq = await database_sync_to_async(protocol.customer_heartbeat)(
             ticket_id=self.ticket_id

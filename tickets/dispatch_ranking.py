@@ -24,6 +24,10 @@ A VIP or urgent ticket is not offered to an agent on probation while an eligible
 expert agent is free; with none free, the agent on probation is offered it rather than leave
 the customer waiting. The tier is a preference among those who may take the ticket, never a
 permission: who may take it is ``can_take``'s rule alone.
+
+A reopened ticket (docs/quality.md) goes first to the agent who resolved it, when that agent
+is eligible (and, for a VIP or urgent ticket, not held back by the rule above): the customer
+picks up where they left off. Otherwise the order above.
 """
 
 from __future__ import annotations
@@ -54,6 +58,8 @@ class RoutableTicket(Protocol):
     priority: int
     is_vip: bool
     escalated_at: datetime | None
+    # Offered first to this agent when eligible: a reopened ticket's last resolver.
+    preferred_agent_id: int | None
 
 
 @dataclass(frozen=True)
@@ -146,7 +152,12 @@ def rank_agents(
     if needs_seasoned_agent(ticket):
         seasoned = [c for c in eligible if c.quality_tier != PROBATION_TIER]
         eligible = seasoned or eligible
-    return sorted(eligible, key=lambda candidate: agent_rank_key(candidate, now))
+    ranked = sorted(eligible, key=lambda candidate: agent_rank_key(candidate, now))
+    preferred = ticket.preferred_agent_id
+    if preferred is not None:
+        # Stable: the preferred agent moves to the front, the rest keep their order.
+        ranked.sort(key=lambda candidate: candidate.agent_id != preferred)
+    return ranked
 
 
 def ticket_rank_key(ticket: RoutableTicket) -> tuple:

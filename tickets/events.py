@@ -65,6 +65,8 @@ def ticket_summary(ticket: Ticket, *, now=None) -> dict[str, Any]:
         # The customer left a message and is answered by email on resolve: that it will be,
         # never the address (contact details stay on the server).
         "reply_by_email": ticket.reply_email_requested_at is not None,
+        # Times the customer reopened it after a resolve (docs/quality.md): read back first.
+        "reopen_count": ticket.reopen_count,
     }
 
 

@@ -117,6 +117,18 @@ class Choice:
 
 
 @dataclass(frozen=True)
+class Boolean:
+    """A JSON ``true`` or ``false`` (not 0, 1 or a string)."""
+
+    default: Any = _REQUIRED
+
+    def clean(self, name: str, value: Any) -> bool:
+        if not isinstance(value, bool):
+            raise FrameError("invalid_field", f"{name}: Must be true or false.")
+        return value
+
+
+@dataclass(frozen=True)
 class Email:
     """A JSON string that is one email address (Django's validator, at most 254 characters),
     refused with its own code so that a client can ask the person again."""
@@ -139,7 +151,7 @@ class Email:
 # EmailField's length, as Ticket.reply_email stores it.
 EMAIL_MAX_LENGTH = 254
 
-Field = Integer | Text | Choice | Email
+Field = Integer | Text | Choice | Boolean | Email
 Schema = dict[str, Field]
 
 CLIENT_ID = Text(max_length=64)
@@ -159,6 +171,9 @@ CUSTOMER_FRAMES: dict[str, Schema] = {
         "score": Integer(min_value=1, max_value=5),
         "comment": Text(max_length=2000, allow_blank=True, default=""),
     },
+    # "Did this solve your problem?" after a resolve (docs/quality.md): yes confirms the
+    # resolution, no reopens the conversation.
+    "confirm": {"solved": Boolean()},
     "heartbeat": {},
     # A verdict on one of the assistant's answers (tickets.feedback).
     "feedback": {"seq": SEQ, "verdict": Choice(tuple(AnswerFeedback.Verdict.values))},

@@ -11,12 +11,14 @@ import logging
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from agents.models import Agent
 from core.jobs import enqueue
 from tickets import events
 from tickets.masking import mask_secrets
 from tickets.models import NOTE_MAX_BODY_CHARS, KnowledgeArticle, Message, Ticket, TicketNote
+from tickets.selectors import confirmation_asked
 from tickets.services import (
     ConversationClosed,
     Forbidden,
@@ -24,6 +26,7 @@ from tickets.services import (
     TicketError,
     append_message,
     locked_ticket,
+    ticket_reopen_locked,
 )
 
 logger = logging.getLogger(__name__)
@@ -61,6 +64,10 @@ def message_post_customer(
     that must reply to its client first (the customer socket: in the embedded profile the
     assistant runs in-process, inside that call) passes ``ask_assistant=False`` and calls
     ``assistant_reply_request`` itself once it has replied.
+
+    A resolved ticket still unconfirmed and within its reopen window is reopened by the
+    message (``tickets.services.ticket_reopen_locked``, reason ``wrote_again``), which is
+    stored in the reopened conversation; a resend is deduplicated before that, as ever.
     """
     body = mask_secrets(_validate_body(body))
     try:
@@ -71,7 +78,11 @@ def message_post_customer(
             existing = _existing_by_client_id(ticket.pk, client_id)
             if existing is not None:
                 return existing, False
-            if ticket.status in (Status.RESOLVED, Status.ABANDONED):
+            now = timezone.now()
+            # Writing again within the reopen window reopens a resolved, unconfirmed ticket
+            # (docs/quality.md); after it, or once confirmed, the conversation is closed.
+            reopening = ticket.status == Status.RESOLVED and confirmation_asked(ticket, now=now)
+            if ticket.status in (Status.RESOLVED, Status.ABANDONED) and not reopening:
                 raise ConversationClosed("This conversation is closed.")
             message = append_message(
                 ticket,
@@ -80,6 +91,8 @@ def message_post_customer(
                 client_id=client_id,
                 customer_active=True,
             )
+            if reopening:
+                ticket_reopen_locked(ticket, reason="wrote_again", now=now)
             if ask_assistant and ticket.status == Status.BOT:
                 ticket_id, seq = ticket.pk, message.seq
                 transaction.on_commit(

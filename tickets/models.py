@@ -54,7 +54,9 @@ class Ticket(models.Model):
         Status.BOT: frozenset({Status.QUEUED, Status.ABANDONED}),
         Status.QUEUED: frozenset({Status.ASSIGNED, Status.ABANDONED}),
         Status.ASSIGNED: frozenset({Status.RESOLVED, Status.QUEUED}),
-        Status.RESOLVED: frozenset(),
+        # Reopened (docs/quality.md): the customer said it was not solved, or wrote again,
+        # within the reopen window; tickets.services.ticket_reopen.
+        Status.RESOLVED: frozenset({Status.QUEUED}),
         Status.ABANDONED: frozenset(),
     }
 
@@ -178,6 +180,12 @@ class Ticket(models.Model):
     @property
     def customer_first_name(self) -> str:
         return self.customer_name.split(" ")[0] if self.customer_name else ""
+
+    @property
+    def preferred_agent_id(self) -> int | None:
+        """The agent a reopened ticket goes to first, if eligible (tickets.dispatch_ranking):
+        whoever resolved it last. None for a ticket never reopened."""
+        return self.resolved_by_id if self.reopen_count else None
 
 
 class TicketEvent(models.Model):

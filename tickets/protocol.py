@@ -41,6 +41,8 @@ def customer_status_on_connect(ticket: Ticket) -> dict[str, Any]:
         )
     if ticket.status == Ticket.Status.ASSIGNED and ticket.agent:
         extra["agent_name"] = ticket.agent.display_name
+    if ticket.status == Ticket.Status.RESOLVED:
+        extra.update(announce.confirmation_fields(ticket))
     return announce.status_event(ticket.status, last_seq=ticket.last_seq, **extra)
 
 

@@ -8,6 +8,7 @@ from dataclasses import astuple, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db.models import (
     Avg,
@@ -96,6 +97,8 @@ SUMMARY_FIELDS = (
     "escalated_at",
     "created_at",
     "reply_email_requested_at",  # the summary's reply_by_email, not the address
+    "reopen_count",  # with resolved_by, the agent a reopened ticket is offered first
+    "resolved_by_id",
 )
 
 
@@ -384,7 +387,9 @@ def wait_estimator(*, language: str, skills: Iterable[str] = ()) -> Callable[[in
 
 @dataclass(frozen=True)
 class AgentPerformance:
+    # Confirmed resolutions only (docs/quality.md); the rest await the customer's answer.
     tickets_resolved: int
+    awaiting_confirmation: int
     ratings: int
     average_rating: float | None
     satisfied_share: float | None  # share of ratings of 4 or 5: customer satisfaction
@@ -394,7 +399,8 @@ class AgentPerformance:
 def agent_performance(*, agent: Agent) -> AgentPerformance:
     """Everything the profile shows, in one aggregate query."""
     totals = Ticket.objects.filter(agent=agent, status=Ticket.Status.RESOLVED).aggregate(
-        resolved=Count("id"),
+        resolved=Count("id", filter=Q(resolution_confirmed_at__isnull=False)),
+        awaiting=Count("id", filter=Q(resolution_confirmed_at__isnull=True)),
         ratings=Count("rating"),
         average=Avg("rating"),
         satisfied=Count("id", filter=Q(rating__gte=4)),
@@ -402,6 +408,7 @@ def agent_performance(*, agent: Agent) -> AgentPerformance:
     ratings = totals["ratings"]
     return AgentPerformance(
         tickets_resolved=totals["resolved"],
+        awaiting_confirmation=totals["awaiting"],
         ratings=ratings,
         average_rating=round(totals["average"], 2) if totals["average"] is not None else None,
         satisfied_share=(totals["satisfied"] / ratings) if ratings else None,
@@ -631,3 +638,24 @@ def article_person_questions(*, article_id: int) -> list[AnswerFeedback]:
         .only("question", "created_at", "message__ticket_id")
         .order_by("-created_at", "-id")[:ARTICLE_PERSON_QUESTIONS_SHOWN]
     )
+
+
+# --- Confirmed resolution (docs/quality.md) -------------------------------------------------
+
+
+def reopen_window_ends(ticket: Ticket) -> datetime | None:
+    """Until when the customer may still reopen a resolved, unconfirmed ticket; None when
+    it cannot be reopened at all (not resolved, or confirmed)."""
+    if (
+        ticket.status != Ticket.Status.RESOLVED
+        or ticket.resolution_confirmed_at is not None
+        or ticket.resolved_at is None
+    ):
+        return None
+    return ticket.resolved_at + timedelta(hours=settings.REOPEN_WINDOW_HOURS)
+
+
+def confirmation_asked(ticket: Ticket, *, now: datetime | None = None) -> bool:
+    """Whether the customer is still asked "Did this solve your problem?"."""
+    ends = reopen_window_ends(ticket)
+    return ends is not None and (now or timezone.now()) < ends

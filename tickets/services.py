@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -31,7 +31,12 @@ from core.jobs import enqueue_coalesced_on_commit, enqueue_on_commit
 from tickets import announce, routing, selectors
 from tickets.masking import mask_secrets
 from tickets.models import KnowledgeArticle, Message, Offer, Ticket, TicketEvent
-from tickets.signals import ticket_rated, ticket_resolved
+from tickets.signals import (
+    resolution_confirmed,
+    ticket_rated,
+    ticket_reopened,
+    ticket_resolved,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -138,7 +143,8 @@ def _transition(
         fields += ["agent", "claimed_at"]
     elif to_status == Status.RESOLVED:
         ticket.resolved_at = now
-        fields.append("resolved_at")
+        ticket.resolved_by = agent
+        fields += ["resolved_at", "resolved_by"]
     elif to_status == Status.ABANDONED:
         ticket.abandoned_at = now
         fields.append("abandoned_at")
@@ -373,6 +379,154 @@ def ticket_resolve(*, ticket_id: int, agent_id: int) -> Ticket:
         # replies, after commit, once (tickets.reply_by_email claims the send).
         enqueue_on_commit("tickets.tasks.send_reply_email", ticket.pk)
     return ticket
+
+
+# --- Confirmed resolution (docs/quality.md) -------------------------------------------------
+
+REOPEN_REASONS = ("not_solved", "wrote_again")
+REOPENED_MESSAGES = {
+    "not_solved": "You said this wasn't solved, so you're at the front of the queue.",
+    "wrote_again": "You wrote again, so this conversation is open again and you're at the "
+    "front of the queue.",
+}
+# The window sweep confirms at most this many tickets per transaction.
+CONFIRM_QUIET_BATCH = 200
+
+
+def reopen_refusal(ticket: Ticket, *, now: datetime) -> TicketError | None:
+    """Why a customer may not reopen this ticket now, or None if they may."""
+    if ticket.status != Status.RESOLVED:
+        return TicketError("Only a resolved conversation can be reopened.", code="not_resolved")
+    if ticket.resolution_confirmed_at is not None:
+        return TicketError(
+            "This conversation's resolution was already confirmed.", code="already_confirmed"
+        )
+    if not selectors.confirmation_asked(ticket, now=now):
+        return TicketError(
+            f"A conversation can be reopened for {settings.REOPEN_WINDOW_HOURS} hours after "
+            "it was resolved.",
+            code="reopen_window_closed",
+        )
+    return None
+
+
+@transaction.atomic
+def ticket_resolution_confirm(*, token: str, solved: bool) -> Ticket:
+    """The customer's answer to "Did this solve your problem?" on a resolved ticket.
+
+    Yes confirms the resolution (once; a conditional UPDATE decides it against the window
+    sweep and a second tab). No reopens it (``ticket_reopen``), within the reopen window
+    only. Refused with ``not_found``, ``not_resolved``, ``already_confirmed`` or
+    ``reopen_window_closed``, and then nothing changes.
+    """
+    now = timezone.now()
+    if not solved:
+        ticket = Ticket.objects.select_for_update().filter(token=token).first()
+        if ticket is None:
+            raise TicketError("No such conversation.", code="not_found")
+        return ticket_reopen_locked(ticket, reason="not_solved", now=now)
+    updated = Ticket.objects.filter(
+        token=token, status=Status.RESOLVED, resolution_confirmed_at__isnull=True
+    ).update(
+        resolution_confirmed_at=now,
+        resolution_confirmed_by=Ticket.ResolutionConfirmation.CUSTOMER,
+    )
+    ticket = Ticket.objects.filter(token=token).first()
+    if ticket is None:
+        raise TicketError("No such conversation.", code="not_found")
+    if updated != 1:
+        refusal = reopen_refusal(ticket, now=now)
+        raise refusal or TicketError("Nothing to confirm.", code="not_resolved")
+    # Inside the transaction: payouts releases the held pay line with the confirmation.
+    resolution_confirmed.send(sender=Ticket, ticket=ticket)
+    return ticket
+
+
+@transaction.atomic
+def ticket_reopen(*, ticket_id: int, reason: str) -> Ticket:
+    """Reopen a resolved, unconfirmed ticket within the reopen window, for the customer
+    (``reason``: ``not_solved`` or ``wrote_again``); see ``ticket_reopen_locked``."""
+    return ticket_reopen_locked(locked_ticket(ticket_id), reason=reason, now=timezone.now())
+
+
+def ticket_reopen_locked(ticket: Ticket, *, reason: str, now: datetime) -> Ticket:
+    """Reopen a ticket whose row the caller holds locked, inside its transaction.
+
+    Back to the queue at its original escalation time (``_transition`` keeps escalated_at),
+    so it goes ahead of everything escalated since; ``resolved_by`` stays, and the dispatcher
+    offers it to that agent first when they are eligible (``Ticket.preferred_agent_id``).
+    The rating stays: a ticket is rated once. Audited as a customer's change naming the
+    resolving agent, with the reason "reopened: <reason>" (reopen rates are counted from
+    these rows). Payouts reverses the resolution's pay line on hearing ``ticket_reopened``.
+    Refused (``reopen_refusal``) with nothing changed.
+    """
+    if reason not in REOPEN_REASONS:
+        raise ValueError(f"Unknown reopen reason {reason!r}.")
+    refusal = reopen_refusal(ticket, now=now)
+    if refusal is not None:
+        raise refusal
+    resolver = (
+        Agent.objects.select_related("user").filter(pk=ticket.resolved_by_id).first()
+        if ticket.resolved_by_id
+        else None
+    )
+    _transition(
+        ticket,
+        Status.QUEUED,
+        actor_kind=Actor.CUSTOMER,
+        agent=resolver,
+        reason=f"reopened: {reason}",
+    )
+    ticket.reopen_count += 1
+    ticket.save(update_fields=["reopen_count"])
+    ticket_reopened.send(
+        sender=Ticket, ticket=ticket, agent_id=ticket.resolved_by_id, reason=reason
+    )
+    append_message(ticket, sender=Message.Sender.SYSTEM, body=REOPENED_MESSAGES[reason])
+    announce.ticket_queued(ticket)
+    dispatch_soon()
+    return ticket
+
+
+def resolutions_confirm_quiet(
+    *, now: datetime | None = None, limit: int = CONFIRM_QUIET_BATCH
+) -> list[int]:
+    """Confirm, by the window, one batch of resolved tickets still unconfirmed whose reopen
+    window has passed; returns their ids (fewer than ``limit``: none are left).
+
+    Safe to run in several workers at once and to retry: rows another worker holds are
+    skipped, and the conditional UPDATE confirms only what is still unconfirmed. A fixed
+    number of queries besides what the receivers of ``resolution_confirmed`` write, each
+    ticket's announcement sent inside this transaction.
+    """
+    now = now or timezone.now()
+    cutoff = now - timedelta(hours=settings.REOPEN_WINDOW_HOURS)
+    with transaction.atomic():
+        # The partial index ticket_unconfirmed_idx serves this.
+        tickets = list(
+            Ticket.objects.select_for_update(skip_locked=True)
+            .filter(
+                status=Status.RESOLVED,
+                resolution_confirmed_at__isnull=True,
+                resolved_at__lte=cutoff,
+            )
+            .order_by("resolved_at", "pk")[:limit]
+        )
+        if not tickets:
+            return []
+        Ticket.objects.filter(
+            pk__in=[ticket.pk for ticket in tickets],
+            status=Status.RESOLVED,
+            resolution_confirmed_at__isnull=True,
+        ).update(
+            resolution_confirmed_at=now,
+            resolution_confirmed_by=Ticket.ResolutionConfirmation.WINDOW,
+        )
+        for ticket in tickets:
+            ticket.resolution_confirmed_at = now
+            ticket.resolution_confirmed_by = Ticket.ResolutionConfirmation.WINDOW
+            resolution_confirmed.send(sender=Ticket, ticket=ticket)
+    return [ticket.pk for ticket in tickets]
 
 
 @transaction.atomic

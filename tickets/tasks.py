@@ -89,6 +89,24 @@ def abandon_stale_tickets() -> int:
     return len(services.tickets_abandon_stale())
 
 
+# Bounds one run: a backlog larger than this (a long outage) is caught up by the next runs.
+CONFIRM_QUIET_MAX_BATCHES = 25
+
+
+@shared_task(acks_late=True)
+def confirm_quiet_resolutions() -> int:
+    """Confirm, by the window, resolved tickets whose reopen window passed quietly
+    (docs/quality.md): in batches of their own transaction, until none is left or the run's
+    bound is reached. Safe to run twice or in several workers at once."""
+    confirmed = 0
+    for _ in range(CONFIRM_QUIET_MAX_BATCHES):
+        batch = services.resolutions_confirm_quiet()
+        confirmed += len(batch)
+        if len(batch) < services.CONFIRM_QUIET_BATCH:
+            break
+    return confirmed
+
+
 @shared_task(acks_late=True)
 def broadcast_queue_positions() -> int:
     languages = (

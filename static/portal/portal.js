@@ -446,7 +446,9 @@
     panel.querySelector(".chat-title").textContent =
       `${summary.customer_first_name || "Customer"} — ${summary.topic || "conversation"}`;
     panel.querySelector(".chat-meta").textContent =
-      `#${summary.id} · ${summary.language} · ${REASON[summary.escalation_reason] || ""}`;
+      `#${summary.id} · ${summary.language} · ${REASON[summary.escalation_reason] || ""}` +
+      // Reopened by the customer after a resolve (docs/quality.md): the last answer did not hold.
+      (summary.reopen_count ? ` · reopened by the customer (${summary.reopen_count}×)` : "");
     panel.querySelector(".summary-text").textContent = summary.summary || "No summary.";
     if (summary.reply_by_email) {
       // The customer left the page: what the agent writes reaches it by email, on resolve.

@@ -10,6 +10,9 @@
  *  - An answer from a help article shows its source and asks "That helped" / "Talk to a
  *    person" once; a verdict sent and not yet acknowledged is sent again on reconnect (the
  *    server stores it once).
+ *  - After a resolve, while the server says confirm_asked, "Did this solve your problem?"
+ *    is shown beside the rating, and the composer stays: writing again reopens the same
+ *    conversation rather than starting a new one (docs/quality.md).
  */
 (function () {
   "use strict";
@@ -58,6 +61,10 @@
     wrapUpTitle: document.getElementById("wrap-up-title"),
     ratingForm: document.getElementById("rating-form"),
     ratingDone: document.getElementById("rating-done"),
+    confirm: document.getElementById("confirm"),
+    confirmYes: document.getElementById("confirm-yes"),
+    confirmNo: document.getElementById("confirm-no"),
+    confirmDone: document.getElementById("confirm-done"),
     transcript: document.getElementById("transcript-link"),
     newConversation: document.getElementById("new-conversation"),
     notice: document.getElementById("notice"),
@@ -86,6 +93,8 @@
     feedbackSent: {}, // seq -> verdict, sent and not yet acknowledged
     emailReply: false, // the customer left an email address for the reply
     replyEmailAddress: "", // which, once the server confirmed it on this page
+    confirmAsked: false, // resolved, and "Did this solve your problem?" still stands
+    confirmSent: null, // the answer sent (true/false) and not yet acknowledged
   };
 
   // --- Storage: localStorage when the browser allows it (not always in a frame) ----------
@@ -376,10 +385,12 @@
     el.queue.hidden = status !== "queued";
     el.talk.setAttribute("aria-disabled", String(status === "queued" || status === "assigned"));
     var closed = status === "resolved" || status === "abandoned";
+    state.confirmAsked = status === "resolved" && frame.confirm_asked === true;
     // After a close the button still works, but for a new conversation: it says so.
     setText(el.talk, closed ? TALK_AGAIN : TALK);
-    el.composer.hidden = closed;
-    el.input.disabled = closed;
+    // Within the reopen window, writing again reopens this conversation.
+    el.composer.hidden = closed && !state.confirmAsked;
+    el.input.disabled = closed && !state.confirmAsked;
     if (status === "bot") {
       setText(el.status, "You're chatting with our assistant. A person is one click away.");
     } else if (status === "queued") {
@@ -424,6 +435,11 @@
     el.wrapUpTitle.textContent =
       status === "resolved" ? "This conversation is resolved" : "This conversation was closed";
     el.ratingForm.hidden = status !== "resolved" || !el.ratingDone.hidden;
+    el.confirm.hidden = !state.confirmAsked;
+    if (state.confirmAsked) {
+      el.confirmDone.hidden = true;
+      el.confirmYes.disabled = el.confirmNo.disabled = false;
+    }
     el.transcript.href = root.dataset.transcriptUrl.replace(
       "TOKEN",
       encodeURIComponent(state.token)
@@ -680,6 +696,9 @@
     body_too_long: "That message is too long: 4,000 characters at most.",
     rate_limited: "You're sending messages very fast; we'll retry in a moment.",
     already_rated: "You have already rated this conversation. Thank you!",
+    already_confirmed: "Thank you: this conversation is already marked as solved.",
+    reopen_window_closed:
+      "This conversation can no longer be reopened; start a new one and a person will help.",
     not_resolved: "You can rate the conversation once it is resolved.",
     not_an_answer: "We couldn't take your answer about that message.",
   };
@@ -705,6 +724,9 @@
         break;
       case "email_reply.ok":
         emailReplyConfirmed(frame.email, true);
+        break;
+      case "confirm.ok":
+        confirmAcknowledged(frame.solved);
         break;
       case "rate.ok":
         ratingDone("Thank you for rating this conversation " + frame.score + " out of 5.");
@@ -736,6 +758,7 @@
     state.unavailableTimer = setTimeout(function () {
       if (frame.frame === "request_human" && state.wantsPerson) send({ type: "request_human" });
       if (frame.frame === "feedback") resendFeedback();
+      if (frame.frame === "confirm" && state.confirmSent !== null) sendConfirm(state.confirmSent);
       flushOutbox();
     }, delay);
   }
@@ -772,6 +795,10 @@
       });
       state.outbox = [];
       save();
+    } else if (frame.code === "already_confirmed" || frame.code === "reopen_window_closed") {
+      state.confirmSent = null;
+      confirmDone(ERROR_TEXT[frame.code]);
+      return;
     } else if (frame.code === "already_rated") {
       ratingDone(ERROR_TEXT.already_rated);
       return;
@@ -779,6 +806,38 @@
       setTimeout(flushOutbox, 1000); // resends keep their client_id: stored once
     }
     showNotice(ERROR_TEXT[frame.code] || frame.detail || "Something went wrong.");
+  }
+
+  function confirmDone(text) {
+    state.confirmAsked = false;
+    el.confirm.hidden = true;
+    el.confirmDone.textContent = text;
+    el.confirmDone.hidden = false;
+    if (isClosed()) {
+      el.composer.hidden = true;
+      el.input.disabled = true;
+    }
+    el.confirmDone.focus();
+  }
+
+  function confirmAcknowledged(solved) {
+    state.confirmSent = null;
+    if (solved) {
+      confirmDone("Thank you! We're glad that solved it.");
+    } else {
+      // The status that follows says where the customer is in the queue.
+      confirmDone("Sorry it's not solved yet. You're back at the front of the queue.");
+    }
+  }
+
+  function sendConfirm(solved) {
+    state.confirmSent = solved;
+    el.confirmYes.disabled = el.confirmNo.disabled = true;
+    if (!send({ type: "confirm", solved: solved })) {
+      state.confirmSent = null;
+      el.confirmYes.disabled = el.confirmNo.disabled = false;
+      showNotice("You're offline; answer again once the connection is back.");
+    }
   }
 
   function ratingDone(text) {
@@ -802,6 +861,8 @@
     state.feedbackSent = {};
     state.emailReply = false;
     state.replyEmailAddress = "";
+    state.confirmAsked = false;
+    state.confirmSent = null;
     save();
     el.messages.textContent = "";
     resetNoAgent();
@@ -810,6 +871,8 @@
     el.ratingForm.hidden = false;
     el.ratingForm.reset();
     el.ratingDone.hidden = true;
+    el.confirm.hidden = true;
+    el.confirmDone.hidden = true;
     el.queue.hidden = true;
     el.composer.hidden = false;
     el.input.disabled = false;
@@ -830,7 +893,8 @@
   function submitMessage() {
     var body = el.input.value;
     if (!body.trim()) return;
-    if (isClosed()) forgetConversation();
+    // Within the reopen window the message reopens this conversation (the server decides).
+    if (isClosed() && !state.confirmAsked) forgetConversation();
     var entry = { client_id: newClientId(), body: body };
     state.outbox.push(entry);
     save();
@@ -918,6 +982,15 @@
     if (!send({ type: "rate", score: Number(chosen.value), comment: comment })) {
       showNotice("You're offline; send the rating again once the connection is back.");
     }
+  });
+
+  el.confirmYes.addEventListener("click", function () {
+    showNotice("");
+    sendConfirm(true);
+  });
+  el.confirmNo.addEventListener("click", function () {
+    showNotice("");
+    sendConfirm(false);
   });
 
   el.newConversation.addEventListener("click", function () {

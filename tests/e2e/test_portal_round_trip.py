@@ -3,8 +3,8 @@
 Three browser contexts against one uvicorn process of the product: the customer escalates
 from /chat/, both agents see the ticket arrive in their portal queues without a reload, one
 claims it (the other sees it go), they chat both ways, the agent keeps a private note the
-customer never sees, resolves, the customer rates, and the agent finds the ticket's pay line
-on the earnings page.
+customer never sees, resolves, the customer says it solved the problem and rates, and the
+agent finds the ticket's pay line on the earnings page.
 """
 
 from __future__ import annotations
@@ -110,10 +110,13 @@ def test_a_ticket_goes_from_the_customer_through_two_agents_portals_to_a_pay_lin
     expect(customer.locator(".message--agent .message-body")).to_have_count(2)
     expect(customer.locator("#messages")).not_to_contain_text("double-charged")
 
-    # Resolve, then the customer rates.
+    # Resolve, then the customer confirms it solved the problem (which releases the pay
+    # line, docs/quality.md) and rates.
     chat.get_by_role("button", name="Resolve").click()
     expect(chat.locator(".closed-note")).to_contain_text("Resolved. Thank you!")
     expect(customer.get_by_role("heading", name="This conversation is resolved")).to_be_visible()
+    customer.get_by_role("button", name="Yes", exact=True).click()
+    expect(customer.locator("#confirm-done")).to_have_text("Thank you! We're glad that solved it.")
     customer.get_by_label("5").check()
     customer.get_by_role("button", name="Send rating").click()
     expect(customer.locator("#rating-done")).to_have_text(

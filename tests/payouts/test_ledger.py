@@ -41,7 +41,8 @@ def test_resolving_a_ticket_writes_its_pay_line_by_priority(settings):
     assert line.currency == "usd"
     assert line.agent_id == ticket.agent_id
     assert line.rate_card == card
-    assert line.status == EarningLine.Status.PENDING
+    assert line.status == EarningLine.Status.UNCONFIRMED
+    assert (line.resolution, line.source_key) == (1, f"ticket:{ticket.pk}")
     assert line.available_at == ticket.resolved_at + timedelta(hours=24)
 
 
@@ -94,7 +95,7 @@ def test_a_ticket_without_a_rate_still_gets_a_visible_zero_line():
     assert "no rate" in line.description
 
 
-def test_the_database_refuses_a_second_pay_line_for_one_ticket():
+def test_the_database_refuses_a_second_pay_line_for_one_resolution_of_a_ticket():
     RateCardFactory()
     ticket = resolved_ticket()
     line = EarningLine.objects.get(ticket=ticket)
@@ -108,6 +109,7 @@ def test_the_database_refuses_a_second_pay_line_for_one_ticket():
             currency="usd",
             description="a second line",
             source_key="something-else",
+            resolution=1,
             earned_at=line.earned_at,
             available_at=line.available_at,
         )
@@ -123,9 +125,10 @@ def test_creating_the_pay_line_again_returns_the_first():
     assert again.pk == EarningLine.objects.get(ticket=ticket).pk
 
 
-def test_a_five_star_rating_adds_a_bonus_line_of_its_own():
+def test_a_five_star_rating_of_a_confirmed_resolution_adds_a_bonus_line_of_its_own():
     RateCardFactory(top_rating_bonus_cents=75)
     ticket = resolved_ticket()
+    ticket_services.ticket_resolution_confirm(token=ticket.token, solved=True)
 
     ticket_services.ticket_rate(token=ticket.token, score=5)
 
@@ -202,6 +205,7 @@ def test_a_zero_hold_makes_a_resolved_ticket_payable_at_the_next_release(setting
     settings.PAYOUT_HOLD_HOURS = 0
     RateCardFactory()
     ticket = resolved_ticket()
+    ticket_services.ticket_resolution_confirm(token=ticket.token, solved=True)
 
     ledger.earning_lines_release_held()
 

@@ -55,6 +55,7 @@ def test_resolve_to_pay_line_to_payout_to_transfer_to_webhook(client, fake, sett
     ticket = QueuedTicketFactory(priority=3)
     assert ticket_services.ticket_claim(ticket_id=ticket.pk, agent_id=agent.pk).ok
     ticket_services.ticket_resolve(ticket_id=ticket.pk, agent_id=agent.pk)
+    ticket_services.ticket_resolution_confirm(token=ticket.token, solved=True)
     line = EarningLine.objects.get(ticket=ticket)
     assert (line.amount_cents, line.status) == (650, "pending")
 

@@ -61,6 +61,7 @@ def test_the_profile_shows_rating_satisfaction_and_resolved_count(client):
         services.ticket_claim(ticket_id=ticket.pk, agent_id=agent.pk)
         services.ticket_resolve(ticket_id=ticket.pk, agent_id=agent.pk)
         services.ticket_rate(token=ticket.token, score=score)
+        services.ticket_resolution_confirm(token=ticket.token, solved=True)
     client.force_login(agent.user)
 
     response = client.get("/portal/profile/")
@@ -68,3 +69,17 @@ def test_the_profile_shows_rating_satisfaction_and_resolved_count(client):
     performance = response.context["performance"]
     assert (performance.tickets_resolved, performance.average_rating) == (2, 4.0)
     assert performance.satisfied_share == 0.5
+
+
+def test_the_profile_counts_a_resolution_once_confirmed(client):
+    agent = AgentFactory()
+    ticket = QueuedTicketFactory()
+    services.ticket_claim(ticket_id=ticket.pk, agent_id=agent.pk)
+    services.ticket_resolve(ticket_id=ticket.pk, agent_id=agent.pk)
+    client.force_login(agent.user)
+
+    response = client.get("/portal/profile/")
+
+    performance = response.context["performance"]
+    assert (performance.tickets_resolved, performance.awaiting_confirmation) == (0, 1)
+    assert "1 awaiting the customer's confirmation" in response.content.decode()

@@ -30,6 +30,7 @@ class T:
     language: str = "en"
     required_skills: list[str] | None = None
     is_vip: bool = False
+    preferred_agent_id: int | None = None
 
     def __post_init__(self):
         self.required_skills = self.required_skills or []
@@ -355,6 +356,72 @@ def test_the_quality_score_breaks_ties_within_a_fairness_step(candidates, expect
 def test_vip_and_urgent_tickets_go_to_standard_and_expert_agents_first(
     ticket, candidates, expected
 ):
+    ranked = rank_agents(ticket, candidates, NOW)
+
+    assert [candidate.agent_id for candidate in ranked] == expected
+
+
+# --- A reopened ticket: the agent who resolved it first, when eligible ------------------------
+
+
+@pytest.mark.parametrize(
+    ("preferred", "candidates", "expected"),
+    [
+        pytest.param(
+            3,
+            [agent(1), agent(2), agent(3, open_chats=2)],
+            [3, 1, 2],
+            id="the resolver first, though busier than the others",
+        ),
+        pytest.param(
+            3,
+            [agent(1), agent(2), agent(3, online=False)],
+            [1, 2],
+            id="an offline resolver: the normal order",
+        ),
+        pytest.param(
+            3,
+            [agent(1), agent(3, available=False)],
+            [1],
+            id="a resolver set away: the normal order",
+        ),
+        pytest.param(
+            3,
+            [agent(1), agent(3, open_chats=3)],
+            [1],
+            id="a resolver with no free slot: the normal order",
+        ),
+        pytest.param(
+            3,
+            [agent(1), agent(3, languages=frozenset({"de"}))],
+            [1],
+            id="a resolver who no longer speaks the language: the normal order",
+        ),
+        pytest.param(
+            3,
+            [agent(1), agent(3, skills=frozenset())],
+            [1],
+            id="a resolver without the skills: the normal order",
+        ),
+        pytest.param(
+            9,
+            [agent(2, open_chats=1), agent(1)],
+            [1, 2],
+            id="a resolver who is not a candidate: the normal order",
+        ),
+        pytest.param(
+            None,
+            [agent(2, open_chats=1), agent(1)],
+            [1, 2],
+            id="never reopened: the normal order",
+        ),
+    ],
+)
+def test_a_reopened_ticket_is_offered_first_to_its_resolver_when_eligible(
+    preferred, candidates, expected
+):
+    ticket = T(1, required_skills=["general"], preferred_agent_id=preferred)
+
     ranked = rank_agents(ticket, candidates, NOW)
 
     assert [candidate.agent_id for candidate in ranked] == expected

@@ -65,7 +65,7 @@ def test_a_vip_escalation_is_at_least_high_priority():
         ("bot", "resolved"),
         ("bot", "assigned"),
         ("queued", "resolved"),
-        ("resolved", "queued"),
+        ("resolved", "assigned"),
         ("abandoned", "queued"),
         ("assigned", "abandoned"),
     ],
@@ -305,11 +305,12 @@ def test_a_message_over_4000_characters_is_refused_and_not_stored():
     assert not Message.objects.filter(ticket=ticket).exists()
 
 
-def test_a_customer_cannot_write_to_a_resolved_conversation():
+def test_a_customer_cannot_write_to_a_resolved_conversation_once_confirmed():
     agent = AgentFactory()
     ticket = QueuedTicketFactory()
     services.ticket_claim(ticket_id=ticket.pk, agent_id=agent.pk)
     services.ticket_resolve(ticket_id=ticket.pk, agent_id=agent.pk)
+    services.ticket_resolution_confirm(token=ticket.token, solved=True)
     stored = Message.objects.filter(ticket=ticket).count()
 
     with pytest.raises(services.ConversationClosed):
