@@ -164,6 +164,8 @@ class Ticket(models.Model):
             models.Index(fields=["agent", "status"], name="ticket_agent_status_idx"),
             # The service rate of the last minutes, which customers' waits are estimated from.
             models.Index(fields=["claimed_at"], name="ticket_claimed_idx"),
+            # The quality score's and metrics' resolutions in a window (quality.scoring).
+            models.Index(fields=["status", "resolved_at"], name="ticket_resolved_idx"),
             # The reopen-window sweep: resolved tickets not yet confirmed, oldest first.
             models.Index(
                 fields=["resolved_at"],
@@ -212,6 +214,11 @@ class TicketEvent(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+        indexes = [
+            # Resolves and reopens in a window, for the nightly quality score and the quality
+            # metrics (quality.scoring, quality.metrics): without it, a scan of every event.
+            models.Index(fields=["created_at"], name="ticketevent_created_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.ticket_id}: {self.from_status} → {self.to_status}"
