@@ -47,7 +47,6 @@ DECIDED_QUIET_DAYS = 7
 EVIDENCE_MAX_REVIEWS = 20
 # What the score covers (quality.scoring): the 30 days before its day.
 SCORE_WINDOW_DAYS = 30
-REOPEN_REASON_PREFIX = "reopened:"
 
 COMPONENTS = [
     ("confirmed_resolution_pct", "Confirmed resolutions"),
@@ -186,7 +185,7 @@ def _evidence_counts(*, agent_ids: list[int], day: date, low_review_below: int) 
             agent_id__in=agent_ids,
             from_status=Ticket.Status.RESOLVED,
             to_status=Ticket.Status.QUEUED,
-            reason__startswith=REOPEN_REASON_PREFIX,
+            reason__startswith=TicketEvent.REOPEN_REASON_PREFIX,
             created_at__gte=start,
             created_at__lt=end,
         )

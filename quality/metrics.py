@@ -12,10 +12,10 @@ Three GROUP BY queries, one per source, whatever the number of agents and ticket
 - review scores in the week they were scored, for the reviewed agent.
 
 A rate is counted over counts, never averaged over averages: the confirmed-resolution rate is
-confirmed tickets over resolves, the reopen rate reopens over resolves, CSAT the share of
-ratings that are 4 or 5 stars, QA the mean review score. A week's resolves not yet confirmed
-nor reopened are still within their reopen window, so the last few days' confirmed rate
-rises as windows pass. The tier is the agent's tier now.
+confirmed tickets over those confirmed or reopened (as the quality score counts it: a
+resolution still within its reopen window counts for neither), the reopen rate reopens over
+resolves, CSAT the share of ratings that are 4 or 5 stars, QA the mean review score. The
+tier is the agent's tier now.
 """
 
 from __future__ import annotations
@@ -33,7 +33,6 @@ from quality.models import Review
 from tickets.models import Ticket, TicketEvent
 
 WEEKS = 12
-REOPEN_REASON_PREFIX = "reopened:"
 # What CSAT counts as satisfied: 4 or 5 stars.
 SATISFIED_FROM_STARS = 4
 NO_TOPIC = "(no topic)"
@@ -62,7 +61,9 @@ class Counts:
 
     @property
     def confirmed_pct(self) -> int | None:
-        return self._pct(self.confirmed, self.resolves)
+        # Of the resolutions the customer (or the window) has answered for; those still in
+        # their window count for neither, as in the quality score (quality.scoring).
+        return self._pct(self.confirmed, self.confirmed + self.reopens)
 
     @property
     def reopen_pct(self) -> int | None:
@@ -143,7 +144,7 @@ def _rows(*, starts: list[date], agent_id: int | None = None) -> Iterable[_Row]:
     reopen = Q(
         from_status=Ticket.Status.RESOLVED,
         to_status=Ticket.Status.QUEUED,
-        reason__startswith=REOPEN_REASON_PREFIX,
+        reason__startswith=TicketEvent.REOPEN_REASON_PREFIX,
     )
     resolve = Q(to_status=Ticket.Status.RESOLVED)
     events = TicketEvent.objects.filter(

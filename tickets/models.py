@@ -193,6 +193,10 @@ class Ticket(models.Model):
 class TicketEvent(models.Model):
     """One row per status change: the ticket's audit trail."""
 
+    # A reopen's reason starts so (tickets.services.ticket_reopen_locked); quality counts
+    # reopens by it.
+    REOPEN_REASON_PREFIX = "reopened:"
+
     class Actor(models.TextChoices):
         CUSTOMER = "customer", "Customer"
         AGENT = "agent", "Agent"

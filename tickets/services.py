@@ -475,7 +475,7 @@ def ticket_reopen_locked(ticket: Ticket, *, reason: str, now: datetime) -> Ticke
         Status.QUEUED,
         actor_kind=Actor.CUSTOMER,
         agent=resolver,
-        reason=f"reopened: {reason}",
+        reason=f"{TicketEvent.REOPEN_REASON_PREFIX} {reason}",
     )
     ticket.reopen_count += 1
     ticket.save(update_fields=["reopen_count"])

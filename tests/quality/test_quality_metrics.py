@@ -117,19 +117,21 @@ def test_the_overall_rates_by_week_are_the_hand_counted_ones(seeded, now):
 
     assert len(report.week_starts) == 12
     this_week, last_week = report.overall.weeks[-1], report.overall.weeks[-2]
-    # 6 resolves, 4 confirmed, 1 reopened; 4 rated, 3 of them 4+; reviews 60, 40, 90.
-    assert rates(this_week) == (6, 67, 17, 75, 63)
-    # 2 resolves, 1 confirmed; 1 rated, not 4+; review 70.
-    assert rates(last_week) == (2, 50, 0, 0, 70)
+    # 6 resolves, 4 confirmed and 1 reopened (4 of 5), 1 still in its window; 4 rated, 3 of
+    # them 4+; reviews 60, 40, 90.
+    assert rates(this_week) == (6, 80, 17, 75, 63)
+    # 2 resolves, 1 confirmed, the other still in its window; 1 rated, not 4+; review 70.
+    assert rates(last_week) == (2, 100, 0, 0, 70)
     assert all(rates(week) == (0, None, None, None, None) for week in report.overall.weeks[:-2])
 
 
 def test_the_totals_count_over_the_twelve_weeks_not_averages_of_weeks(seeded, now):
     report = metrics.quality_metrics(now=now)
 
-    # 8 resolves, 5 confirmed (62.5 → 63), 1 reopened (12.5 → 13); 5 rated, 3 satisfied;
-    # QA (60 + 40 + 90 + 70) / 4 = 65. The 13-week-old resolve is left out.
-    assert rates(report.overall.total) == (8, 63, 13, 60, 65)
+    # 8 resolves; 5 confirmed and 1 reopened (5 of 6: 83.3 → 83), 1 reopened of 8 resolves
+    # (12.5 → 13); 5 rated, 3 satisfied; QA (60 + 40 + 90 + 70) / 4 = 65. The 13-week-old
+    # resolve is left out.
+    assert rates(report.overall.total) == (8, 83, 13, 60, 65)
 
 
 def test_the_rates_by_tier_are_the_hand_counted_ones(seeded, now):
@@ -137,8 +139,8 @@ def test_the_rates_by_tier_are_the_hand_counted_ones(seeded, now):
 
     by_tier = {series.key: rates(series.total) for series in report.by_tier}
     assert by_tier == {
-        "probation": (2, 50, 0, 0, 70),
-        "standard": (4, 50, 25, 50, 50),
+        "probation": (2, 100, 0, 0, 70),
+        "standard": (4, 67, 25, 50, 50),
         "expert": (2, 100, 0, 100, 90),
     }
     assert [series.key for series in report.by_tier] == ["probation", "standard", "expert"]
@@ -148,10 +150,10 @@ def test_the_rates_by_topic_are_the_hand_counted_ones(seeded, now):
     report = metrics.quality_metrics(now=now)
 
     by_topic = {series.key: rates(series.total) for series in report.by_topic}
-    # billing: Ana's 4 and Cy's 2 resolves; 3 confirmed; 1 reopened; rated 5, 2, 1; QA
-    # (60 + 40 + 70) / 3 = 56.7.
+    # billing: Ana's 4 and Cy's 2 resolves; 3 confirmed and 1 reopened (3 of 4); rated 5, 2,
+    # 1; QA (60 + 40 + 70) / 3 = 56.7.
     assert by_topic == {
-        "billing": (6, 50, 17, 33, 57),
+        "billing": (6, 75, 17, 33, 57),
         "shipping": (2, 100, 0, 100, 90),
     }
 
@@ -161,9 +163,9 @@ def test_the_rates_by_agent_are_the_hand_counted_ones_and_name_the_agent(seeded,
 
     by_agent = {series.label: (series.agent_id, rates(series.total)) for series in report.by_agent}
     assert by_agent == {
-        "Ana": (seeded["ana"].pk, (4, 50, 25, 50, 50)),
+        "Ana": (seeded["ana"].pk, (4, 67, 25, 50, 50)),
         "Ben": (seeded["ben"].pk, (2, 100, 0, 100, 90)),
-        "Cy": (seeded["cy"].pk, (2, 50, 0, 0, 70)),
+        "Cy": (seeded["cy"].pk, (2, 100, 0, 0, 70)),
     }
 
 
@@ -200,7 +202,7 @@ def test_an_agents_trend_is_its_own_rates_by_week(seeded, now, django_assert_num
     with django_assert_num_queries(3):
         trend = metrics.agent_quality_trend(agent_id=seeded["ana"].pk, now=now)
 
-    assert rates(trend.weeks[-1]) == (4, 50, 25, 50, 50)
+    assert rates(trend.weeks[-1]) == (4, 67, 25, 50, 50)
     assert rates(trend.weeks[-2]) == (0, None, None, None, None)
 
 
@@ -236,7 +238,7 @@ def test_the_portal_include_renders_an_agents_trend_on_its_own(seeded, now):
 
     assert "<svg" in html
     assert "<polyline" in html or "<circle" in html
-    assert "Confirmed resolution: 50%" in html
+    assert "Confirmed resolution: 67%" in html
     assert "Reopened: 25%" in html
     assert "CSAT: 50%" in html
     assert "QA: 50%" in html
