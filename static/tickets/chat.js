@@ -386,8 +386,11 @@
     el.talk.setAttribute("aria-disabled", String(status === "queued" || status === "assigned"));
     var closed = status === "resolved" || status === "abandoned";
     state.confirmAsked = status === "resolved" && frame.confirm_asked === true;
-    // After a close the button still works, but for a new conversation: it says so.
+    // After a close the button still works, but for a new conversation: it says so. While
+    // "Did this solve your problem?" stands, "No" is the way back to a person, in this
+    // conversation: a second button for a new one would only compete with it.
     setText(el.talk, closed ? TALK_AGAIN : TALK);
+    el.talk.hidden = state.confirmAsked;
     // Within the reopen window, writing again reopens this conversation.
     el.composer.hidden = closed && !state.confirmAsked;
     el.input.disabled = closed && !state.confirmAsked;
@@ -811,6 +814,7 @@
   function confirmDone(text) {
     state.confirmAsked = false;
     el.confirm.hidden = true;
+    el.talk.hidden = false;
     el.confirmDone.textContent = text;
     el.confirmDone.hidden = false;
     if (isClosed()) {

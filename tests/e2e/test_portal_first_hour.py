@@ -201,8 +201,12 @@ def test_after_a_resolve_the_customer_is_told_talk_to_a_person_starts_a_new_conv
     for control in ("Resolve", "Release", "Send"):
         expect(chat.get_by_role("button", name=control, exact=True)).to_be_disabled()
         expect(chat.get_by_role("button", name=control, exact=True)).to_have_css("opacity", "0.45")
-    # The customer's button says what it does now, and does it.
+    # While "Did this solve your problem?" stands, "No" is the way back to a person: no
+    # second button competes with it.
     expect(customer.get_by_role("heading", name="This conversation is resolved")).to_be_visible()
+    expect(talk).to_be_hidden()
+    customer.get_by_role("button", name="Yes", exact=True).click()
+    # Then the customer's button says what it does now, and does it.
     expect(talk).to_have_text("Talk to a person in a new conversation")
     expect(talk).to_have_attribute("aria-disabled", "false")
     talk.click()
