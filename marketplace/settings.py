@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "quality",
     "payouts",
     "portal",
+    "ops",
 ]
 
 MIDDLEWARE = [

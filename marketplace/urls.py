@@ -40,6 +40,7 @@ urlpatterns = [
     path("", include("portal.onboarding_urls")),
     path("", include("payouts.urls")),
     path("portal/", include("portal.urls")),
+    path("ops/", include("ops.urls")),
     path("accounts/login/", LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
