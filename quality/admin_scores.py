@@ -8,7 +8,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Avg, Case, IntegerField, Value, When
 from django.http import HttpResponseRedirect
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
 from django.utils.html import format_html
@@ -127,7 +127,16 @@ class QualityThresholdsAdmin(admin.ModelAdmin):
     ]
 
     def has_add_permission(self, request) -> bool:
-        return not QualityThresholds.objects.exists()
+        # The row is seeded (quality/migrations/0002) and never deleted here. Asking whether
+        # it exists would cost a query on every admin page: the sidebar asks each admin.
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        """There is one row: the list opens it (made with the defaults if it went missing)."""
+        thresholds = QualityThresholds.objects.order_by("pk").first()
+        if thresholds is None:
+            thresholds = QualityThresholds.objects.create()
+        return redirect("admin:quality_qualitythresholds_change", thresholds.pk)
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
