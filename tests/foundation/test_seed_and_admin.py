@@ -100,7 +100,10 @@ def test_every_model_of_the_product_is_registered_in_the_admin():
         for app in ("agents", "tickets", "workforce", "quality", "payouts", "ops")
         for model in apps.get_app_config(app).get_models()
     ]
-    assert [m.__name__ for m in ours if not admin.site.is_registered(m)] == []
+    # A review's criterion scores and its dispute are read and settled on the review's page.
+    shown_on_their_review = {"ReviewScore", "Dispute"}
+    missing = [m.__name__ for m in ours if not admin.site.is_registered(m)]
+    assert [name for name in missing if name not in shown_on_their_review] == []
 
 
 def test_the_admin_refuses_anonymous_visitors(client):
