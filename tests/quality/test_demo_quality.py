@@ -9,10 +9,11 @@ from django.utils import timezone
 
 from agents import services as agent_services
 from agents.models import Agent, User
+from portal import demo_history
 from quality.metrics import quality_metrics
 from quality.models import AgentQualityScore, Review, ReviewScore, RubricCriterion
 from quality.reviews import score_percent
-from tests.factories import QueuedTicketFactory
+from tests.factories import AgentFactory, QueuedTicketFactory, UserFactory
 from tickets import services as ticket_services
 from tickets.models import Message, Ticket, TicketEvent
 
@@ -164,3 +165,23 @@ def test_seed_demo_gives_history_only_to_demo_agents_without_any(settings):
         Ticket.objects.filter(resolved_by__isnull=False).count() - before
     )
     assert all(agent.quality_score is not None for agent in new_agents)
+
+
+def test_the_history_is_written_in_batches_whatever_the_number_of_agents(
+    django_assert_max_num_queries,
+):
+    agents = [
+        AgentFactory(user__email=f"agent{number:02d}@example.com", skills=["general", "billing"])
+        for number in range(1, 9)
+    ]
+    reviewer = UserFactory(is_staff=True)
+
+    # About 750 conversations and 3,000 rows with their events, messages and reviews, in
+    # batches: some 70 queries on SQLite, where a statement takes at most 999 parameters so
+    # a ticket INSERT holds about 30 rows; a query per row would be thousands.
+    with django_assert_max_num_queries(100):
+        created = demo_history.demo_history_create(
+            agents=agents, reviewer=reviewer, now=timezone.now()
+        )
+
+    assert created == Ticket.objects.count() > 500
