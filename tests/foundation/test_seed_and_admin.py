@@ -4,8 +4,9 @@ from django.core.management import CommandError, call_command
 
 from agents.models import Agent, User
 from payouts.models import RateCard
+from quality.models import AgentQualityScore
 from tests.factories import PASSWORD, UserFactory
-from tickets.models import KnowledgeArticle
+from tickets.models import KnowledgeArticle, Ticket
 from workforce.models import ShiftSlot
 
 pytestmark = pytest.mark.django_db
@@ -18,6 +19,8 @@ def counts() -> dict[str, int]:
         "articles": KnowledgeArticle.objects.count(),
         "rate_cards": RateCard.objects.count(),
         "slots": ShiftSlot.objects.count(),
+        "tickets": Ticket.objects.count(),
+        "quality_scores": AgentQualityScore.objects.count(),
     }
 
 

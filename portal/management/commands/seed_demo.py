@@ -12,8 +12,8 @@ from agents import services as agent_services
 from agents.demo_training import DEMO_MODULES, DEMO_QUESTIONS
 from agents.models import Agent, QuizChoice, QuizQuestion, TrainingModule, User
 from payouts.models import RateCard, RateCardEntry
-from quality.models import AgentQualityScore
-from quality.scoring import weighted_score
+from portal import demo_history
+from quality import scoring
 from tickets import knowledge
 from tickets.assistant.demo_articles import DEMO_HELP_CENTRE_PATH
 from tickets.demo_canned_replies import DEMO_CANNED_REPLIES
@@ -53,19 +53,7 @@ SKILL_SETS = [
     ["general", "refunds", "accounts", "billing"],
 ]
 LANGUAGE_SETS = [["en"], ["en", "es"], ["en"], ["en", "fr"]]
-# Demo agents' quality over the last week, by agent in turn: tier, then the components
-# (confirmed resolution, reopen rate, CSAT, QA — None: not reviewed that month —, offer
-# acceptance) around which each day varies by a point or two. Scores follow from the weights.
-QUALITY_PROFILES = [
-    (Agent.QualityTier.EXPERT, (96, 3, 94, 92, 88)),
-    (Agent.QualityTier.STANDARD, (88, 8, 82, 76, 71)),
-    (Agent.QualityTier.STANDARD, (84, 11, 79, None, 90)),
-    (Agent.QualityTier.PROBATION, (90, 6, 86, 80, 64)),
-    (Agent.QualityTier.EXPERT, (94, 4, 91, 89, 95)),
-    (Agent.QualityTier.STANDARD, (71, 19, 66, 58, 52)),
-    (Agent.QualityTier.PROBATION, (80, 12, 75, None, 83)),
-    (Agent.QualityTier.STANDARD, (90, 7, 85, 81, 77)),
-]
+# Days of quality scores computed from the demo agents' history, as the nightly run would have.
 QUALITY_DAYS = 7
 RATE_CARD = {  # minor units (cents) by priority
     Ticket.Priority.LOW: 150,
@@ -77,9 +65,10 @@ RATE_CARD = {  # minor units (cents) by priority
 
 class Command(BaseCommand):
     help = (
-        "Create demo data: an admin, active agents, a knowledge base, canned replies, a rate "
-        "card, shifts, the training modules and quiz that new agents take, and an applicant "
-        "who passed it and waits for review."
+        "Create demo data: an admin, active agents with ten weeks of past conversations and "
+        "the quality scores they lead to, a knowledge base, canned replies, a rate card, "
+        "shifts, the training modules and quiz that new agents take, and an applicant who "
+        "passed it and waits for review."
     )
 
     def add_arguments(self, parser):
@@ -97,19 +86,21 @@ class Command(BaseCommand):
         with transaction.atomic():
             self._admin(password)
             created = self._agents(agents, password)
-            self._quality_scores()
             new_articles, updated_articles = self._articles()
             canned = self._canned_replies()
             self._rate_card()
+            # Before the shifts: the forecast then reads the same history on every run.
+            history = self._quality_history()
             slots = self._shift_slots()
             training = self._training()
             self._applicant(password)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: admin@example.com, {agents} agents ({created} new), "
-                f"{new_articles} new and {updated_articles} updated articles, {canned} new "
-                f"canned replies, {slots} new shift slots, {training} new training modules and "
-                "quiz questions, an applicant awaiting review (applicant@example.com). "
+                f"{history} new past conversations, {new_articles} new and {updated_articles} "
+                f"updated articles, {canned} new canned replies, {slots} new shift slots, "
+                f"{training} new training modules and quiz questions, an applicant awaiting "
+                "review (applicant@example.com). "
                 f"Password: {password}"
             )
         )
@@ -143,51 +134,27 @@ class Command(BaseCommand):
             created += 1
         return created
 
-    def _quality_scores(self) -> None:
-        """A week of daily quality scores for the demo agents, and the tier and score they
-        put each in, so the quality pages and the dispatcher's tiers have something to show.
-        Only for agents with no score yet: the nightly computation owns them after that."""
+    def _quality_history(self) -> int:
+        """Ten weeks of resolved conversations for the demo agents that have none
+        (portal.demo_history), then their quality scores for the last week as the nightly
+        computation would have made them, day by day: the scores, tiers, metrics and My
+        quality pages all follow from the history. Agents that have resolved anything, here
+        or live, are left alone, and with nothing new nothing is recomputed."""
         agents = list(
             Agent.objects.filter(user__email__regex=r"^agent\d\d@example\.com$")
-            .exclude(quality_scores__isnull=False)
+            .exclude(pk__in=Ticket.objects.filter(resolved_by__isnull=False).values("resolved_by"))
+            .select_related("user")
             .order_by("user__email")
-            .only("id", "user__email")
         )
-        today = timezone.now().date()
-        rows, qualities = [], []
-        for agent in agents:
-            number = int(agent.user.email[5:7])
-            tier, base = QUALITY_PROFILES[(number - 1) % len(QUALITY_PROFILES)]
-            score = None
-            for days_ago in range(QUALITY_DAYS - 1, -1, -1):
-                wobble = (number + days_ago) % 3 - 1  # -1, 0 or +1, the same every seed
-                fields = dict(
-                    zip(
-                        [
-                            "confirmed_resolution_pct",
-                            "reopen_pct",
-                            "csat_pct",
-                            "qa_pct",
-                            "offer_acceptance_pct",
-                        ],
-                        [None if pct is None else max(0, min(100, pct + wobble)) for pct in base],
-                        strict=True,
-                    )
-                )
-                score = weighted_score(fields)
-                rows.append(
-                    AgentQualityScore(
-                        agent=agent,
-                        day=today - timedelta(days=days_ago),
-                        tickets_resolved=8 if tier == Agent.QualityTier.PROBATION else 30 + number,
-                        score=score,
-                        tier=tier,
-                        **fields,
-                    )
-                )
-            qualities.append(agent_services.AgentQuality(agent_id=agent.pk, score=score, tier=tier))
-        AgentQualityScore.objects.bulk_create(rows)
-        agent_services.agent_quality_set(qualities=qualities, at=timezone.now())
+        if not agents:
+            return 0
+        now = timezone.now()
+        created = demo_history.demo_history_create(
+            agents=agents, reviewer=User.objects.get(email="admin@example.com"), now=now
+        )
+        for days_ago in range(QUALITY_DAYS - 1, -1, -1):
+            scoring.agent_quality_scores_compute(at=now - timedelta(days=days_ago))
+        return created
 
     def _applicant(self, password: str) -> None:
         """An applicant awaiting review, so the review queue has someone in it. Taken along
@@ -307,7 +274,9 @@ class Command(BaseCommand):
         ticket history (two weeks of demo escalations when there is none), Erlang C
         staffing, four-hour blocks. Matching is left to the periodic task (or match_shifts)."""
         now = timezone.now()
-        if not Ticket.objects.filter(escalated_at__isnull=False).exists():
+        # None but the demo agents' past conversations (_quality_history), a few a day, too
+        # few to plan shifts from: write the demo escalations.
+        if not Ticket.objects.filter(escalated_at__isnull=False, resolved_by__isnull=True).exists():
             self._demo_ticket_history(now)
         before = ShiftSlot.objects.count()
         for week_start in (calendar.week_start_of(now), calendar.next_week_start(now)):
