@@ -1,4 +1,5 @@
-"""Reads of shifts: an agent's shifts page, and the admin's week of demand against staff."""
+"""Reads of shifts: an agent's shifts page, the admin's week of demand against staff, and
+the measured inputs of staffing (customers' patience, chat efficiency)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Count, F, Q
-from django.db.models.functions import Coalesce
+from django.conf import settings
+from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, Sum
+from django.db.models.functions import Coalesce, Greatest, Least
 
 from agents.models import Agent
 from tickets.dispatch_ranking import can_take
+from tickets.models import Ticket
+from workforce import concurrency
 from workforce.models import HalfHourDemand, ShiftAssignment, ShiftSlot
 from workforce.shifts import COMMITTED_STATES, HOLDING_STATES, St
 
@@ -157,4 +161,75 @@ def week_staffing(*, week_start: datetime) -> WeekStaffing:
             )
             for k in range(7 * 48)
         ],
+    )
+
+
+@dataclass(frozen=True)
+class Patience:
+    mean_seconds: float  # customers' mean patience, measured or the default
+    abandonments: int  # abandonments in the window the measure is from
+    measured: bool  # False: too few abandonments, the default stands in
+
+
+def _seconds(duration) -> float:
+    return duration.total_seconds() if duration is not None else 0.0
+
+
+def customer_patience(*, now: datetime) -> Patience:
+    """Customers' mean patience in the queue over SHIFT_PATIENCE_WINDOW_DAYS (one query).
+
+    The maximum-likelihood estimate for exponential patience with censoring: the rate is
+    abandonments ÷ total time all customers spent waiting, where an answered customer
+    contributes its wait (claimed − escalated; its patience was at least that) and one who
+    left its time to leave. A customer leaves when its last sign of life stops
+    (``last_customer_activity_at``), not when the sweep notices TICKET_ABANDON_AFTER_SECONDS
+    later (``abandoned_at``), so the former is used, bounded by escalation and the latter.
+    Tickets awaiting an email reply are left out: those customers chose not to wait.
+    """
+    since = now - timedelta(days=settings.SHIFT_PATIENCE_WINDOW_DAYS)
+    duration = DurationField()
+    window = Q(escalated_at__gte=since, escalated_at__lt=now, reply_email_requested_at__isnull=True)
+    left = Q(status=Ticket.Status.ABANDONED, claimed_at__isnull=True, abandoned_at__isnull=False)
+    answered = Q(claimed_at__isnull=False)
+    row = Ticket.objects.filter(window).aggregate(
+        abandonments=Count("pk", filter=left),
+        waited_answered=Sum(
+            ExpressionWrapper(F("claimed_at") - F("escalated_at"), output_field=duration),
+            filter=answered,
+        ),
+        waited_left=Sum(
+            ExpressionWrapper(
+                Least(
+                    Greatest(F("last_customer_activity_at"), F("escalated_at")),
+                    F("abandoned_at"),
+                )
+                - F("escalated_at"),
+                output_field=duration,
+            ),
+            filter=left,
+        ),
+    )
+    abandonments = row["abandonments"]
+    waited = _seconds(row["waited_answered"]) + _seconds(row["waited_left"])
+    if abandonments < settings.SHIFT_PATIENCE_MIN_ABANDONMENTS or waited <= 0:
+        return Patience(float(settings.SHIFT_DEFAULT_PATIENCE_SECONDS), abandonments, False)
+    return Patience(waited / abandonments, abandonments, True)
+
+
+def chat_efficiency(*, now: datetime) -> dict[int, float]:
+    """Per-chat efficiency by concurrency level, measured from the resolved tickets of the
+    last SHIFT_PATIENCE_WINDOW_DAYS (one query; workforce.concurrency), the setting's
+    default for levels with too few tickets."""
+    since = now - timedelta(days=settings.SHIFT_PATIENCE_WINDOW_DAYS)
+    handled = Ticket.objects.filter(
+        status=Ticket.Status.RESOLVED,
+        resolved_at__gte=since,
+        resolved_at__lt=now,
+        claimed_at__isnull=False,
+        resolved_by__isnull=False,
+    ).values_list("resolved_by_id", "claimed_at", "resolved_at")
+    return concurrency.measured_efficiency(
+        handled=handled.iterator(),
+        default=settings.SHIFT_CHAT_EFFICIENCY,
+        min_tickets=settings.SHIFT_EFFICIENCY_MIN_TICKETS,
     )
