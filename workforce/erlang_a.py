@@ -36,10 +36,11 @@ from scipy.special import betaincc, gammainc, gammaln, logsumexp
 # Terms of the stationary distribution this far (in natural log) below the largest are
 # dropped: e^-60 ≈ 1e-26, far under a float's resolution of the sums they join.
 _LOG_NEGLIGIBLE = 60.0
-# Beyond this many customers queued at the distribution's peak (only when patience is nearly
-# infinite and agents fewer than erlangs) the chain is not summed: the fluid limit is exact
-# to well under 1 % there, and nobody is answered within any target.
-_MAX_PEAK_QUEUE = 1_000_000
+# Beyond this many customers queued (at the distribution's peak plus its spread, √(λ/θ)),
+# which happens only when patience is days long and agents are no more than erlangs, the
+# chain is not summed: nobody is answered within any target, and the fluid limit (with its
+# diffusion spread at critical load) gives the abandonment and the wait.
+_MAX_QUEUE = 200_000
 
 
 @dataclass(frozen=True)
@@ -119,10 +120,11 @@ def erlang_a(
     )
     if lam == 0:
         return ErlangAResult(0.0, 0.0, 1.0, 0.0)
-    if theta > 0 and (lam - servers * mu) / theta > _MAX_PEAK_QUEUE:
-        # Overloaded: the excess λ − nμ gives up, after a wait of (λ − nμ)/θ customers / λ.
-        excess = lam - servers * mu
-        return ErlangAResult(1.0, excess / lam, 0.0, excess / theta / lam)
+    if theta > 0 and (lam - servers * mu) / theta + 10 * math.sqrt(lam / theta) > _MAX_QUEUE:
+        # The excess λ − nμ gives up; the queue holds (λ − nμ)/θ, or √(2λ/πθ) near nμ = λ.
+        excess = max(lam - servers * mu, 0.0)
+        queue = max(excess / theta, math.sqrt(2 * lam / (math.pi * theta)))
+        return ErlangAResult(1.0, excess / lam, 0.0, queue / lam)
     queued = _queue_lengths(lam=lam, mu=mu, theta=theta, servers=servers)
     if queued is None:
         return ErlangAResult(1.0, 0.0, 0.0, math.inf)
@@ -159,7 +161,7 @@ def agents_required(
     and, if given, at most ``max_abandon_share`` of arrivals giving up.
 
     Both the service level and abandonment improve with every slot added, so the answer is
-    found by doubling then bisecting: a handful of evaluations even for hundreds of slots.
+    found by bracketing then bisecting.
     """
     if not 0 < target_share < 1:
         raise ValueError("target_share must be between 0 and 1 (exclusive)")
@@ -180,9 +182,21 @@ def agents_required(
             return False
         return max_abandon_share is None or result.abandon_probability <= max_abandon_share
 
-    low, high = 0, 1  # not enough at low (nobody answered with 0 slots), test high
-    while not enough(high):
-        low, high = high, high * 2
+    # Gallop from the offered load A = λ/μ, near which the answer lies (typically within a
+    # few √A), to bracket it, then bisect: a handful of evaluations even for large pools.
+    guess = max(1, math.ceil(arrival_rate_per_hour * handle_time_seconds / 3600))
+    step = 1
+    if enough(guess):
+        low, high = guess - step, guess
+        while low > 0 and enough(low):
+            high, step = low, step * 2
+            low = max(0, high - step)
+    else:
+        low, high = guess, guess + step
+        while not enough(high):
+            low, step = high, step * 2
+            high = low + step
+    # Now not enough(low) (or low = 0, where nobody is answered) and enough(high).
     while high - low > 1:
         middle = (low + high) // 2
         if enough(middle):
