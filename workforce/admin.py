@@ -115,7 +115,7 @@ class ShiftSlotAdmin(admin.ModelAdmin):
             self.message_user(request, " ".join(error.messages), messages.ERROR)
             week_start = None
         week_start = week_start or calendar.week_start_of(now)
-        staffing = selectors.week_staffing(week_start=week_start)
+        staffing = selectors.week_staffing(week_start=week_start, now=now)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,

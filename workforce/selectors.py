@@ -15,7 +15,7 @@ from django.db.models.functions import Coalesce, Greatest, Least
 from agents.models import Agent
 from tickets.dispatch_ranking import can_take
 from tickets.models import Ticket
-from workforce import concurrency
+from workforce import concurrency, staffing_models
 from workforce.models import HalfHourDemand, ShiftAssignment, ShiftSlot
 from workforce.shifts import COMMITTED_STATES, HOLDING_STATES, St
 
@@ -103,7 +103,9 @@ class SlotStaffing:
 @dataclass(frozen=True)
 class HalfHourStaffing:
     starts_at: datetime
-    required: int  # Erlang C, summed over languages and skills
+    arrivals: float  # forecast escalations, summed over languages and skills
+    required: int  # Erlang C as planned, summed over languages and skills
+    erlang_a: int  # Erlang A with customers' patience, at the same concurrency
     committed: int  # agents committed to a slot covering the half hour
 
 
@@ -111,11 +113,17 @@ class HalfHourStaffing:
 class WeekStaffing:
     slots: list[SlotStaffing]
     half_hours: list[HalfHourStaffing]
+    patience: Patience
+    efficiency: dict[int, float]
 
 
-def week_staffing(*, week_start: datetime) -> WeekStaffing:
-    """Demand against staffed headcount for a week: per slot and per half hour (3 queries)."""
+def week_staffing(*, week_start: datetime, now: datetime) -> WeekStaffing:
+    """Demand against staffed headcount for a week: per slot and per half hour, with the
+    forecast and the agents Erlang A would ask for next to the Erlang C plan (5 queries:
+    slots, demand, committed seats, patience, efficiency)."""
     week_end = week_start + timedelta(days=7)
+    patience = customer_patience(now=now)
+    efficiency = chat_efficiency(now=now)
     slots = list(
         ShiftSlot.objects.filter(starts_at__gte=week_start, starts_at__lt=week_end)
         .annotate(
@@ -128,10 +136,24 @@ def week_staffing(*, week_start: datetime) -> WeekStaffing:
         .order_by("starts_at", "language", "skill")
     )
     required: dict[datetime, int] = defaultdict(int)
+    arrivals: dict[datetime, float] = defaultdict(float)
+    erlang_a: dict[datetime, int] = defaultdict(int)
     peak: dict[tuple[str, str, datetime], int] = {}
     for row in HalfHourDemand.objects.filter(starts_at__gte=week_start, starts_at__lt=week_end):
         required[row.starts_at] += row.agents_required
+        arrivals[row.starts_at] += row.arrivals
         peak[(row.language, row.skill, row.starts_at)] = row.agents_required
+        if row.arrivals > 0:
+            erlang_a[row.starts_at] += staffing_models.erlang_a_agents(
+                arrivals_per_interval=row.arrivals,
+                interval_seconds=30 * 60,
+                handle_time_seconds=row.handle_time_seconds,
+                target_share=settings.SHIFT_TARGET_SHARE_PCT / 100,
+                target_seconds=settings.SHIFT_TARGET_WAIT_SECONDS,
+                patience_seconds=patience.mean_seconds,
+                chats_per_agent=row.concurrency,
+                efficiency=concurrency.efficiency_at(concurrency=row.concurrency, table=efficiency),
+            )
     half_hour = timedelta(minutes=30)
     committed: dict[datetime, int] = defaultdict(int)
     rows = []
@@ -156,11 +178,15 @@ def week_staffing(*, week_start: datetime) -> WeekStaffing:
         half_hours=[
             HalfHourStaffing(
                 starts_at=week_start + k * half_hour,
+                arrivals=arrivals[week_start + k * half_hour],
                 required=required[week_start + k * half_hour],
+                erlang_a=erlang_a[week_start + k * half_hour],
                 committed=committed[week_start + k * half_hour],
             )
             for k in range(7 * 48)
         ],
+        patience=patience,
+        efficiency=efficiency,
     )
 
 

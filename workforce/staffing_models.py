@@ -6,6 +6,7 @@ into agents for both, so the difference shown is the abandonment alone.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -95,3 +96,30 @@ def staffing_both_models(
             average_speed_of_answer=a_result.average_speed_of_answer,
         ),
     ]
+
+
+# A week's half hours repeat the same few forecasts (means over whole weeks of history), so
+# the week view computes each distinct case once.
+@functools.lru_cache(maxsize=4096)
+def erlang_a_agents(
+    *,
+    arrivals_per_interval: float,
+    interval_seconds: int,
+    handle_time_seconds: float,
+    target_share: float,
+    target_seconds: float,
+    patience_seconds: float,
+    chats_per_agent: int,
+    efficiency: float,
+) -> int:
+    """Agents Erlang A asks for in one interval, at a concurrency and its efficiency."""
+    servers = erlang_a.agents_required(
+        arrival_rate_per_hour=arrivals_per_interval * 3600 / interval_seconds,
+        handle_time_seconds=handle_time_seconds,
+        patience_seconds=patience_seconds,
+        target_share=target_share,
+        target_seconds=target_seconds,
+    )
+    return concurrency.agents_for_servers(
+        servers=servers, concurrency=chats_per_agent, efficiency=efficiency
+    )
