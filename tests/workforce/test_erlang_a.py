@@ -100,6 +100,24 @@ def test_when_patience_equals_handle_time_the_wait_is_a_poisson_tail(offered, se
     assert result.wait_probability == pytest.approx(poisson.sf(servers - 1, offered), rel=1e-9)
 
 
+# Erlang B, from the standard blocking tables (e.g. 10 erlangs on 10 lines: 0.2146).
+ERLANG_B_TABLE = [(10, 10, 0.2146), (2, 5, 0.0367), (20, 25, 0.0502)]
+
+
+@pytest.mark.parametrize(("offered", "servers", "blocking"), ERLANG_B_TABLE)
+def test_when_nobody_waits_at_all_abandonment_is_the_erlang_b_blocking(offered, servers, blocking):
+    # θ → ∞: a customer who finds every agent busy leaves at once, as on a lost call.
+    result = erlang_a(
+        arrival_rate_per_hour=offered * 3600 / 600,
+        handle_time_seconds=600,
+        patience_seconds=1e-6,
+        servers=servers,
+        target_seconds=20,
+    )
+    assert result.abandon_probability == pytest.approx(blocking, abs=5e-5)
+    assert result.service_level == pytest.approx(1 - blocking, abs=5e-5)
+
+
 CASES = [
     # arrivals per hour, handle time s, mean patience s, agents, target s
     (200, 180, 120, 10, 20),
