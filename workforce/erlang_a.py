@@ -31,7 +31,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import betaincc, gammainc, gammaln, logsumexp
+from scipy.special import betaincc, gammainc, gammaln
 
 # Terms of the stationary distribution this far (in natural log) below the largest are
 # dropped: e^-60 ≈ 1e-26, far under a float's resolution of the sums they join.
@@ -91,8 +91,12 @@ def _queue_lengths(*, lam: float, mu: float, theta: float, servers: int) -> np.n
             break
         length *= 2
     log_all = np.concatenate([log_below, log_above])
-    log_total = logsumexp(log_all)
-    return np.exp(log_all[n:] - log_total)
+    top = log_all.max()
+    log_total = top + math.log(np.exp(log_all - top).sum())
+    queued = np.exp(log_all[n:] - log_total)
+    # Only the terms that count go on to the (costly) incomplete beta function.
+    last = np.flatnonzero(queued > 1e-18)
+    return queued[: last[-1] + 1] if len(last) else queued[:1]
 
 
 def erlang_a(
