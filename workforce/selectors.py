@@ -210,11 +210,20 @@ def customer_patience(*, now: datetime) -> Patience:
     left its time to leave. A customer leaves when its last sign of life stops
     (``last_customer_activity_at``), not when the sweep notices TICKET_ABANDON_AFTER_SECONDS
     later (``abandoned_at``), so the former is used, bounded by escalation and the latter.
-    Tickets awaiting an email reply are left out: those customers chose not to wait.
+    Customers still waiting now are left out (their wait is not over), a small bias
+    towards shorter patience.
     """
     since = now - timedelta(days=settings.SHIFT_PATIENCE_WINDOW_DAYS)
     duration = DurationField()
-    window = Q(escalated_at__gte=since, escalated_at__lt=now, reply_email_requested_at__isnull=True)
+    # A reopened ticket keeps its first escalation time and its last claim, so its wait is
+    # unknown: left out, like tickets awaiting an email reply (those customers chose not to
+    # wait).
+    window = Q(
+        escalated_at__gte=since,
+        escalated_at__lt=now,
+        reply_email_requested_at__isnull=True,
+        reopen_count=0,
+    )
     left = Q(status=Ticket.Status.ABANDONED, claimed_at__isnull=True, abandoned_at__isnull=False)
     answered = Q(claimed_at__isnull=False)
     row = Ticket.objects.filter(window).aggregate(

@@ -122,3 +122,23 @@ def test_chat_efficiency_is_measured_from_resolved_tickets(settings, django_asse
         efficiency = selectors.chat_efficiency(now=now)
 
     assert efficiency[2] == pytest.approx(0.5)
+
+
+def test_a_reopened_tickets_wait_is_not_counted(settings):
+    settings.SHIFT_PATIENCE_MIN_ABANDONMENTS = 1
+    now = timezone.now()
+    abandoned(
+        escalated_at=now - timedelta(hours=3),
+        left_after=timedelta(seconds=60),
+        swept_after=timedelta(minutes=30),
+    )
+    # Escalated two hours ago, resolved, reopened and claimed again just now.
+    TicketFactory(
+        status=Ticket.Status.ASSIGNED,
+        agent=AgentFactory(),
+        escalated_at=now - timedelta(hours=2),
+        claimed_at=now - timedelta(seconds=1),
+        reopen_count=1,
+    )
+
+    assert selectors.customer_patience(now=now).mean_seconds == pytest.approx(60)
