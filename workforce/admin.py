@@ -88,6 +88,9 @@ class ShiftSlotAdmin(admin.ModelAdmin):
                 patience_seconds=data["patience_seconds"],
                 chats_per_agent=data["chats_per_agent"],
                 efficiency=efficiency,
+                max_abandon_share=(
+                    data["max_abandon_pct"] / 100 if data["max_abandon_pct"] else None
+                ),
             )
         context = {
             **self.admin_site.each_context(request),

@@ -20,6 +20,12 @@ class StaffingWhatIfForm(forms.Form):
     chats_per_agent = forms.IntegerField(
         min_value=1, max_value=10, label="Chats per agent (concurrency)"
     )
+    max_abandon_pct = forms.FloatField(
+        min_value=0.1,
+        max_value=50,
+        required=False,
+        label="At most this % giving up (Erlang A, optional)",
+    )
 
     def clean(self):
         data = super().clean()

@@ -32,9 +32,11 @@ def staffing_both_models(
     patience_seconds: float,
     chats_per_agent: int,
     efficiency: float,
+    max_abandon_share: float | None = None,
 ) -> list[ModelStaffing]:
     """What each model asks for, and what customers get with the agents it asks for (their
-    servers, c × efficiency each, rounded down to whole servers)."""
+    servers, c × efficiency each, rounded down to whole servers). ``max_abandon_share``
+    binds Erlang A only: Erlang C has nobody give up."""
 
     def servers_given(agents: int) -> int:
         return math.floor(agents * chats_per_agent * efficiency + 1e-9)
@@ -74,6 +76,7 @@ def staffing_both_models(
         patience_seconds=patience_seconds,
         target_share=target_share,
         target_seconds=target_seconds,
+        max_abandon_share=max_abandon_share,
     )
     a_agents = concurrency.agents_for_servers(
         servers=a_servers, concurrency=chats_per_agent, efficiency=efficiency

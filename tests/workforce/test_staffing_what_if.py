@@ -50,6 +50,15 @@ def test_concurrency_divides_servers_by_chats_times_efficiency(staff_client, set
     assert erlang_c.agents == 12  # ceil(24 / 2.1)
 
 
+def test_a_cap_on_abandonment_adds_erlang_a_agents(staff_client):
+    plain = staff_client.get(URL, CASE).context["results"][1]
+
+    capped = staff_client.get(URL, {**CASE, "max_abandon_pct": "1"}).context["results"][1]
+
+    assert capped.agents > plain.agents
+    assert capped.abandon_probability <= 0.01
+
+
 def test_the_form_opens_with_the_measured_or_default_patience(staff_client, settings):
     settings.SHIFT_DEFAULT_PATIENCE_SECONDS = 240
 
