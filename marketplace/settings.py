@@ -562,13 +562,16 @@ SHIFT_PATIENCE_MIN_ABANDONMENTS = env.int("SHIFT_PATIENCE_MIN_ABANDONMENTS", def
 SHIFT_DEFAULT_PATIENCE_SECONDS = env.int("SHIFT_DEFAULT_PATIENCE_SECONDS", default=180)
 # Per-chat speed of an agent holding k chats, relative to one chat ("k:share,…"); used for a
 # level until SHIFT_EFFICIENCY_MIN_TICKETS resolved tickets at it measure it instead.
-SHIFT_CHAT_EFFICIENCY = {
-    int(level): float(share)
-    for level, share in (
-        item.split(":")
-        for item in env.list("SHIFT_CHAT_EFFICIENCY", default=["1:1.0", "2:0.85", "3:0.7"])
-    )
-}
+try:
+    SHIFT_CHAT_EFFICIENCY = {
+        int(level): float(share)
+        for level, share in (
+            item.split(":")
+            for item in env.list("SHIFT_CHAT_EFFICIENCY", default=["1:1.0", "2:0.85", "3:0.7"])
+        )
+    }
+except ValueError as error:
+    raise ImproperlyConfigured("SHIFT_CHAT_EFFICIENCY reads like 1:1.0,2:0.85,3:0.7.") from error
 if not SHIFT_CHAT_EFFICIENCY.get(1) or any(
     level < 1 or not 0 < share <= 1 for level, share in SHIFT_CHAT_EFFICIENCY.items()
 ):

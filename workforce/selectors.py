@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, Sum
 from django.db.models.functions import Coalesce, Greatest, Least
+from django.utils import timezone
 
 from agents.models import Agent
 from tickets.dispatch_ranking import can_take
@@ -117,11 +118,12 @@ class WeekStaffing:
     efficiency: dict[int, float]
 
 
-def week_staffing(*, week_start: datetime, now: datetime) -> WeekStaffing:
+def week_staffing(*, week_start: datetime, now: datetime | None = None) -> WeekStaffing:
     """Demand against staffed headcount for a week: per slot and per half hour, with the
     forecast and the agents Erlang A would ask for next to the Erlang C plan (5 queries:
     slots, demand, committed seats, patience, efficiency)."""
     week_end = week_start + timedelta(days=7)
+    now = now or timezone.now()
     patience = customer_patience(now=now)
     efficiency = chat_efficiency(now=now)
     slots = list(
