@@ -555,6 +555,28 @@ if SHIFT_BLOCK_HOURS not in (1, 2, 3, 4, 6, 8, 12):
     raise ImproperlyConfigured("SHIFT_BLOCK_HOURS must divide a day (1, 2, 3, 4, 6, 8, 12).")
 SHIFT_MAX_HOURS_PER_DAY = env.int("SHIFT_MAX_HOURS_PER_DAY", default=8)
 SHIFT_MIN_REST_HOURS = env.int("SHIFT_MIN_REST_HOURS", default=8)
+# Erlang A (docs/shifts.md): customers' mean patience is measured over this many days of
+# queued tickets; with fewer abandonments than the minimum, the default is used instead.
+SHIFT_PATIENCE_WINDOW_DAYS = env.int("SHIFT_PATIENCE_WINDOW_DAYS", default=28)
+SHIFT_PATIENCE_MIN_ABANDONMENTS = env.int("SHIFT_PATIENCE_MIN_ABANDONMENTS", default=30)
+SHIFT_DEFAULT_PATIENCE_SECONDS = env.int("SHIFT_DEFAULT_PATIENCE_SECONDS", default=180)
+# Per-chat speed of an agent holding k chats, relative to one chat ("k:share,…"); used for a
+# level until SHIFT_EFFICIENCY_MIN_TICKETS resolved tickets at it measure it instead.
+try:
+    SHIFT_CHAT_EFFICIENCY = {
+        int(level): float(share)
+        for level, share in (
+            item.split(":")
+            for item in env.list("SHIFT_CHAT_EFFICIENCY", default=["1:1.0", "2:0.85", "3:0.7"])
+        )
+    }
+except ValueError as error:
+    raise ImproperlyConfigured("SHIFT_CHAT_EFFICIENCY reads like 1:1.0,2:0.85,3:0.7.") from error
+if not SHIFT_CHAT_EFFICIENCY.get(1) or any(
+    level < 1 or not 0 < share <= 1 for level, share in SHIFT_CHAT_EFFICIENCY.items()
+):
+    raise ImproperlyConfigured("SHIFT_CHAT_EFFICIENCY needs 1:… and shares in (0, 1].")
+SHIFT_EFFICIENCY_MIN_TICKETS = env.int("SHIFT_EFFICIENCY_MIN_TICKETS", default=30)
 # How long an agent has to accept an offer (never past the shift's start).
 SHIFT_OFFER_HOURS = env.int("SHIFT_OFFER_HOURS", default=24)
 # Matching leaves alone slots starting sooner than this: nobody could accept in time.

@@ -3,6 +3,7 @@ assignments, their audit trail, the forecast and surges."""
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.template.response import TemplateResponse
@@ -10,7 +11,8 @@ from django.urls import path
 from django.utils import timezone
 
 from core.admin import ViewOnlyAdmin
-from workforce import calendar, charts, selectors, shifts
+from workforce import calendar, charts, concurrency, selectors, shifts, staffing_models
+from workforce.forms import StaffingWhatIfForm
 from workforce.models import (
     HalfHourDemand,
     ShiftAssignment,
@@ -45,7 +47,65 @@ class ShiftSlotAdmin(admin.ModelAdmin):
 
     def get_urls(self):
         view = self.admin_site.admin_view(self.week_view)
-        return [path("week/", view, name="workforce_shiftslot_week"), *super().get_urls()]
+        what_if = self.admin_site.admin_view(self.what_if_view)
+        return [
+            path("week/", view, name="workforce_shiftslot_week"),
+            path("what-if/", what_if, name="workforce_shiftslot_what_if"),
+            *super().get_urls(),
+        ]
+
+    def what_if_view(self, request):
+        """Agents needed under Erlang C and Erlang A for arrivals, handle time and a target
+        typed in; a GET form, so a scenario is a link to share."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        now = timezone.now()
+        patience = selectors.customer_patience(now=now)
+        efficiency_table = selectors.chat_efficiency(now=now)
+        submitted = "arrivals_per_hour" in request.GET
+        form = StaffingWhatIfForm(
+            request.GET if submitted else None,
+            initial={
+                "arrivals_per_hour": 60,
+                "handle_time_seconds": 600,
+                "target_share_pct": settings.SHIFT_TARGET_SHARE_PCT,
+                "target_seconds": settings.SHIFT_TARGET_WAIT_SECONDS,
+                "patience_seconds": round(patience.mean_seconds),
+                "chats_per_agent": settings.AGENT_DEFAULT_CAPACITY,
+            },
+        )
+        results, efficiency = None, None
+        if submitted and form.is_valid():
+            data = form.cleaned_data
+            efficiency = concurrency.efficiency_at(
+                concurrency=data["chats_per_agent"], table=efficiency_table
+            )
+            results = staffing_models.staffing_both_models(
+                arrivals_per_hour=data["arrivals_per_hour"],
+                handle_time_seconds=data["handle_time_seconds"],
+                target_share=data["target_share_pct"] / 100,
+                target_seconds=data["target_seconds"],
+                patience_seconds=data["patience_seconds"],
+                chats_per_agent=data["chats_per_agent"],
+                efficiency=efficiency,
+                max_abandon_share=(
+                    data["max_abandon_pct"] / 100 if data["max_abandon_pct"] else None
+                ),
+            )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Staffing what-if: Erlang C and Erlang A",
+            "form": form,
+            "results": results,
+            "efficiency": efficiency,
+            "efficiency_table": sorted(efficiency_table.items()),
+            "patience": patience,
+        }
+        status = 400 if submitted and not form.is_valid() else 200
+        return TemplateResponse(
+            request, "admin/workforce/shiftslot/what_if.html", context, status=status
+        )
 
     def week_view(self, request):
         """The week's demand against staffed headcount, per slot and per half hour."""
@@ -58,7 +118,7 @@ class ShiftSlotAdmin(admin.ModelAdmin):
             self.message_user(request, " ".join(error.messages), messages.ERROR)
             week_start = None
         week_start = week_start or calendar.week_start_of(now)
-        staffing = selectors.week_staffing(week_start=week_start)
+        staffing = selectors.week_staffing(week_start=week_start, now=now)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,

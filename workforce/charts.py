@@ -6,10 +6,15 @@ from workforce.selectors import WeekStaffing
 
 
 def week_staffing_chart(*, staffing: WeekStaffing, width: int = 1008, height: int = 200) -> dict:
-    """Polyline points for a server-rendered SVG: required and committed agents per half
-    hour (x: the 336 half hours, y: agents), plus day gridlines."""
+    """Polyline points for a server-rendered SVG: required (Erlang C and Erlang A) and
+    committed agents per half hour (x: the 336 half hours, y: agents), plus day gridlines."""
     top = max(
-        [1, *(h.required for h in staffing.half_hours), *(h.committed for h in staffing.half_hours)]
+        [
+            1,
+            *(h.required for h in staffing.half_hours),
+            *(h.erlang_a for h in staffing.half_hours),
+            *(h.committed for h in staffing.half_hours),
+        ]
     )
     step = width / max(len(staffing.half_hours), 1)
 
@@ -26,6 +31,7 @@ def week_staffing_chart(*, staffing: WeekStaffing, width: int = 1008, height: in
         "height": height,
         "top": top,
         "required": points([h.required for h in staffing.half_hours]),
+        "erlang_a": points([h.erlang_a for h in staffing.half_hours]),
         "committed": points([h.committed for h in staffing.half_hours]),
         "days": [
             {

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from agents.models import Agent
 from tickets.models import Ticket
-from workforce import staffing
+from workforce import concurrency, selectors, staffing
 from workforce.models import HalfHourDemand
 
 
@@ -42,7 +42,8 @@ def week_demand_plan(*, week_start: datetime, now: datetime | None = None) -> li
     Arrivals: the mean escalations of each (weekday, half hour) over the last
     ``SHIFT_FORECAST_WEEKS`` weeks, or fewer when history is shorter, so a young installation
     is not under-staffed by dividing one week of tickets by four. Handle time: the mean
-    claim-to-resolve time of the resolved tickets in that window.
+    claim-to-resolve time of the resolved tickets in that window. Erlang C's servers become
+    agents at the mean concurrency and its measured (or default) per-chat efficiency.
     """
     now = now or timezone.now()
     since = now - timedelta(weeks=settings.SHIFT_FORECAST_WEEKS)
@@ -61,7 +62,10 @@ def week_demand_plan(*, week_start: datetime, now: datetime | None = None) -> li
         ).values_list("claimed_at", "resolved_at")
     ]
     handle_time = staffing.average_handle_time(durations_seconds=durations)
-    concurrency = forecast_concurrency()
+    chats_per_agent = forecast_concurrency()
+    efficiency = concurrency.efficiency_at(
+        concurrency=chats_per_agent, table=selectors.chat_efficiency(now=now)
+    )
 
     by_kind: dict[tuple[str, str], list[datetime]] = defaultdict(list)
     for language, skills, escalated_at in history:
@@ -83,14 +87,18 @@ def week_demand_plan(*, week_start: datetime, now: datetime | None = None) -> li
                     skill=skill,
                     arrivals=mean,
                     handle_time_seconds=round(handle_time),
-                    concurrency=concurrency,
-                    agents_required=staffing.agents_required(
-                        arrivals_per_interval=mean,
-                        interval_seconds=staffing.SLOT_MINUTES * 60,
-                        handle_time_seconds=handle_time,
-                        target_share=settings.SHIFT_TARGET_SHARE_PCT / 100,
-                        target_seconds=settings.SHIFT_TARGET_WAIT_SECONDS,
-                        concurrency=concurrency,
+                    concurrency=chats_per_agent,
+                    # An agent holding c chats is worth c × efficiency(c) one-chat servers.
+                    agents_required=concurrency.agents_for_servers(
+                        servers=staffing.agents_required(
+                            arrivals_per_interval=mean,
+                            interval_seconds=staffing.SLOT_MINUTES * 60,
+                            handle_time_seconds=handle_time,
+                            target_share=settings.SHIFT_TARGET_SHARE_PCT / 100,
+                            target_seconds=settings.SHIFT_TARGET_WAIT_SECONDS,
+                        ),
+                        concurrency=chats_per_agent,
+                        efficiency=efficiency,
                     ),
                     computed_at=now,
                 )

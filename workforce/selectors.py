@@ -1,4 +1,5 @@
-"""Reads of shifts: an agent's shifts page, and the admin's week of demand against staff."""
+"""Reads of shifts: an agent's shifts page, the admin's week of demand against staff, and
+the measured inputs of staffing (customers' patience, chat efficiency)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Count, F, Q
-from django.db.models.functions import Coalesce
+from django.conf import settings
+from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, Sum
+from django.db.models.functions import Coalesce, Greatest, Least
+from django.utils import timezone
 
 from agents.models import Agent
 from tickets.dispatch_ranking import can_take
+from tickets.models import Ticket
+from workforce import concurrency, staffing_models
 from workforce.models import HalfHourDemand, ShiftAssignment, ShiftSlot
 from workforce.shifts import COMMITTED_STATES, HOLDING_STATES, St
 
@@ -99,7 +104,9 @@ class SlotStaffing:
 @dataclass(frozen=True)
 class HalfHourStaffing:
     starts_at: datetime
-    required: int  # Erlang C, summed over languages and skills
+    arrivals: float  # forecast escalations, summed over languages and skills
+    required: int  # Erlang C as planned, summed over languages and skills
+    erlang_a: int  # Erlang A with customers' patience, at the same concurrency
     committed: int  # agents committed to a slot covering the half hour
 
 
@@ -107,11 +114,18 @@ class HalfHourStaffing:
 class WeekStaffing:
     slots: list[SlotStaffing]
     half_hours: list[HalfHourStaffing]
+    patience: Patience
+    efficiency: dict[int, float]
 
 
-def week_staffing(*, week_start: datetime) -> WeekStaffing:
-    """Demand against staffed headcount for a week: per slot and per half hour (3 queries)."""
+def week_staffing(*, week_start: datetime, now: datetime | None = None) -> WeekStaffing:
+    """Demand against staffed headcount for a week: per slot and per half hour, with the
+    forecast and the agents Erlang A would ask for next to the Erlang C plan (5 queries:
+    slots, demand, committed seats, patience, efficiency)."""
     week_end = week_start + timedelta(days=7)
+    now = now or timezone.now()
+    patience = customer_patience(now=now)
+    efficiency = chat_efficiency(now=now)
     slots = list(
         ShiftSlot.objects.filter(starts_at__gte=week_start, starts_at__lt=week_end)
         .annotate(
@@ -124,10 +138,24 @@ def week_staffing(*, week_start: datetime) -> WeekStaffing:
         .order_by("starts_at", "language", "skill")
     )
     required: dict[datetime, int] = defaultdict(int)
+    arrivals: dict[datetime, float] = defaultdict(float)
+    erlang_a: dict[datetime, int] = defaultdict(int)
     peak: dict[tuple[str, str, datetime], int] = {}
     for row in HalfHourDemand.objects.filter(starts_at__gte=week_start, starts_at__lt=week_end):
         required[row.starts_at] += row.agents_required
+        arrivals[row.starts_at] += row.arrivals
         peak[(row.language, row.skill, row.starts_at)] = row.agents_required
+        if row.arrivals > 0:
+            erlang_a[row.starts_at] += staffing_models.erlang_a_agents(
+                arrivals_per_interval=row.arrivals,
+                interval_seconds=30 * 60,
+                handle_time_seconds=row.handle_time_seconds,
+                target_share=settings.SHIFT_TARGET_SHARE_PCT / 100,
+                target_seconds=settings.SHIFT_TARGET_WAIT_SECONDS,
+                patience_seconds=patience.mean_seconds,
+                chats_per_agent=row.concurrency,
+                efficiency=concurrency.efficiency_at(concurrency=row.concurrency, table=efficiency),
+            )
     half_hour = timedelta(minutes=30)
     committed: dict[datetime, int] = defaultdict(int)
     rows = []
@@ -152,9 +180,93 @@ def week_staffing(*, week_start: datetime) -> WeekStaffing:
         half_hours=[
             HalfHourStaffing(
                 starts_at=week_start + k * half_hour,
+                arrivals=arrivals[week_start + k * half_hour],
                 required=required[week_start + k * half_hour],
+                erlang_a=erlang_a[week_start + k * half_hour],
                 committed=committed[week_start + k * half_hour],
             )
             for k in range(7 * 48)
         ],
+        patience=patience,
+        efficiency=efficiency,
+    )
+
+
+@dataclass(frozen=True)
+class Patience:
+    mean_seconds: float  # customers' mean patience, measured or the default
+    abandonments: int  # abandonments in the window the measure is from
+    measured: bool  # False: too few abandonments, the default stands in
+
+
+def _seconds(duration) -> float:
+    return duration.total_seconds() if duration is not None else 0.0
+
+
+def customer_patience(*, now: datetime) -> Patience:
+    """Customers' mean patience in the queue over SHIFT_PATIENCE_WINDOW_DAYS (one query).
+
+    The maximum-likelihood estimate for exponential patience with censoring: the rate is
+    abandonments ÷ total time all customers spent waiting, where an answered customer
+    contributes its wait (claimed − escalated; its patience was at least that) and one who
+    left its time to leave. A customer leaves when its last sign of life stops
+    (``last_customer_activity_at``), not when the sweep notices TICKET_ABANDON_AFTER_SECONDS
+    later (``abandoned_at``), so the former is used, bounded by escalation and the latter.
+    Customers still waiting now are left out (their wait is not over), a small bias
+    towards shorter patience.
+    """
+    since = now - timedelta(days=settings.SHIFT_PATIENCE_WINDOW_DAYS)
+    duration = DurationField()
+    # A reopened ticket keeps its first escalation time and its last claim, so its wait is
+    # unknown: left out, like tickets awaiting an email reply (those customers chose not to
+    # wait).
+    window = Q(
+        escalated_at__gte=since,
+        escalated_at__lt=now,
+        reply_email_requested_at__isnull=True,
+        reopen_count=0,
+    )
+    left = Q(status=Ticket.Status.ABANDONED, claimed_at__isnull=True, abandoned_at__isnull=False)
+    answered = Q(claimed_at__isnull=False)
+    row = Ticket.objects.filter(window).aggregate(
+        abandonments=Count("pk", filter=left),
+        waited_answered=Sum(
+            ExpressionWrapper(F("claimed_at") - F("escalated_at"), output_field=duration),
+            filter=answered,
+        ),
+        waited_left=Sum(
+            ExpressionWrapper(
+                Least(
+                    Greatest(F("last_customer_activity_at"), F("escalated_at")),
+                    F("abandoned_at"),
+                )
+                - F("escalated_at"),
+                output_field=duration,
+            ),
+            filter=left,
+        ),
+    )
+    abandonments = row["abandonments"]
+    waited = _seconds(row["waited_answered"]) + _seconds(row["waited_left"])
+    if abandonments < settings.SHIFT_PATIENCE_MIN_ABANDONMENTS or waited <= 0:
+        return Patience(float(settings.SHIFT_DEFAULT_PATIENCE_SECONDS), abandonments, False)
+    return Patience(waited / abandonments, abandonments, True)
+
+
+def chat_efficiency(*, now: datetime) -> dict[int, float]:
+    """Per-chat efficiency by concurrency level, measured from the resolved tickets of the
+    last SHIFT_PATIENCE_WINDOW_DAYS (one query; workforce.concurrency), the setting's
+    default for levels with too few tickets."""
+    since = now - timedelta(days=settings.SHIFT_PATIENCE_WINDOW_DAYS)
+    handled = Ticket.objects.filter(
+        status=Ticket.Status.RESOLVED,
+        resolved_at__gte=since,
+        resolved_at__lt=now,
+        claimed_at__isnull=False,
+        resolved_by__isnull=False,
+    ).values_list("resolved_by_id", "claimed_at", "resolved_at")
+    return concurrency.measured_efficiency(
+        handled=handled.iterator(),
+        default=settings.SHIFT_CHAT_EFFICIENCY,
+        min_tickets=settings.SHIFT_EFFICIENCY_MIN_TICKETS,
     )

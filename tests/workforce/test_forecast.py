@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from tests.factories import TicketFactory
-from workforce import calendar, forecast, shifts, staffing
+from workforce import calendar, concurrency, forecast, shifts, staffing
 from workforce.models import HalfHourDemand, ShiftSlot
 
 pytestmark = pytest.mark.django_db
@@ -35,12 +35,14 @@ def test_each_half_hour_gets_the_agents_erlang_c_requires_for_its_forecast(setti
     row = HalfHourDemand.objects.get(starts_at=week + timedelta(hours=9))
     assert row.arrivals == 30
     assert row.handle_time_seconds == 600
-    assert row.agents_required == staffing.agents_required(
-        arrivals_per_interval=30,
-        handle_time_seconds=600,
-        concurrency=row.concurrency,
-        target_share=0.8,
-        target_seconds=60,
+    # No agents: the default capacity, 3 chats, at the default efficiency 0.7 each.
+    assert row.concurrency == 3
+    assert row.agents_required == concurrency.agents_for_servers(
+        servers=staffing.agents_required(
+            arrivals_per_interval=30, handle_time_seconds=600, target_share=0.8, target_seconds=60
+        ),
+        concurrency=3,
+        efficiency=0.7,
     )
     assert HalfHourDemand.objects.get(starts_at=week + timedelta(hours=3)).agents_required == 0
 

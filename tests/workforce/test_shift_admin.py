@@ -48,7 +48,38 @@ def test_the_week_view_shows_each_slot_and_the_chart(staff_client):
     assert (hour_9.required, hour_9.committed) == (3, 1)
     page = response.content.decode()
     assert "<svg" in page
-    assert page.count("<polyline") == 2
+    assert page.count("<polyline") == 3  # Erlang C, Erlang A, committed
+
+
+def test_the_week_view_shows_the_forecast_and_erlang_a_per_half_hour(
+    staff_client, settings, django_assert_max_num_queries
+):
+    settings.SHIFT_DEFAULT_PATIENCE_SECONDS = 180
+    settings.SHIFT_CHAT_EFFICIENCY = {1: 1.0}
+    week = calendar.week_start_of(timezone.now())
+    for language in ("en", "fr"):
+        for hour in range(24):  # a day of demand in two queues
+            HalfHourDemand.objects.create(
+                starts_at=week + timedelta(hours=hour),
+                language=language,
+                skill="general",
+                arrivals=60,
+                handle_time_seconds=600,
+                concurrency=1,
+                agents_required=24,  # Erlang C: 120 an hour × 600 s, 80 % in 60 s
+                computed_at=timezone.now(),
+            )
+
+    # Session, user, and five reads for the whole week, however many half hours.
+    with django_assert_max_num_queries(8):
+        response = staff_client.get(reverse("admin:workforce_shiftslot_week"))
+
+    hour_9 = response.context["staffing"].half_hours[18]
+    assert hour_9.arrivals == 120
+    assert hour_9.required == 48
+    # Customers who give up after 3 minutes on average leave a shorter queue: fewer agents.
+    assert 0 < hour_9.erlang_a < hour_9.required
+    assert "Erlang A" in response.content.decode()
 
 
 def test_the_week_view_refuses_a_bad_week_with_a_message(staff_client):
