@@ -197,6 +197,7 @@ class AgentAdmin(ReviewActions, admin.ModelAdmin):
         "quality_tier",
         "segment",
         "is_online",
+        "availability",
         "payouts_enabled",
         "surge_opt_in",
         "country",

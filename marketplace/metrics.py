@@ -10,10 +10,11 @@ The collector lives here, at the top layer, because it reads tickets, agents and
 
 import logging
 import math
+from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Min, Q
+from django.db.models import Count, Q
 from django.utils import timezone
 from prometheus_client import CollectorRegistry
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -21,8 +22,10 @@ from prometheus_client.registry import Collector
 
 from agents.models import Agent
 from marketplace import open_sockets
+from ops import alerts
 from payouts.models import Payout
-from tickets.models import AnswerFeedback, Message, Offer, Ticket
+from tickets import selectors
+from tickets.models import AnswerFeedback, Message, Ticket
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +53,8 @@ class HumanlineCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         now = timezone.now()
-        yield from self._queue(now)
+        queued = selectors.queued_needs()
+        yield from self._queue(now, queued)
         yield self._offers(now)
         yield self._claim_latency(now)
         yield from self._messages(now)
@@ -59,8 +63,9 @@ class HumanlineCollector(Collector):
         yield self._payouts()
         yield self._agents_online()
         yield self._open_websockets()
+        yield self._ops_alerts(now, queued)
 
-    def _queue(self, now: datetime) -> Iterator[Metric]:
+    def _queue(self, now: datetime, queued: list[selectors.QueuedNeed]) -> Iterator[Metric]:
         waiting = GaugeMetricFamily(
             "humanline_queue_waiting", "Tickets waiting for an agent now.", labels=["language"]
         )
@@ -69,17 +74,10 @@ class HumanlineCollector(Collector):
             "How long the longest-waiting queued ticket has waited since its escalation.",
             labels=["language"],
         )
-        # Served by ticket_queue_idx (status first).
-        rows = (
-            Ticket.objects.filter(status=Ticket.Status.QUEUED)
-            .values("language")
-            .annotate(count=Count("id"), oldest=Min("escalated_at"))
-            .order_by("language")
-        )
-        for row in rows:
-            waiting.add_metric([row["language"]], row["count"])
-            if row["oldest"] is not None:
-                oldest.add_metric([row["language"]], (now - row["oldest"]).total_seconds())
+        for language, (count, oldest_at) in selectors.queue_by_language(queued).items():
+            waiting.add_metric([language], count)
+            if oldest_at is not None:
+                oldest.add_metric([language], (now - oldest_at).total_seconds())
         yield waiting
         yield oldest
 
@@ -89,14 +87,8 @@ class HumanlineCollector(Collector):
             "Offers sent in the last hour, by how they ended (pending: not decided yet).",
             labels=["outcome"],
         )
-        counts = dict(
-            Offer.objects.filter(sent_at__gte=now - HOUR)
-            .values_list("outcome")
-            .annotate(count=Count("id"))
-            .order_by()
-        )
-        for outcome in Offer.Outcome.values:
-            family.add_metric([outcome], counts.get(outcome, 0))
+        for outcome, count in selectors.offers_by_outcome(since=now - HOUR).items():
+            family.add_metric([outcome], count)
         return family
 
     def _claim_latency(self, now: datetime) -> Metric:
@@ -214,6 +206,17 @@ class HumanlineCollector(Collector):
             counts = dict.fromkeys(open_sockets.KINDS, math.nan)
         for kind in open_sockets.KINDS:
             family.add_metric([kind], counts[kind])
+        return family
+
+    def _ops_alerts(self, now: datetime, queued: list[selectors.QueuedNeed]) -> Metric:
+        family = GaugeMetricFamily(
+            "humanline_ops_alerts",
+            "The operator's cockpit's alerts on now, by kind (docs/ops.md).",
+            labels=["kind"],
+        )
+        counts = Counter(alert.kind for alert in alerts.alerts_now(now=now, queued=queued))
+        for kind in alerts.KINDS:
+            family.add_metric([kind], counts.get(kind, 0))
         return family
 
 

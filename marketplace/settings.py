@@ -600,6 +600,16 @@ QUEUE_UNSERVED_ALERT_THROTTLE_SECONDS = env.int(
     "QUEUE_UNSERVED_ALERT_THROTTLE_SECONDS", default=15 * 60
 )
 
+# The operator's cockpit (docs/ops.md): a customer should have a person within this many
+# seconds (today's service level counts the share who did; past it, a queue's oldest wait is
+# an alert), and staff are emailed about one alert at most once per throttle.
+SERVICE_LEVEL_TARGET_SECONDS = env.int("SERVICE_LEVEL_TARGET_SECONDS", default=60)
+ALERT_EMAIL_THROTTLE_MINUTES = env.int("ALERT_EMAIL_THROTTLE_MINUTES", default=15)
+if SERVICE_LEVEL_TARGET_SECONDS < 1 or ALERT_EMAIL_THROTTLE_MINUTES < 1:
+    raise ImproperlyConfigured(
+        "SERVICE_LEVEL_TARGET_SECONDS and ALERT_EMAIL_THROTTLE_MINUTES must be 1 or more."
+    )
+
 # --- Periodic jobs --------------------------------------------------------------------
 # Celery beat runs them in production, the in-process scheduler (marketplace/scheduler.py)
 # in the embedded profile. Tasks are named by string, not imported (settings load before the
@@ -637,10 +647,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tickets.tasks.broadcast_queue_positions",
         "schedule": timedelta(seconds=5),
     },
-    # Operators hear of tickets nobody online can take (throttled per language and skills).
-    "alert-unserved-queue": {
-        "task": "tickets.tasks.alert_unserved_queue",
-        "schedule": timedelta(seconds=60),
+    # Operators hear of the cockpit's alerts (docs/ops.md), throttled per alert: a long
+    # wait, tickets nobody online can take, a failed payout. It took over from
+    # tickets.tasks.alert_unserved_queue (kept, unscheduled, for messages already queued),
+    # so an unserved queue is one email, not two.
+    "ops-alert-staff": {
+        "task": "ops.tasks.alert_staff",
+        "schedule": timedelta(seconds=30),
+        "options": {"expires": 30},
     },
     # Bring-your-own-AI webhooks (tickets/integrations.py). A failed delivery stores when to
     # try again (exponential backoff); this drains the due ones, and stores any resolve
@@ -721,6 +735,8 @@ _TASKS_BY_QUEUE = {
         "tickets.tasks.confirm_quiet_resolutions",
         # Emails staff (throttled) about tickets nobody online can take.
         "tickets.tasks.alert_unserved_queue",
+        # The cockpit's alerts to staff, every 30 s (docs/ops.md).
+        "ops.tasks.alert_staff",
         # The answer to a customer who left a message, after its ticket is resolved.
         "tickets.tasks.send_reply_email",
         "agents.tasks.send_verification_email",

@@ -1,7 +1,13 @@
-"""The operator's cockpit, /ops/ (docs/ops.md): staff only."""
+"""The operator's cockpit, /ops/ (docs/ops.md): staff only. Every view here is wrapped in
+ops.access.staff_required; tests/ops/test_access.py walks these patterns to check it."""
 
-from django.urls import path  # noqa: F401 - the routes follow
+from django.urls import path
+
+from ops import views
 
 app_name = "ops"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.live, name="live"),
+    path("live/", views.live_fragment, name="live-fragment"),
+]

@@ -659,3 +659,61 @@ def confirmation_asked(ticket: Ticket, *, now: datetime | None = None) -> bool:
     """Whether the customer is still asked "Did this solve your problem?"."""
     ends = reopen_window_ends(ticket)
     return ends is not None and (now or timezone.now()) < ends
+
+
+# --- The queue and offers in aggregate (/metrics and the operator's cockpit, /ops/) ---------
+
+
+@dataclass(frozen=True)
+class QueuedNeed:
+    """The queued tickets of one language and set of required skills."""
+
+    language: str
+    skills: tuple[str, ...]
+    waiting: int
+    oldest_escalated_at: datetime | None
+
+
+def queued_needs() -> list[QueuedNeed]:
+    """The queue now, grouped by language and required skills (sorted, so that the same
+    skills in another order are one need), in one grouped query (ticket_queue_idx)."""
+    rows = (
+        Ticket.objects.filter(status=Ticket.Status.QUEUED)
+        .order_by()
+        .values_list("language", "required_skills")
+        .annotate(waiting=Count("pk"), oldest=Min("escalated_at"))
+    )
+    grouped: dict[tuple[str, tuple[str, ...]], tuple[int, datetime | None]] = {}
+    for language, required, waiting, oldest in rows:
+        key = (language, tuple(sorted(required or ())))
+        if key in grouped:
+            before_waiting, before_oldest = grouped[key]
+            waiting += before_waiting
+            oldest = min((t for t in (oldest, before_oldest) if t is not None), default=None)
+        grouped[key] = (waiting, oldest)
+    return [
+        QueuedNeed(language=language, skills=skills, waiting=waiting, oldest_escalated_at=oldest)
+        for (language, skills), (waiting, oldest) in sorted(grouped.items())
+    ]
+
+
+def queue_by_language(needs: Iterable[QueuedNeed]) -> dict[str, tuple[int, datetime | None]]:
+    """The needs summed per language: {language: (waiting, oldest escalation)}."""
+    by_language: dict[str, tuple[int, datetime | None]] = {}
+    for need in needs:
+        waiting, oldest = by_language.get(need.language, (0, None))
+        stamps = [t for t in (oldest, need.oldest_escalated_at) if t is not None]
+        by_language[need.language] = (waiting + need.waiting, min(stamps, default=None))
+    return dict(sorted(by_language.items()))
+
+
+def offers_by_outcome(*, since: datetime) -> dict[str, int]:
+    """Offers sent since ``since``, by how each has ended so far (pending: not decided), with
+    0 for every outcome none had. One grouped query (offer_sent_idx)."""
+    counts = dict(
+        Offer.objects.filter(sent_at__gte=since)
+        .values_list("outcome")
+        .annotate(count=Count("id"))
+        .order_by()
+    )
+    return {outcome: counts.get(outcome, 0) for outcome in Offer.Outcome.values}

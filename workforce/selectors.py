@@ -118,11 +118,14 @@ class WeekStaffing:
     efficiency: dict[int, float]
 
 
-def week_staffing(*, week_start: datetime, now: datetime | None = None) -> WeekStaffing:
-    """Demand against staffed headcount for a week: per slot and per half hour, with the
-    forecast and the agents Erlang A would ask for next to the Erlang C plan (5 queries:
-    slots, demand, committed seats, patience, efficiency)."""
-    week_end = week_start + timedelta(days=7)
+def week_staffing(
+    *, week_start: datetime, days: int = 7, now: datetime | None = None
+) -> WeekStaffing:
+    """Demand against staffed headcount for a week (or ``days`` from ``week_start``: the
+    cockpit's today): per slot and per half hour, with the forecast and the agents Erlang A
+    would ask for next to the Erlang C plan (5 queries: slots, demand, committed seats,
+    patience, efficiency)."""
+    week_end = week_start + timedelta(days=days)
     now = now or timezone.now()
     patience = customer_patience(now=now)
     efficiency = chat_efficiency(now=now)
@@ -185,7 +188,7 @@ def week_staffing(*, week_start: datetime, now: datetime | None = None) -> WeekS
                 erlang_a=erlang_a[week_start + k * half_hour],
                 committed=committed[week_start + k * half_hour],
             )
-            for k in range(7 * 48)
+            for k in range(days * 48)
         ],
         patience=patience,
         efficiency=efficiency,

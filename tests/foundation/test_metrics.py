@@ -20,8 +20,9 @@ pytestmark = pytest.mark.django_db
 
 TOKEN = "metrics-test-token-0123456789"  # noqa: S105 - a test value
 # One aggregated query per figure: queue, offers, claim latency, messages, escalations,
-# answer feedback, payouts, agents online.
-SCRAPE_QUERIES = 8
+# answer feedback, payouts, agents online; and the cockpit's alerts (the queue read above,
+# the online agents with their chats, the day's failed payouts).
+SCRAPE_QUERIES = 10
 
 
 @pytest.fixture
@@ -111,6 +112,7 @@ def test_it_answers_the_right_token_in_the_text_exposition_format(client, metric
         "humanline_payouts",
         "humanline_agents_online",
         "humanline_websocket_connections",
+        "humanline_ops_alerts",
     }
 
 
@@ -247,3 +249,27 @@ def test_a_scrape_costs_the_same_queries_whatever_the_number_of_tickets(
         response = client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {TOKEN}")
 
     assert response.status_code == 200
+
+
+def test_the_cockpits_alerts_are_counted_by_kind(client, metrics_token, settings):
+    settings.SERVICE_LEVEL_TARGET_SECONDS = 60
+    settings.QUEUE_UNSERVED_ALERT_AFTER_SECONDS = 60
+    AgentFactory(languages=["en"], skills=["general"])
+    QueuedTicketFactory(language="en", escalated_at=ago(seconds=90))  # long, but someone can
+    QueuedTicketFactory(language="sv", escalated_at=ago(seconds=120))  # long, and nobody can
+    QueuedTicketFactory(language="de", escalated_at=ago(seconds=5))  # nobody, but just came
+    payout(status=Payout.Status.FAILED, n=1)
+    Payout.objects.update(failed_at=ago(hours=2))
+
+    samples = scrape(client)
+
+    assert samples[("humanline_ops_alerts", (("kind", "wait_over_target"),))] == 2
+    assert samples[("humanline_ops_alerts", (("kind", "no_agent"),))] == 1
+    assert samples[("humanline_ops_alerts", (("kind", "payout_failed"),))] == 1
+
+
+def test_no_alert_is_a_zero_of_every_kind(client, metrics_token):
+    samples = scrape(client)
+
+    for kind in ("wait_over_target", "no_agent", "payout_failed"):
+        assert samples[("humanline_ops_alerts", (("kind", kind),))] == 0
