@@ -317,7 +317,9 @@ def live_snapshot(*, now: datetime | None = None) -> LiveSnapshot:
         agents=_agent_counts(agents),
         offers=ticket_selectors.offers_by_outcome(since=now - HOUR),
         today=_today(now, day_start, timedelta(seconds=target_seconds)),
-        staffing=week_staffing(week_start=day_start, days=1).half_hours,
+        staffing=week_staffing(
+            week_start=day_start, days=1, now=now, with_erlang_a=False
+        ).half_hours,
         surges=list(SurgePeriod.objects.filter(ended_at__isnull=True).order_by("language")),
         payouts=_payouts(now),
     )

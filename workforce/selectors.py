@@ -119,16 +119,25 @@ class WeekStaffing:
 
 
 def week_staffing(
-    *, week_start: datetime, days: int = 7, now: datetime | None = None
+    *,
+    week_start: datetime,
+    days: int = 7,
+    now: datetime | None = None,
+    with_erlang_a: bool = True,
 ) -> WeekStaffing:
     """Demand against staffed headcount for a week (or ``days`` from ``week_start``: the
     cockpit's today): per slot and per half hour, with the forecast and the agents Erlang A
     would ask for next to the Erlang C plan (5 queries: slots, demand, committed seats,
-    patience, efficiency)."""
+    patience, efficiency). Without Erlang A (the cockpit, polled every 2 s), 2 queries: the
+    patience and efficiency measures read 28 days of tickets."""
     week_end = week_start + timedelta(days=days)
     now = now or timezone.now()
-    patience = customer_patience(now=now)
-    efficiency = chat_efficiency(now=now)
+    if with_erlang_a:
+        patience = customer_patience(now=now)
+        efficiency = chat_efficiency(now=now)
+    else:
+        patience = Patience(float(settings.SHIFT_DEFAULT_PATIENCE_SECONDS), 0, False)
+        efficiency = {}
     slots = list(
         ShiftSlot.objects.filter(starts_at__gte=week_start, starts_at__lt=week_end)
         .annotate(
@@ -148,7 +157,7 @@ def week_staffing(
         required[row.starts_at] += row.agents_required
         arrivals[row.starts_at] += row.arrivals
         peak[(row.language, row.skill, row.starts_at)] = row.agents_required
-        if row.arrivals > 0:
+        if with_erlang_a and row.arrivals > 0:
             erlang_a[row.starts_at] += staffing_models.erlang_a_agents(
                 arrivals_per_interval=row.arrivals,
                 interval_seconds=30 * 60,
