@@ -673,6 +673,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "quality.tasks.propose_consequences",
         "schedule": crontab(minute=30, hour=2),
     },
+    # The always-a-human report's history (docs/ops-report.md): today and yesterday again,
+    # since tickets escalated before midnight are served or given up after it.
+    "record-human-access": {
+        "task": "ops.tasks.record_human_access",
+        "schedule": timedelta(minutes=10),
+    },
 }
 
 # --- Queues by kind (see CELERY_QUEUE_PREFIX above) -------------------------------------
@@ -717,6 +723,7 @@ _TASKS_BY_QUEUE = {
         "quality.tasks.compute_quality_scores",
         "quality.tasks.propose_consequences",
         "quality.tasks.send_consequence_email",
+        "ops.tasks.record_human_access",
     ],
 }
 CELERY_TASK_ROUTES = {
