@@ -1,0 +1,93 @@
+"""The operator's cockpit's pages: thin, reading through ops.selectors."""
+
+from __future__ import annotations
+
+import csv
+from datetime import UTC
+from urllib.parse import urlencode
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from ops import charts, selectors
+from ops.access import staff_required
+from ops.forms import ReportRangeForm, default_range
+from ops.models import DailyHumanAccess
+
+CSV_COLUMNS = [
+    "day",
+    "language",
+    "asked",
+    "got_person",
+    "wait_median_seconds",
+    "wait_p90_seconds",
+    "wait_max_seconds",
+    "gave_up",
+    "gave_up_after_median_seconds",
+    "gave_up_after_max_seconds",
+    "waiting",
+    "offered_other_way",
+    "email_replied",
+    "computed_at",
+]
+# How the whole day's row is named in the CSV and on the page.
+ALL_LANGUAGES_LABEL = "all"
+
+
+def _csv_cell(value) -> str:
+    if value is None:
+        return ""
+    text = value.isoformat() if hasattr(value, "isoformat") else str(value)
+    # A spreadsheet runs a cell starting so as a formula; the language comes from customers.
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+
+def _csv_response(report: selectors.HumanAccessReport) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="always-a-human_{report.start:%Y-%m-%d}_{report.end:%Y-%m-%d}.csv"'
+    )
+    writer = csv.writer(response)
+    writer.writerow(CSV_COLUMNS)
+    for row in report.rows:
+        values = {name: getattr(row, name) for name in CSV_COLUMNS}
+        values["language"] = row.language or ALL_LANGUAGES_LABEL
+        writer.writerow([_csv_cell(values[name]) for name in CSV_COLUMNS])
+    return response
+
+
+@require_GET
+@staff_required
+def always_a_human(request: HttpRequest) -> HttpResponse:
+    """The always-a-human report (docs/ops-report.md): a range of days, as a page or CSV."""
+    today = timezone.now().astimezone(UTC).date()
+    if "start" in request.GET or "end" in request.GET:
+        form = ReportRangeForm(request.GET, today=today)
+    else:
+        start, end = default_range(today)
+        form = ReportRangeForm({"start": start, "end": end}, today=today)
+    if not form.is_valid():
+        return render(request, "ops/always_a_human.html", {"form": form}, status=400)
+    report = selectors.human_access_report(
+        start=form.cleaned_data["start"], end=form.cleaned_data["end"], today=today
+    )
+    if request.GET.get("format") == "csv":
+        return _csv_response(report)
+    csv_query = urlencode(
+        {"start": report.start.isoformat(), "end": report.end.isoformat(), "format": "csv"}
+    )
+    return render(
+        request,
+        "ops/always_a_human.html",
+        {
+            "form": form,
+            "report": report,
+            "charts": charts.human_access_charts(report),
+            "today": today,
+            "today_in_range": report.start <= today <= report.end,
+            "csv_query": csv_query,
+            "all_languages": DailyHumanAccess.ALL_LANGUAGES,
+        },
+    )
