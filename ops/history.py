@@ -5,7 +5,8 @@ A day's rows are recomputed, not added to: ``human_access_compute`` reads that d
 tickets (one query, bounded by the day's escalations, whatever the number of agents),
 measures them in Python and upserts the rows, so running it twice, or two workers at once,
 leaves the same rows. ``human_access_record`` (every 10 minutes, by beat) recomputes today
-and yesterday: a ticket escalated before midnight is often served or given up after it.
+and yesterday, since a ticket escalated before midnight is often served or given up after
+it, and the older days whose tickets moved since its last run.
 
 Percentiles are nearest-rank: the p-th percentile of n sorted values is the value of rank
 ceil(p/100 · n). Always a value that was measured, the same on every database.
@@ -19,14 +20,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from django.db import transaction
-from django.db.models import Min, Q
+from django.db.models import Max, Min, Q
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from ops.models import DailyHumanAccess
-from tickets.models import Ticket
+from tickets.models import Ticket, TicketEvent
 
 # The report's window, and what the backfill fills by default.
 HISTORY_DAYS = 90
+# The task's period (CELERY_BEAT_SCHEDULE's record-human-access), looked back over again.
+RECORD_OVERLAP = timedelta(minutes=10)
 
 
 def nearest_rank(sorted_values: list[float], percent: int) -> float:
@@ -139,11 +143,41 @@ def human_access_compute(*, day: date, now: datetime | None = None) -> list[Dail
 
 
 def human_access_record(*, now: datetime | None = None) -> int:
-    """Recompute today and yesterday (UTC); returns the number of rows written."""
+    """Recompute today and yesterday (UTC), and any older day of the window whose tickets
+    were claimed, abandoned or resolved since the last run (a customer who left a message
+    may be answered days later); returns the number of rows written."""
     now = now or timezone.now()
     today = now.astimezone(UTC).date()
-    return sum(
-        len(human_access_compute(day=day, now=now)) for day in (today - timedelta(days=1), today)
+    days = {today - timedelta(days=1), today} | _older_days_touched(today=today)
+    return sum(len(human_access_compute(day=day, now=now)) for day in sorted(days))
+
+
+def _older_days_touched(*, today: date) -> set[date]:
+    """The days before yesterday, within the window, of tickets whose figures may have moved
+    since the last run: a claim, an abandonment or a resolve (the email reply follows it).
+    Reads the recent events only (their created_at index), not the days' tickets."""
+    last_run = DailyHumanAccess.objects.aggregate(last=Max("computed_at"))["last"]
+    if last_run is None:
+        return set()  # nothing recorded yet: the backfill fills the past
+    # One period back from the last run, for what committed while it ran and the email
+    # sent just after a resolve.
+    since = last_run - RECORD_OVERLAP
+    yesterday_start, _ = day_bounds(today - timedelta(days=1))
+    window_start, _ = day_bounds(today - timedelta(days=HISTORY_DAYS))
+    return set(
+        TicketEvent.objects.filter(
+            created_at__gte=since,
+            to_status__in=[
+                Ticket.Status.ASSIGNED,
+                Ticket.Status.ABANDONED,
+                Ticket.Status.RESOLVED,
+            ],
+            ticket__escalated_at__gte=window_start,
+            ticket__escalated_at__lt=yesterday_start,
+        )
+        .order_by()
+        .values_list(TruncDate("ticket__escalated_at", tzinfo=UTC), flat=True)
+        .distinct()
     )
 
 

@@ -265,3 +265,24 @@ def test_the_backfill_command_reports_what_it_wrote(seeded_day, capsys):
     call_command("backfill_human_access", "--days", "2")
 
     assert "row(s) of the last 2 day(s) computed" in capsys.readouterr().out
+
+
+def test_the_task_recomputes_an_older_day_whose_ticket_was_served_since(seeded_day):
+    later = DAY + timedelta(days=5)
+    human_access_backfill(days=7, now=at(12, day=later))
+    waiting = Ticket.objects.get(language="de", reply_email_requested_at=at(18, 2))
+    claimed(waiting, at(12, 5, day=later), AgentFactory())
+
+    human_access_record(now=at(12, 10, day=later))
+
+    assert stored_figures("de") == direct_figures("de")
+    assert stored_figures("de")["waiting"] == 0
+
+
+def test_the_task_leaves_older_days_untouched_when_nothing_moved(seeded_day):
+    later = DAY + timedelta(days=5)
+    human_access_backfill(days=7, now=at(12, day=later))
+
+    human_access_record(now=at(12, 10, day=later))
+
+    assert DailyHumanAccess.objects.get(day=DAY, language="en").computed_at == at(12, day=later)
