@@ -65,7 +65,7 @@ def _line_chart(
         "height": height,
         "lines": drawn,
         "gridlines": [
-            {"y": round(height - share * height, 1), "label": round(top * share, 1)}
+            {"y": round(height - share * height, 1), "label": f"{top * share:g}"}
             for share in (0, 0.5, 1)
         ],
         "days": [
