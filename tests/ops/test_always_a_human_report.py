@@ -278,3 +278,13 @@ def test_the_csv_holds_what_the_history_computed_from_the_tickets(staff_client):
     rows = {row[1]: row for row in csv.reader(io.StringIO(response.content.decode("utf-8")))}
     assert rows["en"][2:4] == ["1", "1"]
     assert rows["all"][2:4] == ["1", "1"]
+
+
+def test_staff_can_read_the_history_in_the_admin(client):
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    stored_day(today())
+
+    response = client.get(reverse("admin:ops_dailyhumanaccess_changelist"))
+
+    assert response.status_code == 200
+    assert client.get(reverse("admin:ops_dailyhumanaccess_add")).status_code == 403
