@@ -16,6 +16,7 @@ import os
 import re
 from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import environ
 from celery.schedules import crontab
@@ -577,6 +578,17 @@ QUEUE_UNSERVED_ALERT_AFTER_SECONDS = env.int("QUEUE_UNSERVED_ALERT_AFTER_SECONDS
 QUEUE_UNSERVED_ALERT_THROTTLE_SECONDS = env.int(
     "QUEUE_UNSERVED_ALERT_THROTTLE_SECONDS", default=15 * 60
 )
+
+# --- Operations (docs/ops-report.md) --------------------------------------------------
+# The time zone whose days the always-a-human report counts in (an IANA name). Changing it
+# changes what a day is: run `manage.py backfill_human_access` after.
+OPS_REPORT_TIME_ZONE = env.str("OPS_REPORT_TIME_ZONE", default="UTC")
+try:
+    ZoneInfo(OPS_REPORT_TIME_ZONE)
+except (ZoneInfoNotFoundError, ValueError):
+    raise ImproperlyConfigured(
+        f"OPS_REPORT_TIME_ZONE {OPS_REPORT_TIME_ZONE!r} is no IANA time zone."
+    ) from None
 
 # --- Periodic jobs --------------------------------------------------------------------
 # Celery beat runs them in production, the in-process scheduler (marketplace/scheduler.py)

@@ -15,7 +15,8 @@ def default_range(today: date) -> tuple[date, date]:
 
 
 class ReportRangeForm(forms.Form):
-    """A range of UTC days within the kept history: from HISTORY_DAYS before today to today."""
+    """A range of report days (OPS_REPORT_TIME_ZONE) within the report's window: from
+    HISTORY_DAYS before today to today."""
 
     start = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(label="To", widget=forms.DateInput(attrs={"type": "date"}))

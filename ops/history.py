@@ -1,5 +1,6 @@
-"""The history behind the "always a human" report (docs/ops-report.md): one row per UTC day
-and language in ops.DailyHumanAccess, computed from the tickets escalated that day.
+"""The history behind the "always a human" report (docs/ops-report.md): one row per day (in
+OPS_REPORT_TIME_ZONE, UTC by default) and language in ops.DailyHumanAccess, computed from
+the tickets escalated that day.
 
 A day's rows are recomputed, not added to: ``human_access_compute`` reads that day's
 tickets (one query, bounded by the day's escalations, whatever the number of agents),
@@ -17,8 +18,10 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Max, Min, Q
 from django.db.models.functions import TruncDate
@@ -39,10 +42,23 @@ def nearest_rank(sorted_values: list[float], percent: int) -> float:
     return sorted_values[max(rank, 1) - 1]
 
 
+def report_zone() -> ZoneInfo:
+    """The time zone whose days the report counts in (OPS_REPORT_TIME_ZONE, UTC by default)."""
+    return ZoneInfo(settings.OPS_REPORT_TIME_ZONE)
+
+
+def report_today(now: datetime) -> date:
+    return now.astimezone(report_zone()).date()
+
+
 def day_bounds(day: date) -> tuple[datetime, datetime]:
-    """The UTC instants a report day starts and ends (end excluded)."""
-    start = datetime.combine(day, time.min, tzinfo=UTC)
-    return start, start + timedelta(days=1)
+    """The instants a report day starts and ends (end excluded): midnight to midnight in the
+    report's time zone, 23 or 25 hours on the days clocks change."""
+    zone = report_zone()
+    return (
+        datetime.combine(day, time.min, tzinfo=zone),
+        datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone),
+    )
 
 
 @dataclass
@@ -143,11 +159,11 @@ def human_access_compute(*, day: date, now: datetime | None = None) -> list[Dail
 
 
 def human_access_record(*, now: datetime | None = None) -> int:
-    """Recompute today and yesterday (UTC), and any older day of the window whose tickets
+    """Recompute today and yesterday, and any older day of the window whose tickets
     were claimed, abandoned or resolved since the last run (a customer who left a message
     may be answered days later); returns the number of rows written."""
     now = now or timezone.now()
-    today = now.astimezone(UTC).date()
+    today = report_today(now)
     days = {today - timedelta(days=1), today} | _older_days_touched(today=today)
     return sum(len(human_access_compute(day=day, now=now)) for day in sorted(days))
 
@@ -176,16 +192,16 @@ def _older_days_touched(*, today: date) -> set[date]:
             ticket__escalated_at__lt=yesterday_start,
         )
         .order_by()
-        .values_list(TruncDate("ticket__escalated_at", tzinfo=UTC), flat=True)
+        .values_list(TruncDate("ticket__escalated_at", tzinfo=report_zone()), flat=True)
         .distinct()
     )
 
 
 def human_access_backfill(*, days: int, now: datetime | None = None) -> int:
-    """Recompute the last ``days`` days up to today (UTC), oldest first; returns the rows
+    """Recompute the last ``days`` days up to today, oldest first; returns the rows
     written. Each day is its own short transaction."""
     now = now or timezone.now()
-    today = now.astimezone(UTC).date()
+    today = report_today(now)
     return sum(
         len(human_access_compute(day=today - timedelta(days=back), now=now))
         for back in range(days - 1, -1, -1)

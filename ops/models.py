@@ -5,8 +5,9 @@ from django.db.models import F, Q
 
 
 class DailyHumanAccess(models.Model):
-    """How the customers who asked for a person on one UTC day fared, by language: the
-    "always a human" report reads these rows, never the tickets (ops.history fills them).
+    """How the customers who asked for a person on one day (in OPS_REPORT_TIME_ZONE) fared, by
+    language: the "always a human" report reads these rows, never the tickets (ops.history
+    fills them).
 
     ``language`` is a ticket's language, or ALL_LANGUAGES for the day as a whole: medians
     and percentiles do not add up across languages, so the day's own are stored.

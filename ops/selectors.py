@@ -57,7 +57,7 @@ def _total(language: str, rows: list[DailyHumanAccess]) -> RangeTotal:
 
 
 def human_access_report(*, start: date, end: date, today: date) -> HumanAccessReport:
-    """The report's days from ``start`` to ``end`` (UTC, both included): one query on the
+    """The report's days from ``start`` to ``end`` (report days, both included): one query on the
     aggregate table, never the tickets."""
     rows = list(
         DailyHumanAccess.objects.filter(day__gte=start, day__lte=end).order_by("day", "language")

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import csv
-from datetime import UTC
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from ops import charts, selectors
+from ops import charts, history, selectors
 from ops.access import staff_required
 from ops.forms import ReportRangeForm, default_range
 from ops.models import DailyHumanAccess
@@ -62,7 +62,7 @@ def _csv_response(report: selectors.HumanAccessReport) -> HttpResponse:
 @staff_required
 def always_a_human(request: HttpRequest) -> HttpResponse:
     """The always-a-human report (docs/ops-report.md): a range of days, as a page or CSV."""
-    today = timezone.now().astimezone(UTC).date()
+    today = history.report_today(timezone.now())
     if "start" in request.GET or "end" in request.GET:
         form = ReportRangeForm(request.GET, today=today)
     else:
@@ -89,5 +89,6 @@ def always_a_human(request: HttpRequest) -> HttpResponse:
             "today_in_range": report.start <= today <= report.end,
             "csv_query": csv_query,
             "all_languages": DailyHumanAccess.ALL_LANGUAGES,
+            "time_zone": settings.OPS_REPORT_TIME_ZONE,
         },
     )

@@ -175,7 +175,7 @@ def test_the_page_says_when_todays_figures_were_computed(staff_client):
 
     page = staff_client.get(URL).content.decode()
 
-    assert "Today's figures were computed at 09:40 UTC" in page
+    assert "Today's figures were computed at 09:40 (UTC)" in page
 
 
 def test_the_page_says_when_today_is_not_computed_yet(staff_client):

@@ -286,3 +286,30 @@ def test_the_task_leaves_older_days_untouched_when_nothing_moved(seeded_day):
     human_access_record(now=at(12, 10, day=later))
 
     assert DailyHumanAccess.objects.get(day=DAY, language="en").computed_at == at(12, day=later)
+
+
+def test_days_follow_the_report_time_zone(settings):
+    settings.OPS_REPORT_TIME_ZONE = "Europe/Paris"
+    # 23:30 UTC on 3 November is 00:30 on 4 November in Paris.
+    escalated("en", at(23, 30))
+    escalated("en", at(22, 30))
+
+    human_access_compute(day=DAY)
+    human_access_compute(day=DAY + timedelta(days=1))
+
+    assert DailyHumanAccess.objects.get(day=DAY, language="en").asked == 1
+    assert DailyHumanAccess.objects.get(day=DAY + timedelta(days=1), language="en").asked == 1
+
+
+def test_the_task_recomputes_older_days_in_the_report_time_zone(settings):
+    settings.OPS_REPORT_TIME_ZONE = "America/New_York"
+    later = DAY + timedelta(days=5)
+    # 03:00 UTC on 3 November is 22:00 on 2 November in New York.
+    ticket = escalated("en", at(3))
+    human_access_backfill(days=7, now=at(12, day=later))
+    claimed(ticket, at(12, 5, day=later), AgentFactory())
+
+    human_access_record(now=at(12, 10, day=later))
+
+    row = DailyHumanAccess.objects.get(day=DAY - timedelta(days=1), language="en")
+    assert (row.got_person, row.waiting) == (1, 0)
