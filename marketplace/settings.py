@@ -16,6 +16,7 @@ import os
 import re
 from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import environ
 from celery.schedules import crontab
@@ -610,6 +611,17 @@ if SERVICE_LEVEL_TARGET_SECONDS < 1 or ALERT_EMAIL_THROTTLE_MINUTES < 1:
         "SERVICE_LEVEL_TARGET_SECONDS and ALERT_EMAIL_THROTTLE_MINUTES must be 1 or more."
     )
 
+# --- Operations (docs/ops.md) --------------------------------------------------
+# The time zone whose days the always-a-human report counts in (an IANA name). Changing it
+# changes what a day is: run `manage.py backfill_human_access` after.
+OPS_REPORT_TIME_ZONE = env.str("OPS_REPORT_TIME_ZONE", default="UTC")
+try:
+    ZoneInfo(OPS_REPORT_TIME_ZONE)
+except (ZoneInfoNotFoundError, ValueError):
+    raise ImproperlyConfigured(
+        f"OPS_REPORT_TIME_ZONE {OPS_REPORT_TIME_ZONE!r} is no IANA time zone."
+    ) from None
+
 # --- Periodic jobs --------------------------------------------------------------------
 # Celery beat runs them in production, the in-process scheduler (marketplace/scheduler.py)
 # in the embedded profile. Tasks are named by string, not imported (settings load before the
@@ -709,6 +721,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "quality.tasks.propose_consequences",
         "schedule": crontab(minute=30, hour=2),
     },
+    # The always-a-human report's history (docs/ops.md): today and yesterday again,
+    # since tickets escalated before midnight are served or given up after it.
+    "record-human-access": {
+        "task": "ops.tasks.record_human_access",
+        "schedule": timedelta(minutes=10),
+    },
 }
 
 # --- Queues by kind (see CELERY_QUEUE_PREFIX above) -------------------------------------
@@ -755,6 +773,7 @@ _TASKS_BY_QUEUE = {
         "quality.tasks.compute_quality_scores",
         "quality.tasks.propose_consequences",
         "quality.tasks.send_consequence_email",
+        "ops.tasks.record_human_access",
     ],
 }
 CELERY_TASK_ROUTES = {

@@ -10,4 +10,5 @@ app_name = "ops"
 urlpatterns = [
     path("", views.live, name="live"),
     path("live/", views.live_fragment, name="live-fragment"),
+    path("reports/always-a-human/", views.always_a_human, name="always-a-human"),
 ]

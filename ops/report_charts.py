@@ -1,0 +1,107 @@
+"""The always-a-human report's charts, drawn as SVG on the server (no script, no build
+step): customers who asked for a person and those who got one, and the p90 wait, by day."""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+
+from ops.report import HumanAccessReport
+
+ASKED_COLOUR = "#36c"
+GOT_PERSON_COLOUR = "#393"
+WAIT_COLOUR = "#b33"
+
+
+def _nice_top(value: float) -> int:
+    """A round top for the y axis at or above ``value``: 1, 2 or 5 times a power of ten."""
+    if value <= 0:
+        return 1
+    power = 10 ** math.floor(math.log10(value))
+    return next(int(m * power) for m in (1, 2, 5, 10) if m * power >= value)
+
+
+def _line_chart(
+    *,
+    title: str,
+    unit: str,
+    days: list[date],
+    lines: list[tuple[str, str, list[float | None]]],
+    width: int = 640,
+    height: int = 160,
+) -> dict:
+    """Points of lines of values by day (x); a day without a value leaves a gap."""
+    top = _nice_top(max((v for _, _, vs in lines for v in vs if v is not None), default=0))
+    step = width / max(len(days) - 1, 1)
+
+    def xy(k: int, value: float) -> str:
+        return f"{k * step:.1f},{height - value * height / top:.1f}"
+
+    drawn = []
+    for label, colour, values in lines:
+        runs, run = [], []
+        for k, value in enumerate(values):
+            if value is None:
+                if run:
+                    runs.append(run)
+                run = []
+            else:
+                run.append(xy(k, value))
+        if run:
+            runs.append(run)
+        drawn.append(
+            {
+                "label": label,
+                "colour": colour,
+                "polylines": [" ".join(r) for r in runs if len(r) > 1],
+                "dots": [r[0].split(",") for r in runs if len(r) == 1],
+            }
+        )
+    label_every = max(1, math.ceil(len(days) / 8))
+    return {
+        "title": title,
+        "unit": unit,
+        "width": width,
+        "height": height,
+        "lines": drawn,
+        "gridlines": [
+            {"y": round(height - share * height, 1), "label": f"{top * share:g}"}
+            for share in (0, 0.5, 1)
+        ],
+        "days": [
+            {"x": round(k * step, 1), "label": f"{day:%d %b}"}
+            for k, day in enumerate(days)
+            if (len(days) - 1 - k) % label_every == 0
+        ],
+    }
+
+
+def human_access_charts(report: HumanAccessReport) -> list[dict]:
+    days = report.days
+    by_day = report.day_rows()
+
+    def per_day(name: str, scale: float = 1) -> list[float | None]:
+        values = []
+        for day in days:
+            row = by_day.get(day)
+            value = getattr(row, name) if row else None
+            values.append(None if value is None else round(value / scale, 1))
+        return values
+
+    return [
+        _line_chart(
+            title="Asked for a person, and got one",
+            unit="customers",
+            days=days,
+            lines=[
+                ("Asked", ASKED_COLOUR, per_day("asked")),
+                ("Got a person", GOT_PERSON_COLOUR, per_day("got_person")),
+            ],
+        ),
+        _line_chart(
+            title="Wait for a person, 90th percentile",
+            unit="minutes",
+            days=days,
+            lines=[("p90 wait", WAIT_COLOUR, per_day("wait_p90_seconds", scale=60))],
+        ),
+    ]
