@@ -106,7 +106,8 @@ def human_access_compute(*, day: date, now: datetime | None = None) -> list[Dail
 
     Got a person: claimed at least once (a TicketEvent into ``assigned``), whatever came
     after (released, requeued, reopened); its wait runs from ``escalated_at`` to that first
-    claim, since ``claimed_at`` is cleared and set again by a release and a reclaim. Gave
+    claim, since ``claimed_at`` is cleared and set again by a release and a reclaim. A
+    ticket with no claim in its audit trail but a ``claimed_at`` counts from that. Gave
     up: abandoned without ever being claimed, after ``abandoned_at - escalated_at``.
     Offered another way: left a message to be answered by email; email replied: that email
     went out. Three queries: the tickets, the upsert, the removal of languages gone.
@@ -125,20 +126,32 @@ def human_access_compute(*, day: date, now: datetime | None = None) -> list[Dail
             "language",
             "escalated_at",
             "first_claim_at",
+            "claimed_at",
             "abandoned_at",
             "reply_email_requested_at",
             "reply_emailed_at",
         )
     )
     tallies: dict[str, _Tally] = defaultdict(_Tally)
-    for language, escalated_at, first_claim_at, abandoned_at, requested_at, emailed_at in tickets:
+    for (
+        language,
+        escalated_at,
+        first_claim_at,
+        claimed_at,
+        abandoned_at,
+        asked_email_at,
+        emailed_at,
+    ) in tickets:
+        # A ticket with no claim in its audit trail (written before the trail, or imported)
+        # but a claim time got a person then.
+        got_person_at = first_claim_at or claimed_at
         for tally in (tallies[language], tallies[DailyHumanAccess.ALL_LANGUAGES]):
             tally.asked += 1
-            if first_claim_at is not None:
-                tally.waits.append(max(0.0, (first_claim_at - escalated_at).total_seconds()))
+            if got_person_at is not None:
+                tally.waits.append(max(0.0, (got_person_at - escalated_at).total_seconds()))
             elif abandoned_at is not None:
                 tally.gave_up_after.append(max(0.0, (abandoned_at - escalated_at).total_seconds()))
-            tally.offered_other_way += requested_at is not None
+            tally.offered_other_way += asked_email_at is not None
             tally.email_replied += emailed_at is not None
     rows = [
         tally.row(day=day, language=language, now=now)

@@ -214,6 +214,21 @@ def test_a_day_without_escalations_has_no_rows(seeded_day):
     assert not DailyHumanAccess.objects.filter(day=DAY - timedelta(days=10)).exists()
 
 
+def test_a_ticket_claimed_without_a_claim_in_its_audit_trail_got_a_person_at_its_claim_time():
+    # Written before the audit trail, or imported: a claim time, no "assigned" event.
+    TicketFactory(
+        language="en",
+        status=Status.RESOLVED,
+        escalated_at=at(10),
+        claimed_at=at(10, 0, 40),
+        resolved_at=at(10, 9),
+    )
+
+    (row,) = [r for r in human_access_compute(day=DAY) if r.language == "en"]
+
+    assert (row.asked, row.got_person, row.waiting, row.wait_max_seconds) == (1, 1, 0, 40)
+
+
 def test_computing_a_day_twice_leaves_the_same_rows(seeded_day):
     human_access_compute(day=DAY, now=at(23, 59))
     first = list(DailyHumanAccess.objects.values())
