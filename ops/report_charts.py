@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from datetime import date
 
+from core.charts import gapped_line
 from ops.report import HumanAccessReport
 
 ASKED_COLOUR = "#36c"
@@ -39,22 +40,11 @@ def _line_chart(
 
     drawn = []
     for label, colour, values in lines:
-        runs, run = [], []
-        for k, value in enumerate(values):
-            if value is None:
-                if run:
-                    runs.append(run)
-                run = []
-            else:
-                run.append(xy(k, value))
-        if run:
-            runs.append(run)
         drawn.append(
             {
                 "label": label,
                 "colour": colour,
-                "polylines": [" ".join(r) for r in runs if len(r) > 1],
-                "dots": [r[0].split(",") for r in runs if len(r) == 1],
+                **gapped_line(values, xy),
             }
         )
     label_every = max(1, math.ceil(len(days) / 8))

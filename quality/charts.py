@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from core.charts import gapped_line
 from quality.metrics import RATES, QualityReport, Series, agent_quality_trend, week_starts
 
 # One colour per line, in order; the overall line is drawn in black.
@@ -31,23 +32,11 @@ def rate_chart(
 
     drawn = []
     for n, (label, values) in enumerate(lines):
-        runs, run = [], []
-        for k, value in enumerate(values):
-            if value is None:
-                if run:
-                    runs.append(run)
-                run = []
-            else:
-                run.append(xy(k, value))
-        if run:
-            runs.append(run)
         drawn.append(
             {
                 "label": label,
                 "colour": colours[n % len(colours)],
-                "polylines": [" ".join(r) for r in runs if len(r) > 1],
-                # A week standing alone is drawn as a dot.
-                "dots": [r[0].split(",") for r in runs if len(r) == 1],
+                **gapped_line(values, xy),
                 "last": next((v for v in reversed(values) if v is not None), None),
             }
         )
