@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.mail import mail_admins, send_mail
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -502,3 +503,18 @@ def login_succeeded(*, email: str, address: str) -> None:
     back, and the account's failures are forgotten."""
     counters.decrement(_address_key(address))
     counters.reset(_account_key(email))
+
+
+def staff_mail(*, subject: str, body: str) -> None:
+    """Email every active staff user with an address, or ADMINS when there is none: the
+    operators' alerts (ops.alerts, tickets.unserved)."""
+    staff = list(
+        User.objects.filter(is_staff=True, is_active=True)
+        .exclude(email="")
+        .order_by("email")
+        .values_list("email", flat=True)
+    )
+    if staff:
+        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, staff)
+    else:
+        mail_admins(subject, body)

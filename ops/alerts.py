@@ -26,11 +26,10 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.mail import mail_admins, send_mail
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from agents.models import User
+from agents.services import staff_mail
 from ops.selectors import (
     DAY,
     LanguageRow,
@@ -177,22 +176,8 @@ def alerts_email(*, now: datetime | None = None) -> list[Alert]:
         f" (and {len(fresh) - 1} more)" if len(fresh) > 1 else ""
     )
     try:
-        _mail_staff(subject[:200], body)
+        staff_mail(subject=subject[:200], body=body)
     except Exception:
         cache.delete_many([alert.throttle_key for alert in fresh])
         raise
     return fresh
-
-
-def _mail_staff(subject: str, body: str) -> None:
-    """To every active staff user with an email address, or to ADMINS when there is none."""
-    staff = list(
-        User.objects.filter(is_staff=True, is_active=True)
-        .exclude(email="")
-        .order_by("email")
-        .values_list("email", flat=True)
-    )
-    if staff:
-        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, staff)
-    else:
-        mail_admins(subject, body)

@@ -20,12 +20,11 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.mail import mail_admins, send_mail
 from django.db.models import Count, Min
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from agents.models import User
+from agents.services import staff_mail
 from tickets import selectors
 from tickets.dispatch_ranking import can_take
 from tickets.models import Ticket
@@ -119,21 +118,8 @@ def unserved_queue_alert(*, now: datetime | None = None) -> list[UnservedNeed]:
         },
     )
     try:
-        _mail_staff(subject, body)
+        staff_mail(subject=subject, body=body)
     except Exception:
         cache.delete_many([_alert_key(need) for need in fresh])
         raise
     return fresh
-
-
-def _mail_staff(subject: str, body: str) -> None:
-    """To every active staff user, or to ADMINS when there is none."""
-    staff = list(
-        User.objects.filter(is_staff=True, is_active=True)
-        .order_by("email")
-        .values_list("email", flat=True)
-    )
-    if staff:
-        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, staff)
-    else:
-        mail_admins(subject, body)

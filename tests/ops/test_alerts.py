@@ -175,7 +175,7 @@ def test_a_failed_send_gives_the_claims_back_so_the_next_run_tries_again(monkeyp
     def refuse(*args, **kwargs):
         raise ConnectionError("mail server down")
 
-    monkeypatch.setattr(alerts, "send_mail", refuse)
+    monkeypatch.setattr(alerts, "staff_mail", refuse)
     with pytest.raises(ConnectionError):
         alerts.alerts_email()
     monkeypatch.undo()

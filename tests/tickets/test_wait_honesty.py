@@ -343,7 +343,7 @@ def test_a_failed_email_is_tried_again_at_the_next_check(monkeypatch):
     def broken(*args, **kwargs):
         raise ConnectionError("smtp down")
 
-    monkeypatch.setattr(unserved, "send_mail", broken)
+    monkeypatch.setattr(unserved, "staff_mail", broken)
     with pytest.raises(ConnectionError):
         unserved.unserved_queue_alert()
     monkeypatch.undo()
