@@ -26,6 +26,7 @@ class Language(models.TextChoices):
     ARABIC = "ar", "Arabic"
     CHINESE = "zh", "Chinese"
     JAPANESE = "ja", "Japanese"
+    SWEDISH = "sv", "Swedish"
 
 
 SKILL_CODES = frozenset(Skill.values)
