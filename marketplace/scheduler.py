@@ -9,6 +9,7 @@ on the server's event loop; each task body runs in a worker thread, from which
 
 import asyncio
 import logging
+import threading
 from datetime import timedelta
 
 from asgiref.sync import sync_to_async
@@ -17,6 +18,7 @@ from celery.schedules import schedule as every
 from django.conf import settings
 
 from marketplace.celery import app
+from tickets import language
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +57,13 @@ async def lifespan_app(scope, receive, send) -> None:
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":
+            if settings.LANGUAGE_DETECTION != "off":
+                # Only a serving process loads the language models (seconds, about 250 MB;
+                # tickets/language.py), on a thread of its own so the server starts at once
+                # and the first customer's first message does not wait for them.
+                threading.Thread(
+                    target=language.detector_warm_up, name="language-detector", daemon=True
+                ).start()
             if settings.INPROCESS_SCHEDULER:
                 tasks = [asyncio.create_task(_run_on_schedule(*entry)) for entry in _schedules()]
                 logger.info("in-process scheduler started with %d jobs", len(tasks))

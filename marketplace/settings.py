@@ -377,6 +377,12 @@ if REOPEN_WINDOW_HOURS < 1 or not 0 <= QA_SAMPLE_PERCENT <= 100 or PROBATION_TIC
 ASSISTANT_LLM_BASE_URL = env.str("ASSISTANT_LLM_BASE_URL", default="")
 ASSISTANT_LLM_MODEL = env.str("ASSISTANT_LLM_MODEL", default="")
 ASSISTANT_LLM_API_KEY = env.str("ASSISTANT_LLM_API_KEY", default="")
+# The conversation's language from the customer's first message (tickets/language.py): "high"
+# accuracy (about 250 MB per web process, built at start), "low" (about 20 MB, but sometimes
+# confidently wrong between close languages) or "off" (the page's or the API's language only).
+LANGUAGE_DETECTION = env.str("LANGUAGE_DETECTION", default="high")
+if LANGUAGE_DETECTION not in ("high", "low", "off"):
+    raise ImproperlyConfigured("LANGUAGE_DETECTION must be one of high, low, off.")
 
 # --- Email ----------------------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")

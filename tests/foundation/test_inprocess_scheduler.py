@@ -1,6 +1,7 @@
 """The embedded profile runs the beat schedule inside the server process."""
 
 import asyncio
+import threading
 
 import pytest
 from celery.schedules import crontab
@@ -39,8 +40,7 @@ def test_crontab_entries_are_scheduled_too(settings):
     assert schedule.is_due(schedule.now())[0] is False
 
 
-async def test_the_lifespan_starts_the_scheduler_only_when_asked(settings):
-    settings.INPROCESS_SCHEDULER = False
+async def run_lifespan() -> list[dict]:
     sent: list[dict] = []
     messages = iter([{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}])
 
@@ -51,8 +51,48 @@ async def test_the_lifespan_starts_the_scheduler_only_when_asked(settings):
         sent.append(message)
 
     await scheduler.lifespan_app({"type": "lifespan"}, receive, send)
+    return sent
+
+
+async def test_the_lifespan_starts_the_scheduler_only_when_asked(settings):
+    settings.INPROCESS_SCHEDULER = False
+    settings.LANGUAGE_DETECTION = "off"
+
+    sent = await run_lifespan()
 
     assert [m["type"] for m in sent] == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
+
+
+async def test_a_serving_process_loads_the_language_detector_off_the_event_loop(
+    settings, monkeypatch
+):
+    settings.INPROCESS_SCHEDULER = False
+    settings.LANGUAGE_DETECTION = "high"
+    loaded = threading.Event()
+    threads: list[str] = []
+
+    def fake_warm_up() -> None:
+        threads.append(threading.current_thread().name)
+        loaded.set()
+
+    monkeypatch.setattr(scheduler.language, "detector_warm_up", fake_warm_up)
+
+    await run_lifespan()
+
+    assert loaded.wait(timeout=3)
+    assert threads == ["language-detector"]
+
+
+async def test_with_detection_off_the_language_models_are_not_loaded(settings, monkeypatch):
+    settings.INPROCESS_SCHEDULER = False
+    settings.LANGUAGE_DETECTION = "off"
+    monkeypatch.setattr(
+        scheduler.language, "detector_warm_up", lambda: pytest.fail("loaded the models")
+    )
+
+    sent = await run_lifespan()
+
+    assert sent[0]["type"] == "lifespan.startup.complete"
 
 
 @pytest.mark.django_db(transaction=True)
