@@ -16,6 +16,7 @@ from django.utils import timezone
 from agents.models import Agent
 from core.jobs import enqueue
 from tickets import events
+from tickets.language import detect_language
 from tickets.masking import mask_secrets
 from tickets.models import NOTE_MAX_BODY_CHARS, KnowledgeArticle, Message, Ticket, TicketNote
 from tickets.selectors import confirmation_asked
@@ -55,6 +56,32 @@ def _existing_by_client_id(ticket_id: int, client_id: str | None) -> Message | N
     return next(iter(matches), None)
 
 
+def _first_message_language(ticket: Ticket, body: str) -> str | None:
+    """The conversation's language as the customer's first message shows it, when that
+    differs from the one the page or the API stated; None to keep it (docs/assistant.md,
+    "The conversation's language").
+
+    Precondition: the ticket is locked. Only while the assistant has the conversation (a
+    ticket never returns to it, so never after an escalation) and only for the first
+    customer message: later ones never flip it, and nothing runs on the hot path after.
+    """
+    if ticket.status != Status.BOT:
+        return None
+    if Message.objects.filter(ticket_id=ticket.pk, sender=Message.Sender.CUSTOMER).exists():
+        return None
+    detected = detect_language(body)
+    if detected is None or detected == ticket.language:
+        return None
+    # The audit of the change: a ticket's events are its status changes, and this is none.
+    logger.info(
+        "ticket %s: language %s -> %s, detected in the customer's first message",
+        ticket.pk,
+        ticket.language,
+        detected,
+    )
+    return detected
+
+
 def message_post_customer(
     *, token: str, client_id: str, body: str, ask_assistant: bool = True
 ) -> tuple[Message, bool]:
@@ -68,6 +95,10 @@ def message_post_customer(
     A resolved ticket still unconfirmed and within its reopen window is reopened by the
     message (``tickets.services.ticket_reopen_locked``, reason ``wrote_again``), which is
     stored in the reopened conversation; a resend is deduplicated before that, as ever.
+
+    The first message of a conversation with the assistant may set its language, in the
+    same UPDATE as the seq (``_first_message_language``), so the assistant's answer and any
+    later escalation already use it.
     """
     body = mask_secrets(_validate_body(body))
     try:
@@ -90,6 +121,7 @@ def message_post_customer(
                 body=body,
                 client_id=client_id,
                 customer_active=True,
+                language=_first_message_language(ticket, body),
             )
             if reopening:
                 ticket_reopen_locked(ticket, reason="wrote_again", now=now)

@@ -667,6 +667,7 @@ def append_message(
     agent: Agent | None = None,
     article: KnowledgeArticle | None = None,
     customer_active: bool = False,
+    language: str | None = None,
 ) -> Message:
     """Store a message with the next seq of a ticket the caller holds locked (or just made).
 
@@ -674,12 +675,15 @@ def append_message(
     which is bumped under that lock, so seqs are gapless: a rolled-back insert rolls the
     counter back with it. (Were an instance ever stale, the unique (ticket, seq) constraint
     would refuse the insert rather than let two messages share a seq.) One UPDATE carries the
-    counter and, for a customer's message, the activity stamp.
+    counter and, for a customer's message, the activity stamp, and the conversation's
+    language when its first message changed it (``tickets.messages``).
     """
     seq = ticket.last_seq + 1
     changes: dict[str, Any] = {"last_seq": seq}
     if customer_active:
         changes["last_customer_activity_at"] = timezone.now()
+    if language is not None:
+        changes["language"] = language
     Ticket.objects.filter(pk=ticket.pk).update(**changes)
     for field, value in changes.items():
         setattr(ticket, field, value)
