@@ -7,11 +7,13 @@ from __future__ import annotations
 import logging
 
 import pytest
+from asgiref.sync import sync_to_async
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from tests.factories import AgentFactory, QueuedTicketFactory, TicketFactory
-from tickets import dispatch, messages, services
+from tests.tickets.wsclient import open_customer
+from tickets import dispatch, language, messages, services
 from tickets.models import Offer, Ticket
 
 pytestmark = pytest.mark.django_db
@@ -126,3 +128,22 @@ def test_with_only_an_english_speaker_online_the_spanish_ticket_is_not_offered()
     dispatch.dispatch_round()
 
     assert not Offer.objects.filter(ticket=ticket).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_spanish_first_message_over_the_customer_socket_sets_the_language(monkeypatch):
+    # The assistant's answer is not what is tested here (and would load its model).
+    monkeypatch.setattr(messages, "assistant_reply_request", lambda **kwargs: None)
+    # As a serving process does at its start (the lifespan), not inside the ack's wait.
+    await sync_to_async(language.detector)()
+    ticket = await sync_to_async(TicketFactory)(language="en")
+    customer, _, _ = await open_customer(ticket.token)
+
+    await customer.send({"type": "message", "client_id": "first", "body": SPANISH})
+    await customer.receive_type("ack")
+    await customer.close()
+
+    stored = await sync_to_async(
+        Ticket.objects.filter(pk=ticket.pk).values_list("language", flat=True).get
+    )()
+    assert stored == "es"
