@@ -4,7 +4,8 @@ conversation's language").
 Pure Python around lingua-language-detector, whose n-gram models ship inside its wheel: no
 download, no network. The detector is built once per process, on first use or at the web
 server's start (``detector_warm_up``, from ``marketplace.scheduler``'s lifespan), behind a
-lock so two first messages at once do not build it twice. lingua loads its models on the
+lock so two first messages at once do not build it twice; a message arriving meanwhile is
+not detected rather than kept waiting. lingua loads its models on the
 first detection, so the warm-up detects one sentence.
 
 It knows only the product's languages (``agents.vocabulary.Language``): a text cannot come
@@ -60,14 +61,20 @@ def _lingua_language(code: str) -> LinguaLanguage:
 
 
 def detector() -> LanguageDetector | None:
-    """The process's detector, built on first call (thread-safe); None when detection is off."""
+    """The process's detector, built on first call (thread-safe); None when detection is off
+    or while another thread is building it."""
     global _detector
     mode = settings.LANGUAGE_DETECTION
     if mode == "off":
         return None
     if _detector is not None:
         return _detector
-    with _detector_lock:
+    # A message that arrives while another thread loads the models (the server's warm-up:
+    # seconds, 12 s on a busy machine) is not held up, with its ticket's row locked, for
+    # them: it gets no detection and keeps the stated language.
+    if not _detector_lock.acquire(blocking=False):
+        return None
+    try:
         if _detector is None:
             started = time.perf_counter()
             builder = LanguageDetectorBuilder.from_languages(
@@ -86,6 +93,8 @@ def detector() -> LanguageDetector | None:
                 time.perf_counter() - started,
             )
             _detector = built
+    finally:
+        _detector_lock.release()
     return _detector
 
 

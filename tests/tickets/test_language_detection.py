@@ -4,7 +4,6 @@ messages in every supported language, silent when unsure, built once per process
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 
@@ -47,8 +46,10 @@ def test_with_detection_off_nothing_is_detected(settings):
     assert language.detect_language("Quiero un reembolso por mi pedido, por favor") is None
 
 
-def test_the_detector_is_built_once_when_first_messages_arrive_together(monkeypatch):
+def test_the_detector_is_built_once_and_messages_meanwhile_are_not_held_up(monkeypatch):
     builds = []
+    building = threading.Event()
+    finish = threading.Event()
 
     class SlowBuilder:
         def with_low_accuracy_mode(self):
@@ -56,7 +57,8 @@ def test_the_detector_is_built_once_when_first_messages_arrive_together(monkeypa
 
         def build(self):
             builds.append(1)
-            time.sleep(0.05)
+            building.set()
+            finish.wait(timeout=5)
             return FakeDetector()
 
     class FakeDetector:
@@ -67,15 +69,17 @@ def test_the_detector_is_built_once_when_first_messages_arrive_together(monkeypa
     monkeypatch.setattr(
         language.LanguageDetectorBuilder, "from_languages", lambda *codes: SlowBuilder()
     )
-    found = []
-    threads = [threading.Thread(target=lambda: found.append(language.detector())) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    warm_up = threading.Thread(target=language.detector)
+    warm_up.start()
+    assert building.wait(timeout=5)
 
+    meanwhile = [language.detector() for _ in range(8)]
+    finish.set()
+    warm_up.join()
+
+    assert meanwhile == [None] * 8
     assert len(builds) == 1
-    assert len({id(detector) for detector in found}) == 1
+    assert isinstance(language.detector(), FakeDetector)
 
 
 def test_a_language_no_agent_is_asked_for_comes_out_as_a_product_language_or_none():
