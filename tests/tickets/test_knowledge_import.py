@@ -277,7 +277,7 @@ def test_every_error_of_a_file_is_reported_not_just_the_first(existing):
 
     assert message.splitlines() == [
         "row 1 (\"Pay your invoice\"): language 'xx' is not one of "
-        "ar, de, en, es, fr, hi, it, ja, nl, pl, pt, zh",
+        "ar, de, en, es, fr, hi, it, ja, nl, pl, pt, sv, zh",
         'row 3 ("B"): body is required',
     ]
 
