@@ -79,11 +79,18 @@ def format_money(amount_minor: int, currency: str, *, locale: str | None = None)
     """
     code = currency.upper()
     amount = to_major_units(amount_minor, currency)
-    babel_locale = _babel_locale(locale or translation.get_language() or settings.LANGUAGE_CODE)
+    babel_locale = viewer_locale(locale)
     shows_every_decimal = amount == amount.quantize(Decimal(1).scaleb(-_cldr_precision(code)))
     return format_currency(
         amount, code, locale=babel_locale, decimal_quantization=shows_every_decimal
     )
+
+
+def viewer_locale(locale: str | Locale | None = None) -> Locale:
+    """Babel's locale for a Django language code, the active language's by default."""
+    if isinstance(locale, Locale):
+        return locale
+    return _babel_locale(locale or translation.get_language() or settings.LANGUAGE_CODE)
 
 
 @functools.lru_cache(maxsize=64)
