@@ -13,7 +13,7 @@ from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 
 from agents import onboarding
-from agents.countries import COUNTRIES
+from agents.countries import country_name
 from agents.forms import ReviewReasonForm
 from agents.models import (
     Agent,
@@ -245,7 +245,7 @@ class ApplicationReadout:
 
     @admin.display(description="Country")
     def country_name(self, obj):
-        return f"{COUNTRIES.get(obj.country, obj.country)} ({obj.country})" if obj.country else "—"
+        return f"{country_name(obj.country)} ({obj.country})" if obj.country else "—"
 
     @admin.display(description="Time zone")
     def time_zone_readout(self, obj):

@@ -32,7 +32,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from agents.countries import COUNTRIES
+from agents.countries import is_country_code
 from agents.models import Agent, AgentStatusEvent, QuizAttempt, QuizChoice, QuizQuestion, User
 from agents.services import (
     AgentTransitionError,
@@ -101,7 +101,7 @@ def validate_time_zone(value: str) -> str:
 
 def validate_country(value: str) -> str:
     code = value.strip().upper()
-    if code not in COUNTRIES:
+    if not is_country_code(code):
         raise ValidationError(f"Unknown country: {value or '(blank)'}. Pick one from the list.")
     return code
 

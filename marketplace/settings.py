@@ -85,6 +85,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI's files for /api/docs/, served as static files
     "channels",
+    # Only for its catalogues of translated country names (agents/countries.py).
+    "django_countries",
     # The product's apps, lowest layer first: each imports only the apps listed before it
     # (docs/architecture.md; `make lint` checks it).
     "agents",

@@ -4,7 +4,7 @@ preferences and cash-out. Each parses and reports; the rules live in the service
 from django import forms
 from django.core.exceptions import ValidationError
 
-from agents.countries import COUNTRIES
+from agents.countries import country_choices
 from agents.models import Agent
 from agents.onboarding import time_zone_names, validate_application
 from agents.time_zones import TIME_ZONE_ALIASES, TIME_ZONES
@@ -22,10 +22,6 @@ def _time_zone_choices() -> list:
             area, _, place = name.partition("/")
             groups.setdefault(area, []).append((name, place.replace("_", " ").replace("/", " / ")))
     return [("", "Choose your time zone"), ("UTC", "UTC"), *groups.items()]
-
-
-def _country_choices() -> list[tuple[str, str]]:
-    return [("", "Choose your country"), *COUNTRIES.items()]
 
 
 class AvailabilityField(forms.CharField):
@@ -87,7 +83,7 @@ class AgentApplicationForm(WeeklyAvailabilityForm):
     )
     country = forms.ChoiceField(
         label="Country",
-        choices=_country_choices,
+        choices=country_choices,
         error_messages={"invalid_choice": "Unknown country: %(value)s. Pick one from the list."},
     )
     time_zone = forms.ChoiceField(

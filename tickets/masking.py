@@ -12,6 +12,8 @@ unmasked text.
 
 import logging
 import re
+import unicodedata
+from collections.abc import Callable, Iterator
 
 logger = logging.getLogger(__name__)
 
@@ -33,18 +35,31 @@ PHONE_MAX_DIGITS = 15
 # number than a phone number, so bare runs need the length of a full national number.
 BARE_PHONE_MIN_DIGITS = 10
 
+# Scripts written without spaces between words: Han, Hiragana, Katakana, Hangul (Korean
+# glues particles to numbers: "010-1234-5678로"), CJK punctuation, and Thai, Lao, Khmer and
+# Myanmar. Their characters are word characters to `re`, so `\b` and `\w` lookarounds would
+# refuse "電話は090-1234-5678です"; the patterns below look only at ASCII letters and digits
+# around a number, and never let an email's local part or domain run into these scripts.
+_UNSPACED = (
+    "\u0e00-\u0eff\u1000-\u109f\u1100-\u11ff\u1780-\u17ff"
+    "\u3000-\u303f\u3040-\u30ff\u3130-\u318f\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
+    "\uac00-\ud7af\uf900-\ufaff\uff66-\uff9f\U00020000-\U0002fa1f"
+)
+# Dashes people type inside numbers that NFKC leaves alone.
+_DASHES = {"\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2212": "-"}
+
 # Groups of digits joined by single spaces or dashes: how people type card numbers.
 # No group can end where the next one starts, so matching stays linear on long input.
 _DIGIT_GROUPS = re.compile(r"(?<!\d)\d+(?:[ -]\d+)*(?!\d)")
-_GROUP_SEPARATOR = re.compile(r"[ -]")
+_DIGIT_GROUP = re.compile(r"\d+")
 
 _SECURITY_CODE = re.compile(
     r"""
-    \b(?P<label>
+    (?<![A-Za-z0-9])(?P<label>
         cvv2? | cvc2? | csc | cid
         | security\s+code | card\s+verification(?:\s+(?:code|value|number))?
         | c[oó]digo\s+de\s+seguridad
-    )(?![^\W\d_])
+    )(?![A-Za-z])
     (?P<joiner>\s*(?:(?:[:=\#\-]|is\b|was\b|es\b)\s*)*)
     (?P<code>\d{3,4})(?!\d)
     """,
@@ -58,32 +73,54 @@ _IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{2} ?[A-Z0-9]+(?: [A-Z0-9]+)*(?![
 IBAN_MIN_LENGTH = 15
 IBAN_MAX_LENGTH = 34
 
-_EMAIL = re.compile(r"(?<![\w.+-])[\w.+%-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}(?![\w-])")
+# A character of an email address: any word character or ".+%-" but not one of the unspaced
+# scripts, so "メールはtaro@example.jpです" hides only the address. The start must not follow
+# another address character (that keeps the scan linear on "a.a.a.…"), unless it follows
+# an unspaced script, which the address cannot run into.
+_EMAIL_CHAR = rf"(?:(?![{_UNSPACED}])[\w.+%-])"
+_DOMAIN_CHAR = rf"(?:(?![{_UNSPACED}])[\w-])"
+_EMAIL = re.compile(
+    rf"(?:(?<=[{_UNSPACED}])|(?<![\w.+%-])){_EMAIL_CHAR}+"
+    rf"@{_DOMAIN_CHAR}+(?:\.{_DOMAIN_CHAR}+)*\.[A-Za-z]{{2,}}(?!{_DOMAIN_CHAR})"
+)
 
 # A candidate phone number: starts with "+", "(" or a digit, ends with a digit, and uses only
-# digits and the separators people put in phone numbers. Anything glued to a word, a "#"
-# (order numbers), a currency sign or a decimal point is not a phone number.
-_PHONE_CANDIDATE = re.compile(r"(?<![\w#$€£¥+.,/-])(?:\+|\()?\d[\d ().-]*\d(?!\w)")
+# digits and the separators people put in phone numbers. Anything glued to an ASCII letter or
+# digit (product codes like "A1234567890"), a "#" (order numbers), a currency sign or a
+# decimal point is not a phone number; glued to any other script it may well be one.
+_PHONE_CANDIDATE = re.compile(
+    r"(?<![A-Za-z0-9_#$€£¥₩₹+.,/-])(?:\+|\()?\d[\d ().-]*\d(?![A-Za-z0-9_])"
+)
 _DATE_AT_START = re.compile(r"^(?:\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{2,4})")
 _IPV4 = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$")
 _DECIMAL_NUMBER = re.compile(r"^\d+\.\d{1,2}$")
-_AMOUNT_CONTEXT_AFTER = re.compile(r"^(?:[.,]\d|\s?(?:[$€£¥]|(?:eur|usd|gbp|mxn)\b))", re.I)
-_AMOUNT_CONTEXT_BEFORE = re.compile(r"(?:[$€£¥]|\b(?:eur|usd|gbp|mxn))\s?$", re.I)
+_CURRENCY_SIGNS = "$€£¥₩₹円元원"
+_CURRENCY_CODES = "eur|usd|gbp|mxn|jpy|cny|rmb|krw|inr|sek|pln|chf|brl|aed|sar"
+_AMOUNT_CONTEXT_AFTER = re.compile(
+    rf"^(?:[.,]\d|\s?(?:[{_CURRENCY_SIGNS}]|(?:{_CURRENCY_CODES})(?![A-Za-z])|zł|kr\b))", re.I
+)
+_AMOUNT_CONTEXT_BEFORE = re.compile(
+    rf"(?:[{_CURRENCY_SIGNS}]|(?<![A-Za-z])(?:{_CURRENCY_CODES}))\s?$", re.I
+)
+
+# A replacement: start and end in the text, and what goes there.
+Span = tuple[int, int, str]
 
 
 def mask_secrets(text: str) -> str:
     """Mask payment card numbers and IBANs, and remove card security codes.
 
     Only digit runs that pass the Luhn check are treated as cards, so order and phone
-    numbers stay readable; only IBANs with valid check digits are masked.
+    numbers stay readable; only IBANs with valid check digits are masked. Full-width and
+    other non-ASCII digits count (see fold_for_matching).
     """
     try:
         if not isinstance(text, str):
             return ""
         # IBANs first: their long digit tails could otherwise pass for a card number.
-        masked = _IBAN.sub(_mask_iban_match, text)
-        masked = _DIGIT_GROUPS.sub(_mask_cards_in_digit_groups, masked)
-        return _SECURITY_CODE.sub(_remove_security_code, masked)
+        masked = _replace_spans(text, _iban_spans)
+        masked = _replace_spans(masked, _card_spans)
+        return _replace_spans(masked, _security_code_spans)
     except Exception:
         logger.exception("Masking secrets failed; hiding the whole message.")
         return UNCHECKED_MESSAGE
@@ -94,11 +131,49 @@ def mask_contact_details(text: str) -> str:
     try:
         if not isinstance(text, str):
             return ""
-        masked = _EMAIL.sub(EMAIL_HIDDEN, text)
-        return _PHONE_CANDIDATE.sub(_mask_phone_match, masked)
+        masked = _replace_spans(text, _email_spans)
+        return _replace_spans(masked, _phone_spans)
     except Exception:
         logger.exception("Masking contact details failed; hiding the whole message.")
         return UNCHECKED_MESSAGE
+
+
+def fold_for_matching(text: str) -> str:
+    """The text with full-width and other compatibility forms folded, character by character.
+
+    "０９０－１２３４－５６７８" and "taro＠example.jp" become ASCII (NFKC), as do digits of
+    other scripts ("٠٩٠" and "०९०" become "090") and the dashes NFKC keeps. A character whose
+    NFKC form is longer than one character ("㈱", "½") is kept as it is, so the result has
+    the same length as the text and a match in it is the same span of the original: the
+    patterns run on the folded text and the original span is what gets masked.
+    """
+    if text.isascii():
+        return text
+    return "".join(_fold_char(char) for char in text)
+
+
+def _fold_char(char: str) -> str:
+    if char.isascii():
+        return char
+    if char in _DASHES:
+        return _DASHES[char]
+    digit = unicodedata.decimal(char, None)
+    if digit is not None:
+        return str(digit)
+    folded = unicodedata.normalize("NFKC", char)
+    return folded if len(folded) == 1 else char
+
+
+def _replace_spans(text: str, find: Callable[[str], Iterator[Span]]) -> str:
+    folded = fold_for_matching(text)
+    pieces: list[str] = []
+    position = 0
+    for start, end, replacement in find(folded):
+        pieces.append(text[position:start])
+        pieces.append(replacement)
+        position = end
+    pieces.append(text[position:])
+    return "".join(pieces)
 
 
 def passes_luhn(digits: str) -> bool:
@@ -117,31 +192,25 @@ def _masked_card(digits: str) -> str:
     return MASKED_CARD_PREFIX + digits[-4:]
 
 
-def _mask_cards_in_digit_groups(match: re.Match[str]) -> str:
-    """Mask every card number inside a run of digit groups.
+def _card_spans(folded: str) -> Iterator[Span]:
+    """Every card number inside each run of digit groups.
 
     A run can hold more than a card ("4242 4242 4242 4242 123" with the security code
     typed straight after it), so spans of whole groups are tried, longest first, from each
     group onwards.
     """
-    run = match.group(0)
-    groups = _GROUP_SEPARATOR.split(run)
-    separators = _GROUP_SEPARATOR.findall(run)
-    pieces: list[str] = []
-    start = 0
-    while start < len(groups):
-        card_end = _card_span_end(groups, start)
-        if card_end is None:
-            pieces.append(groups[start])
-            if start < len(separators):
-                pieces.append(separators[start])
-            start += 1
-            continue
-        pieces.append(_masked_card("".join(groups[start:card_end])))
-        if card_end - 1 < len(separators):
-            pieces.append(separators[card_end - 1])
-        start = card_end
-    return "".join(pieces)
+    for run in _DIGIT_GROUPS.finditer(folded):
+        groups = list(_DIGIT_GROUP.finditer(folded, run.start(), run.end()))
+        numbers = [group.group(0) for group in groups]
+        start = 0
+        while start < len(groups):
+            card_end = _card_span_end(numbers, start)
+            if card_end is None:
+                start += 1
+                continue
+            digits = "".join(numbers[start:card_end])
+            yield groups[start].start(), groups[card_end - 1].end(), _masked_card(digits)
+            start = card_end
 
 
 def _card_span_end(groups: list[str], start: int) -> int | None:
@@ -161,29 +230,31 @@ def _card_span_end(groups: list[str], start: int) -> int | None:
     return None
 
 
-def _remove_security_code(match: re.Match[str]) -> str:
-    return f"{match.group('label')}{match.group('joiner')}{SECURITY_CODE_REMOVED}"
+def _security_code_spans(folded: str) -> Iterator[Span]:
+    for match in _SECURITY_CODE.finditer(folded):
+        yield match.start("code"), match.end("code"), SECURITY_CODE_REMOVED
 
 
-def _mask_iban_match(match: re.Match[str]) -> str:
-    chunks = match.group(0).split(" ")
-    # The pattern may have taken trailing upper-case words or numbers, so try every span of
-    # leading chunks, longest first, until the check digits agree.
-    candidate_ends: list[int] = []
-    length = 0
-    for end, chunk in enumerate(chunks, start=1):
-        length += len(chunk)
-        if length > IBAN_MAX_LENGTH:
-            break
-        if length >= IBAN_MIN_LENGTH:
-            candidate_ends.append(end)
-    for end in reversed(candidate_ends):
-        candidate = "".join(chunks[:end])
-        if _iban_checksum_ok(candidate):
-            rest = " ".join(chunks[end:])
-            masked = f"{candidate[:2]}•• •••• •••• {candidate[-4:]}"
-            return f"{masked} {rest}" if rest else masked
-    return match.group(0)
+def _iban_spans(folded: str) -> Iterator[Span]:
+    for match in _IBAN.finditer(folded):
+        chunks = match.group(0).split(" ")
+        # The pattern may have taken trailing upper-case words or numbers, so try every span
+        # of leading chunks, longest first, until the check digits agree.
+        candidate_ends: list[int] = []
+        length = 0
+        for end, chunk in enumerate(chunks, start=1):
+            length += len(chunk)
+            if length > IBAN_MAX_LENGTH:
+                break
+            if length >= IBAN_MIN_LENGTH:
+                candidate_ends.append(end)
+        for end in reversed(candidate_ends):
+            candidate = "".join(chunks[:end])
+            if _iban_checksum_ok(candidate):
+                printed_length = len(" ".join(chunks[:end]))
+                masked = f"{candidate[:2]}•• •••• •••• {candidate[-4:]}"
+                yield match.start(), match.start() + printed_length, masked
+                break
 
 
 def _iban_checksum_ok(iban: str) -> bool:
@@ -192,15 +263,19 @@ def _iban_checksum_ok(iban: str) -> bool:
     return int(as_number) % 97 == 1
 
 
-def _mask_phone_match(match: re.Match[str]) -> str:
-    candidate = match.group(0)
-    if _looks_like_phone(
-        candidate,
-        before=match.string[max(0, match.start() - 5) : match.start()],
-        after=match.string[match.end() : match.end() + 5],
-    ):
-        return PHONE_HIDDEN
-    return candidate
+def _email_spans(folded: str) -> Iterator[Span]:
+    for match in _EMAIL.finditer(folded):
+        yield match.start(), match.end(), EMAIL_HIDDEN
+
+
+def _phone_spans(folded: str) -> Iterator[Span]:
+    for match in _PHONE_CANDIDATE.finditer(folded):
+        if _looks_like_phone(
+            match.group(0),
+            before=folded[max(0, match.start() - 5) : match.start()],
+            after=folded[match.end() : match.end() + 5],
+        ):
+            yield match.start(), match.end(), PHONE_HIDDEN
 
 
 def _looks_like_phone(candidate: str, *, before: str, after: str) -> bool:

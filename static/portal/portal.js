@@ -368,14 +368,23 @@
     }
   }
 
+  // Stripe's minor units (core/money.py is the reference; keep the two in step): the amount
+  // in a frame is what Stripe is sent, which for ISK, HUF and TWD is not CLDR's precision.
+  const ZERO_DECIMAL = new Set(
+    "BIF CLP DJF GNF JPY KMF KRW MGA PYG RWF UGX VND VUV XAF XOF XPF".split(" "),
+  );
+  const THREE_DECIMAL = new Set("BHD JOD KWD OMR TND".split(" "));
+
   function formatMoney(amountMinor, currency) {
     const code = (currency || "usd").toUpperCase();
+    const exponent = ZERO_DECIMAL.has(code) ? 0 : THREE_DECIMAL.has(code) ? 3 : 2;
     try {
-      const digits = new Intl.NumberFormat("en", { style: "currency", currency: code })
-        .resolvedOptions().maximumFractionDigits;
-      return new Intl.NumberFormat(undefined, { style: "currency", currency: code }).format(
-        amountMinor / 10 ** digits,
-      );
+      // The page's language (the viewer's, set by Django), as the server-side amounts are.
+      return new Intl.NumberFormat(document.documentElement.lang || undefined, {
+        style: "currency",
+        currency: code,
+        maximumFractionDigits: exponent,
+      }).format(amountMinor / 10 ** exponent);
     } catch {
       return `${amountMinor} ${code}`;
     }

@@ -9,6 +9,7 @@ import pytest
 from django.db import connections
 from django.utils import timezone
 
+from core.dates import DAY, format_when
 from payouts import ledger, selectors
 from payouts import services as payout_services
 from payouts.models import EarningLine
@@ -355,7 +356,8 @@ def test_the_earnings_page_shows_pay_awaiting_confirmation_and_until_when(client
     assert 'data-line-status="unconfirmed"' in body
     assert "Awaiting the customer&#x27;s confirmation" in body
     window_ends = timezone.localtime(ticket.resolved_at + timedelta(hours=72))
-    assert f"until {window_ends:%-d %b %H:%M} at the latest" in body
+    # In the viewer's locale (American English here): "Dec 8, 2:30 PM".
+    assert f"until {format_when(window_ends, DAY)} at the latest" in body
 
 
 def test_the_earnings_page_shows_a_reversal_and_why(client):

@@ -75,7 +75,7 @@ def test_the_include_shows_the_score_each_component_s_weight_and_the_tier(settin
     )
 
     assert "<strong>85</strong> / 100" in html
-    assert "5 Dec 2026" in html
+    assert "Dec 5, 2026" in html
     for label, weight in [("Confirmed resolutions", 30), ("Reopen rate", 15), ("QA reviews", 25)]:
         assert label in html
         assert f"<td>{weight}" in html

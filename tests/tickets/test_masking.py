@@ -4,6 +4,7 @@ import time
 
 import pytest
 
+from agents.vocabulary import LANGUAGE_CODES
 from tickets.masking import (
     EMAIL_HIDDEN,
     PHONE_HIDDEN,
@@ -203,3 +204,129 @@ def test_masking_stays_fast_on_hostile_input(text: str) -> None:
     started = time.monotonic()
     mask_contact_details(mask_secrets(text))
     assert time.monotonic() - started < 2
+
+
+# Issue #22: scripts written without spaces, full-width forms, and one example per supported
+# language (agents.vocabulary.Language, plus Swedish and Korean).
+E, P, C = EMAIL_HIDDEN, PHONE_HIDDEN, MASKED_4242
+
+EMAILS_IN_EVERY_LANGUAGE = [
+    pytest.param("en", "write to jane@example.com please", f"write to {E} please"),
+    pytest.param("es", "escríbeme a maria.lopez@correo.es, gracias", f"escríbeme a {E}, gracias"),
+    pytest.param("fr", "mon adresse : élodie@exemple.fr merci", f"mon adresse : {E} merci"),
+    pytest.param("de", "Schreiben Sie an jürgen@müller.de!", f"Schreiben Sie an {E}!"),
+    pytest.param("pt", "meu e-mail é joao.silva@exemplo.com.br", f"meu e-mail é {E}"),
+    pytest.param("it", "la mia email è luca@esempio.it.", f"la mia email è {E}."),
+    pytest.param("nl", "mail naar jan.devries@voorbeeld.nl aub", f"mail naar {E} aub"),
+    pytest.param("pl", "mój e-mail to zofia@przyklad.pl, dzięki", f"mój e-mail to {E}, dzięki"),
+    pytest.param("sv", "maila mig på sven@exempel.se tack", f"maila mig på {E} tack"),
+    pytest.param("hi", "मेरा ईमेल raj@example.in है", f"मेरा ईमेल {E} है"),
+    pytest.param("ar", "بريدي هو ahmed@example.sa شكرا", f"بريدي هو {E} شكرا"),
+    pytest.param("zh", "我的邮箱是zhang.wei@example.cn谢谢", f"我的邮箱是{E}谢谢"),
+    pytest.param("ja", "メールはtaro@example.jpです", f"メールは{E}です"),
+    pytest.param("ko", "이메일은minjun@example.kr입니다", f"이메일은{E}입니다"),
+]
+
+PHONES_IN_EVERY_LANGUAGE = [
+    pytest.param("en", "call me on (555) 123-4567 tonight", f"call me on {P} tonight"),
+    pytest.param("es", "llámame al +34 612 345 678, gracias", f"llámame al {P}, gracias"),
+    pytest.param("fr", "mon numéro : 06 12 34 56 78", f"mon numéro : {P}"),
+    pytest.param("de", "Rufen Sie mich unter 0151 23456789 an", f"Rufen Sie mich unter {P} an"),
+    pytest.param("pt", "liga para (11) 91234-5678 por favor", f"liga para {P} por favor"),
+    pytest.param("it", "chiamami al 347 123 4567", f"chiamami al {P}"),
+    pytest.param("nl", "bel me op 06-12345678", f"bel me op {P}"),
+    pytest.param("pl", "zadzwoń pod +48 512 345 678", f"zadzwoń pod {P}"),
+    pytest.param("sv", "ring mig på 070-123 45 67", f"ring mig på {P}"),
+    pytest.param("hi", "मेरा नंबर 98765 43210 है", f"मेरा नंबर {P} है"),
+    pytest.param("ar", "اتصل بي على ٠٥٠١٢٣٤٥٦٧ من فضلك", f"اتصل بي على {P} من فضلك"),
+    pytest.param("zh", "请打电话13812345678谢谢", f"请打电话{P}谢谢"),
+    pytest.param("ja", "電話は090-1234-5678です", f"電話は{P}です"),
+    pytest.param("ko", "010-1234-5678로 전화주세요", f"{P}로 전화주세요"),
+]
+
+CARDS_IN_EVERY_LANGUAGE = [
+    pytest.param("en", "my card is 4242424242424242", f"my card is {C}"),
+    pytest.param("es", "mi tarjeta es 4242 4242 4242 4242", f"mi tarjeta es {C}"),
+    pytest.param("fr", "ma carte : 4242-4242-4242-4242", f"ma carte : {C}"),
+    pytest.param("de", "Kartennummer 4242 4242 4242 4242, danke", f"Kartennummer {C}, danke"),
+    pytest.param("pt", "o cartão é 4242 4242 4242 4242", f"o cartão é {C}"),
+    pytest.param("it", "la carta è 4242424242424242.", f"la carta è {C}."),
+    pytest.param("nl", "mijn kaart: 4242 4242 4242 4242", f"mijn kaart: {C}"),
+    pytest.param("pl", "numer karty 4242 4242 4242 4242", f"numer karty {C}"),
+    pytest.param("sv", "kortnummer 4242 4242 4242 4242 tack", f"kortnummer {C} tack"),
+    pytest.param("hi", "मेरा कार्ड 4242 4242 4242 4242 है", f"मेरा कार्ड {C} है"),
+    pytest.param("ar", "رقم البطاقة ٤٢٤٢ ٤٢٤٢ ٤٢٤٢ ٤٢٤٢", f"رقم البطاقة {C}"),
+    pytest.param("zh", "卡号4242424242424242谢谢", f"卡号{C}谢谢"),
+    pytest.param("ja", "カード番号は4242-4242-4242-4242です", f"カード番号は{C}です"),
+    pytest.param("ko", "카드번호4242424242424242입니다", f"카드번호{C}입니다"),
+]
+
+FULL_WIDTH_FORMS = [
+    pytest.param(
+        "電話は０９０－１２３４－５６７８です", f"電話は{P}です", id="a full-width phone number"
+    ),
+    pytest.param("ｔａｒｏ＠ｅｘａｍｐｌｅ．ｊｐまで", f"{E}まで", id="a full-width email address"),
+    pytest.param("taro＠example.jpへ", f"{E}へ", id="an email with a full-width at sign"),
+    pytest.param("（０３）１２３４－５６７８", P, id="a full-width tokyo number in brackets"),
+    pytest.param("call 555\u2011123\u20114567", f"call {P}", id="non-breaking hyphens"),
+]
+
+LEFT_ALONE_IN_UNSPACED_SCRIPTS = [
+    pytest.param("注文番号#1234567890です", id="an order number after a hash in japanese"),
+    pytest.param("注文番号1234567", id="a seven digit order number glued to japanese"),
+    pytest.param("2024年5月1日に届きました", id="a date in japanese"),
+    pytest.param("2024-05-01に届きました", id="an iso date glued to japanese"),
+    pytest.param("合計1.234.567円です", id="an amount in yen with dots"),
+    pytest.param("金额是1 234 567元", id="an amount in yuan grouped with spaces"),
+    pytest.param("가격은 1.234.567원입니다", id="an amount in won"),
+    pytest.param("価格は￥120,000です", id="a full-width yen amount"),
+    pytest.param("営業時間は9-17時", id="opening hours in japanese"),
+    pytest.param("商品コードA1234567890", id="a product code glued to ascii letters"),
+]
+
+
+@pytest.mark.parametrize(("language", "text", "expected"), EMAILS_IN_EVERY_LANGUAGE)
+def test_it_hides_email_addresses_in_every_supported_language(
+    language: str, text: str, expected: str
+) -> None:
+    assert mask_contact_details(text) == expected
+
+
+@pytest.mark.parametrize(("language", "text", "expected"), PHONES_IN_EVERY_LANGUAGE)
+def test_it_hides_phone_numbers_in_every_supported_language(
+    language: str, text: str, expected: str
+) -> None:
+    assert mask_contact_details(text) == expected
+
+
+@pytest.mark.parametrize(("language", "text", "expected"), CARDS_IN_EVERY_LANGUAGE)
+def test_it_masks_card_numbers_in_every_supported_language(
+    language: str, text: str, expected: str
+) -> None:
+    assert mask_secrets(text) == expected
+
+
+def test_the_examples_cover_every_supported_language() -> None:
+    for table in (EMAILS_IN_EVERY_LANGUAGE, PHONES_IN_EVERY_LANGUAGE, CARDS_IN_EVERY_LANGUAGE):
+        covered = {param.values[0] for param in table}
+        assert covered >= LANGUAGE_CODES | {"sv"}
+
+
+@pytest.mark.parametrize(("text", "expected"), FULL_WIDTH_FORMS)
+def test_it_hides_contact_details_typed_in_full_width_forms(text: str, expected: str) -> None:
+    assert mask_contact_details(text) == expected
+
+
+def test_it_masks_a_full_width_card_number_keeping_the_rest_of_the_text() -> None:
+    text = "カード４２４２　４２４２　４２４２　４２４２、ＣＶＶ　１２３"
+    assert mask_secrets(text) == f"カード{C}、ＣＶＶ　{SECURITY_CODE_REMOVED}"
+
+
+def test_it_keeps_the_original_characters_around_what_it_masks() -> None:
+    text = "ＡＢＣ様、電話は090-1234-5678、注文は＃１２３です"
+    assert mask_contact_details(text) == f"ＡＢＣ様、電話は{P}、注文は＃１２３です"
+
+
+@pytest.mark.parametrize("text", LEFT_ALONE_IN_UNSPACED_SCRIPTS)
+def test_it_leaves_amounts_dates_and_order_numbers_in_unspaced_scripts_alone(text: str) -> None:
+    assert mask_contact_details(mask_secrets(text)) == text
