@@ -17,7 +17,7 @@ from django.utils import translation
 from django.utils.deprecation import MiddlewareMixin
 
 # The home page, the chat and its pages, and the two i18n views the chat uses.
-CUSTOMER_PATH_PREFIXES = ("/chat/", "/jsi18n/", "/i18n/")
+CUSTOMER_PATH_PREFIXES = ("/chat/", "/jsi18n/", "/i18n/")  # /chat/ has the embed example too
 CUSTOMER_PATHS = frozenset({"/"})
 
 
