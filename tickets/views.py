@@ -8,12 +8,13 @@ from datetime import UTC, datetime
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_http_methods, require_safe
 
+from agents.vocabulary import Language
 from tickets import selectors
 from tickets.complaints import ComplaintRefused, complaint_file
 from tickets.forms import ComplaintForm
@@ -62,10 +63,20 @@ def chat_page(request: HttpRequest) -> HttpResponse:
     query = request.GET.copy()
     query.pop("lang", None)
     language_next = request.path + (f"?{query.urlencode()}" if query else "")
+    # The conversation starts in the page's language when the API takes it (agents'
+    # vocabulary), in English otherwise: a page in a language agents do not list must still
+    # be able to start a conversation.
+    page_language = translation.get_language()
+    conversation_language = page_language if page_language in Language.values else "en"
     response = render(
         request,
         "tickets/chat.html",
-        {"embed": embed, "rating_scores": RATING_SCORES, "language_next": language_next},
+        {
+            "embed": embed,
+            "rating_scores": RATING_SCORES,
+            "language_next": language_next,
+            "conversation_language": conversation_language,
+        },
     )
     response["Content-Security-Policy"] = _chat_page_policy(request)
     return response
