@@ -19,9 +19,13 @@ def test_a_swedish_browser_gets_the_chat_and_the_queue_in_swedish(chat_server, n
     expect(page.get_by_role("heading", name="Chatta med oss")).to_be_visible()
     page.locator(".chat-header").get_by_role("button", name="Prata med en människa").click()
 
+    # Queued, and told honestly that nobody who can help is online (no agent in this test).
+    expect(page.locator("#queue-position")).to_have_text("1")
+    expect(page.locator(".queue-label")).to_have_text("Din plats i kön:")
     expect(page.locator("#chat-status")).to_have_text(
-        "Du står i kö för att prata med en människa. Någon ansluter till dig här."
+        "Just nu är ingen som kan hjälpa till med det här online."
     )
+    expect(page.get_by_role("heading", name="Vad vill du göra?")).to_be_visible()
     if "sv" in Language.values:  # agents can list Swedish (issue #22's vocabulary)
         expect(page.locator(".message-body").filter(has_text="Du står i kö")).to_be_visible()
 
