@@ -10,7 +10,7 @@ PORT ?= 8000
 # `make test` runs with DEBUG off, as production does; a throwaway key is enough for tests.
 TEST_ENV := SECRET_KEY=$${SECRET_KEY:-test-only-secret-key-not-for-production-use-4b1d9e} DEBUG=0 DB_POOL_MAX_SIZE=$${DB_POOL_MAX_SIZE:-80}
 
-.PHONY: install run test schema-check screenshots lint format browser bench clean
+.PHONY: install run test schema-check screenshots lint format browser bench clean i18n
 .PHONY: bench-relay bench-dispatch bench-fanout bench-payouts bench-load bench-assistant
 
 install: $(INSTALLED)
@@ -66,3 +66,14 @@ bench-relay bench-dispatch bench-fanout bench-payouts bench-load bench-assistant
 
 clean:
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-* .test-db.sqlite3* staticfiles
+
+# The customer side's translations (docs/i18n.md): collect the marked strings into
+# locale/<lang>/LC_MESSAGES/django.po and djangojs.po, then compile the .mo files (committed,
+# so running the project needs no gettext tools). Needs xgettext and msgfmt (apt: gettext).
+# The admin's templates are left out: the admin stays English (marketplace/language.py).
+I18N_LANGUAGES := es de sv
+I18N_IGNORE := --ignore=templates/admin --ignore=.venv --ignore=staticfiles --ignore=node_modules --ignore=tests --ignore=bench --ignore=var
+i18n: install
+	$(PY) manage.py makemessages --no-obsolete --no-location $(foreach l,$(I18N_LANGUAGES),-l $(l)) -d django $(I18N_IGNORE)
+	$(PY) manage.py makemessages --no-obsolete --no-location $(foreach l,$(I18N_LANGUAGES),-l $(l)) -d djangojs $(I18N_IGNORE)
+	$(PY) manage.py compilemessages --ignore=.venv

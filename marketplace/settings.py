@@ -106,6 +106,11 @@ MIDDLEWARE = [
     # WhiteNoise, streaming files asynchronously under ASGI (core/static_files.py says why).
     "core.static_files.AsyncStaticFilesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The customer's language (docs/i18n.md): after the session, before CommonMiddleware.
+    # The next one keeps the untranslated pages English and lets the chat's ?lang= (the
+    # widget passes its host page's) win over the cookie and Accept-Language.
+    "django.middleware.locale.LocaleMiddleware",
+    "marketplace.language.CustomerLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -127,6 +132,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "marketplace.navigation.header_links",
@@ -460,7 +466,16 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- I18N, static ---------------------------------------------------------------------
-LANGUAGE_CODE = "en-us"
+# The customer side speaks these (docs/i18n.md); the portal, onboarding and admin stay
+# English for now. English is the default and the language of anything unmarked.
+LANGUAGE_CODE = "en"
+LANGUAGES = [
+    ("en", "English"),
+    ("es", "Español"),
+    ("de", "Deutsch"),
+    ("sv", "Svenska"),
+]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

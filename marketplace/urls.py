@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
+from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from agents.apis import SessionLoginApi
@@ -36,6 +37,10 @@ urlpatterns = [
         name="admin-dispatch-settings",
     ),
     path("admin/", admin.site.urls),
+    # The customer side's languages (docs/i18n.md): the switcher posts to set_language, and
+    # the chat's script reads its phrases from the catalog of the active language.
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("", include("tickets.urls")),
     path("", include("portal.onboarding_urls")),
     path("", include("payouts.urls")),

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.signals import setting_changed
 from django.db import transaction
 from django.dispatch import receiver
+from django.utils.translation import gettext_lazy
 
 from tickets import messages, services
 from tickets.assistant import (
@@ -24,6 +25,7 @@ from tickets.assistant import (
     respond,
     summarize_handover,
 )
+from tickets.language import in_conversation_language
 from tickets.models import KnowledgeArticle, Message, TextEmbedding, Ticket
 
 logger = logging.getLogger(__name__)
@@ -121,7 +123,7 @@ def _history(ticket_id: int, *, before_seq: int | None = None) -> list[Turn]:
     ]
 
 
-ASSISTANT_FALLBACK = (
+ASSISTANT_FALLBACK = gettext_lazy(
     "Sorry, I can't answer that right now. Ask again in a moment, or press "
     "“Talk to a person” and someone from our team will help you."
 )
@@ -183,7 +185,10 @@ def conversation_assistant_failed(*, ticket_id: int, customer_seq: int) -> None:
     """
     if _answered_since(ticket_id, customer_seq):
         return
-    messages.message_post_bot(ticket_id=ticket_id, body=ASSISTANT_FALLBACK)
+    language = Ticket.objects.filter(pk=ticket_id).values_list("language", flat=True).first()
+    with in_conversation_language(language or ""):
+        body = str(ASSISTANT_FALLBACK)
+    messages.message_post_bot(ticket_id=ticket_id, body=body)
 
 
 def conversation_request_human(*, ticket_id: int) -> Ticket:

@@ -1,5 +1,6 @@
-"""The language a customer writes in, from their text (issue #22; docs/assistant.md, "The
-conversation's language").
+"""A conversation's language: the one a customer writes in, detected from their text (issue
+#22; docs/dispatch.md, "The conversation's language"), and the one its stored phrases are
+written in (docs/i18n.md).
 
 Pure Python around lingua-language-detector, whose n-gram models ship inside its wheel: no
 download, no network. The detector is built once per process, on first use or at the web
@@ -32,8 +33,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from contextlib import AbstractContextManager
 
 from django.conf import settings
+from django.utils import translation
 from lingua import IsoCode639_1, LanguageDetector, LanguageDetectorBuilder
 from lingua import Language as LinguaLanguage
 
@@ -119,3 +122,25 @@ def detect_language(text: str) -> str | None:
         return None
     code = values[0].language.iso_code_639_1.name.lower()
     return code if code in LANGUAGE_CODES else None
+
+
+# --- The language stored phrases are written in -----------------------------------------
+# The system's and the assistant's messages are stored as text, once, and both the customer
+# and the agent read that text: so they are written in the conversation's language when the
+# customer side speaks it (settings.LANGUAGES), and in English otherwise.
+
+
+def conversation_language(code: str) -> str:
+    """`sv`, `sv-SE` → `sv` when it is one of LANGUAGES; any other code → LANGUAGE_CODE."""
+    code = (code or "").strip().lower()
+    if code:
+        try:
+            return translation.get_supported_language_variant(code)
+        except LookupError:
+            pass
+    return settings.LANGUAGE_CODE
+
+
+def in_conversation_language(language: str) -> AbstractContextManager:
+    """`with in_conversation_language(ticket.language):` around writing a stored phrase."""
+    return translation.override(conversation_language(language))

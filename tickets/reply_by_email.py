@@ -28,8 +28,10 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from core.site_url import site_url_or_default
+from tickets.language import in_conversation_language
 from tickets.models import Message, Ticket
 
 # The most replies one email quotes; the rest are on the conversation page.
@@ -75,21 +77,23 @@ def reply_email_content(*, ticket: Ticket, site_url: str | None = None) -> tuple
     )
     # A company's own assistant handed the conversation over: it is that company's support.
     brand = ticket.integration.name if ticket.integration_id else PRODUCT_NAME
-    context = {
-        "brand": brand,
-        "customer_first_name": ticket.customer_first_name,
-        "agent_name": ticket.agent.display_name if ticket.agent else "Our agent",
-        "replies": [
-            {
-                "agent_name": reply.agent.display_name if reply.agent else "Agent",
-                "body": reply.body,
-            }
-            for reply in replies
-        ],
-        "conversation_url": f"{site_url_or_default(site_url)}/chat/?c={ticket.token}",
-    }
-    subject = f"Your conversation with {brand} support"
-    return subject, render_to_string("emails/reply_by_email.txt", context)
+    # Written in the conversation's language, as the chat was (docs/i18n.md).
+    with in_conversation_language(ticket.language):
+        context = {
+            "brand": brand,
+            "customer_first_name": ticket.customer_first_name,
+            "agent_name": ticket.agent.display_name if ticket.agent else gettext("Our agent"),
+            "replies": [
+                {
+                    "agent_name": reply.agent.display_name if reply.agent else gettext("Agent"),
+                    "body": reply.body,
+                }
+                for reply in replies
+            ],
+            "conversation_url": f"{site_url_or_default(site_url)}/chat/?c={ticket.token}",
+        }
+        subject = gettext("Your conversation with %(brand)s support") % {"brand": brand}
+        return subject, render_to_string("emails/reply_by_email.txt", context)
 
 
 def reply_email_send(*, ticket_id: int, site_url: str | None = None) -> bool:

@@ -24,11 +24,13 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 
 from agents import services as agent_services
 from agents.models import Agent
 from core.jobs import enqueue_coalesced_on_commit, enqueue_on_commit
 from tickets import announce, routing, selectors
+from tickets.language import in_conversation_language
 from tickets.masking import mask_secrets
 from tickets.models import KnowledgeArticle, Message, Offer, Ticket, TicketEvent
 from tickets.signals import (
@@ -81,7 +83,8 @@ class ClaimResult:
 
 # --- Conversations -------------------------------------------------------------------------
 
-GREETING = (
+# The system's phrases, stored in the conversation's language (tickets/language.py).
+GREETING = gettext_lazy(
     "Hi! I'm the Acme assistant. Ask me anything — and if you'd rather talk to a person, "
     "press “Talk to a person” at any time."
 )
@@ -107,7 +110,8 @@ def conversation_start(
         is_vip=is_vip,
     )
     if greet:
-        append_message(ticket, sender=Message.Sender.BOT, body=GREETING)
+        with in_conversation_language(ticket.language):
+            append_message(ticket, sender=Message.Sender.BOT, body=str(GREETING))
     return ticket
 
 
@@ -210,7 +214,9 @@ def ticket_escalate(
         update_fields=["topic", "priority", "required_skills", "summary", "escalation_reason"]
     )
     _transition(ticket, Status.QUEUED, actor_kind=actor_kind, reason=reason)
-    append_message(ticket, sender=Message.Sender.SYSTEM, body="You're in the queue for a person.")
+    with in_conversation_language(ticket.language):
+        body = gettext("You're in the queue for a person.")
+    append_message(ticket, sender=Message.Sender.SYSTEM, body=body)
     announce.ticket_queued(ticket)
     dispatch_soon()
     return ticket
@@ -301,11 +307,9 @@ def ticket_assign(*, ticket_id: int, agent: Agent, reason: str) -> Ticket | None
     agent_services.agent_assigned(agent_id=agent.pk, at=now)
     if offers_withdraw(ticket_id=ticket_id, reason="taken", now=now):
         dispatch_soon()  # the agent it was offered to is free for another ticket
-    append_message(
-        ticket,
-        sender=Message.Sender.SYSTEM,
-        body=f"{agent.display_name} joined the conversation.",
-    )
+    with in_conversation_language(ticket.language):
+        body = gettext("%(agent)s joined the conversation.") % {"agent": agent.display_name}
+    append_message(ticket, sender=Message.Sender.SYSTEM, body=body)
     ticket.agent = agent
     announce.ticket_claimed(ticket, agent)
     return ticket
@@ -363,11 +367,11 @@ def ticket_resolve(*, ticket_id: int, agent_id: int) -> Ticket:
     # Announced inside the transaction: the pay line payouts writes on hearing it commits
     # with the resolve, so no resolved ticket is ever without one.
     ticket_resolved.send(sender=Ticket, ticket=ticket)
-    append_message(
-        ticket,
-        sender=Message.Sender.SYSTEM,
-        body=f"{agent.display_name} marked the conversation resolved.",
-    )
+    with in_conversation_language(ticket.language):
+        body = gettext("%(agent)s marked the conversation resolved.") % {
+            "agent": agent.display_name
+        }
+    append_message(ticket, sender=Message.Sender.SYSTEM, body=body)
     announce.ticket_left_agent(ticket, agent_id=agent_id)
     dispatch_soon()  # the agent has a free slot
     if ticket.integration_id is not None:
@@ -385,9 +389,10 @@ def ticket_resolve(*, ticket_id: int, agent_id: int) -> Ticket:
 
 REOPEN_REASONS = ("not_solved", "wrote_again")
 REOPENED_MESSAGES = {
-    "not_solved": "You said this wasn't solved, so you're at the front of the queue.",
-    "wrote_again": "You wrote again, so this conversation is open again and you're at the "
-    "front of the queue.",
+    "not_solved": gettext_lazy("You said this wasn't solved, so you're at the front of the queue."),
+    "wrote_again": gettext_lazy(
+        "You wrote again, so this conversation is open again and you're at the front of the queue."
+    ),
 }
 # The window sweep confirms at most this many tickets per transaction.
 CONFIRM_QUIET_BATCH = 200
@@ -482,7 +487,9 @@ def ticket_reopen_locked(ticket: Ticket, *, reason: str, now: datetime) -> Ticke
     ticket_reopened.send(
         sender=Ticket, ticket=ticket, agent_id=ticket.resolved_by_id, reason=reason
     )
-    append_message(ticket, sender=Message.Sender.SYSTEM, body=REOPENED_MESSAGES[reason])
+    with in_conversation_language(ticket.language):
+        body = str(REOPENED_MESSAGES[reason])
+    append_message(ticket, sender=Message.Sender.SYSTEM, body=body)
     announce.ticket_queued(ticket)
     dispatch_soon()
     return ticket
@@ -559,11 +566,9 @@ def _requeue(ticket: Ticket, *, agent: Agent, actor_kind: str, actor, reason: st
     _transition(
         ticket, Status.QUEUED, actor_kind=actor_kind, actor=actor, agent=agent, reason=reason
     )
-    append_message(
-        ticket,
-        sender=Message.Sender.SYSTEM,
-        body="Your agent had to step away. You're first in line for the next person.",
-    )
+    with in_conversation_language(ticket.language):
+        body = gettext("Your agent had to step away. You're first in line for the next person.")
+    append_message(ticket, sender=Message.Sender.SYSTEM, body=body)
     announce.ticket_left_agent(ticket, agent_id=agent.pk)
     announce.ticket_queued(ticket)
     dispatch_soon()  # the ticket is back in the queue, and its agent has a free slot

@@ -8,16 +8,24 @@ from datetime import UTC, datetime
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_http_methods, require_safe
 
+from agents.vocabulary import Language
 from tickets import selectors
 from tickets.complaints import ComplaintRefused, complaint_file
 from tickets.forms import ComplaintForm
 from tickets.models import Complaint, Message, Ticket
 
 RATING_SCORES = range(1, 6)
+# The report page's refusals in the customer's language (the service's own are English).
+REPORT_REFUSALS = {
+    "not_handled": gettext_lazy("Only a conversation with one of our agents can be reported."),
+    "already_reported": gettext_lazy("This conversation was already reported. Thank you."),
+}
 TRANSCRIPT_MAX_MESSAGES = 5000
 
 
@@ -51,8 +59,24 @@ def _chat_page_policy(request: HttpRequest) -> str:
 @xframe_options_exempt
 def chat_page(request: HttpRequest) -> HttpResponse:
     embed = request.GET.get("embed") == "1"
+    # The switcher's way back: this page without ?lang=, which would outvote the choice.
+    query = request.GET.copy()
+    query.pop("lang", None)
+    language_next = request.path + (f"?{query.urlencode()}" if query else "")
+    # The conversation starts in the page's language when the API takes it (agents'
+    # vocabulary), in English otherwise: a page in a language agents do not list must still
+    # be able to start a conversation.
+    page_language = translation.get_language()
+    conversation_language = page_language if page_language in Language.values else "en"
     response = render(
-        request, "tickets/chat.html", {"embed": embed, "rating_scores": RATING_SCORES}
+        request,
+        "tickets/chat.html",
+        {
+            "embed": embed,
+            "rating_scores": RATING_SCORES,
+            "language_next": language_next,
+            "conversation_language": conversation_language,
+        },
     )
     response["Content-Security-Policy"] = _chat_page_policy(request)
     return response
@@ -67,11 +91,11 @@ def embed_example(request: HttpRequest) -> HttpResponse:
 
 def _sender_name(message: Message) -> str:
     if message.sender == Message.Sender.CUSTOMER:
-        return "You"
+        return _("You")
     if message.sender == Message.Sender.BOT:
-        return "Assistant"
+        return _("Assistant")
     if message.sender == Message.Sender.AGENT:
-        return message.agent.display_name if message.agent else "Agent"
+        return message.agent.display_name if message.agent else _("Agent")
     return "Humanline"
 
 
@@ -85,8 +109,9 @@ def chat_transcript(request: HttpRequest, token: str) -> HttpResponse:
         ticket_id=ticket.pk, after_seq=0, limit=TRANSCRIPT_MAX_MESSAGES
     )
     lines = [
-        f"Conversation {ticket.pk}, started {_utc(ticket.created_at)}",
-        f"Downloaded {_utc(timezone.now())}",
+        _("Conversation %(id)s, started %(started)s")
+        % {"id": ticket.pk, "started": _utc(ticket.created_at)},
+        _("Downloaded %(now)s") % {"now": _utc(timezone.now())},
         "",
     ]
     for message in messages:
@@ -112,10 +137,10 @@ def chat_report(request: HttpRequest, token: str) -> HttpResponse:
     context: dict = {"ticket_id": ticket.pk, "form": form}
     status = 200
     if ticket.agent_id is None and ticket.resolved_by_id is None:
-        context["refusal"] = "Only a conversation with one of our agents can be reported."
+        context["refusal"] = REPORT_REFUSALS["not_handled"]
         status = 400 if request.method == "POST" else 200
     elif request.method == "GET" and Complaint.objects.filter(ticket_id=ticket.pk).exists():
-        context["refusal"] = "This conversation was already reported. Thank you."
+        context["refusal"] = REPORT_REFUSALS["already_reported"]
     elif request.method == "POST":
         if form.is_valid():
             try:
@@ -127,7 +152,7 @@ def chat_report(request: HttpRequest, token: str) -> HttpResponse:
             except ComplaintRefused as refusal:
                 if refusal.code == "not_found":
                     raise Http404("No such conversation.") from None
-                context["refusal"] = refusal.detail
+                context["refusal"] = REPORT_REFUSALS.get(refusal.code, refusal.detail)
                 status = 409 if refusal.code == "already_reported" else 400
             else:
                 context["reported"] = True

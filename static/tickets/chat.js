@@ -20,6 +20,20 @@
   var root = document.getElementById("chat");
   if (!root) return;
 
+  // The page's language, from Django's JavaScriptCatalog (/jsi18n/, loaded before this
+  // file); without it the English phrases stand.
+  var gettext = window.gettext || function (text) { return text; };
+  var ngettext =
+    window.ngettext || function (one, many, count) { return count === 1 ? one : many; };
+  var interpolate =
+    window.interpolate ||
+    function (text, values) {
+      return text.replace(/%\((\w+)\)s/g, function (match, name) { return values[name]; });
+    };
+  function format(text, values) {
+    return interpolate(text, values, true);
+  }
+
   var STORAGE_KEY = "humanline.chat.v1";
   var HEARTBEAT_MS = 25000;
   var HEARTBEAT_TIMEOUT_MS = 10000;
@@ -30,8 +44,8 @@
   // The server drops frames beyond 10 a second; stay under it when flushing an outbox.
   var FRAMES_PER_SECOND = 8;
   // The header button's words: once this conversation is closed, pressing it starts another.
-  var TALK = "Talk to a person";
-  var TALK_AGAIN = "Talk to a person in a new conversation";
+  var TALK = gettext("Talk to a person");
+  var TALK_AGAIN = gettext("Talk to a person in a new conversation");
 
   var el = {
     status: document.getElementById("chat-status"),
@@ -131,10 +145,10 @@
 
   // --- Rendering -------------------------------------------------------------------------
 
-  var SENDER_NAMES = { customer: "You", bot: "Assistant", system: "" };
+  var SENDER_NAMES = { customer: gettext("You"), bot: gettext("Assistant"), system: "" };
 
   function senderName(sender, agentName) {
-    if (sender === "agent") return agentName || state.agentName || "Agent";
+    if (sender === "agent") return agentName || state.agentName || gettext("Agent");
     return SENDER_NAMES[sender] || "";
   }
 
@@ -218,19 +232,19 @@
   function addArticle(item, frame) {
     var source = document.createElement("p");
     source.className = "message-source";
-    source.textContent = "Source: " + frame.article.title;
+    source.textContent = format(gettext("Source: %(title)s"), { title: frame.article.title });
     var meta = item.querySelector(".message-meta");
     item.insertBefore(source, meta);
     var feedback = document.createElement("div");
     feedback.className = "message-feedback";
     feedback.setAttribute("role", "group");
-    feedback.setAttribute("aria-label", "Did this answer help?");
+    feedback.setAttribute("aria-label", gettext("Did this answer help?"));
     item.insertBefore(feedback, meta);
     if (frame.feedback) {
       feedbackGiven(item, frame.feedback, false);
       return;
     }
-    [["That helped", "helped"], ["Talk to a person", "person"]].forEach(function (choice) {
+    [[gettext("That helped"), "helped"], [gettext("Talk to a person"), "person"]].forEach(function (choice) {
       var button = document.createElement("button");
       button.type = "button";
       button.className = "feedback-choice";
@@ -266,12 +280,16 @@
   }
 
   function handoverText() {
-    if (state.status === "queued") return "Handed over: you're in the queue for a person.";
+    if (state.status === "queued") return gettext("Handed over: you're in the queue for a person.");
     if (state.status === "assigned") {
-      return "Handed over: " + (state.agentName || "a person") + " is chatting with you.";
+      return state.agentName
+        ? format(gettext("Handed over: %(name)s is chatting with you."), { name: state.agentName })
+        : gettext("Handed over: a person is chatting with you.");
     }
-    if (state.status === "resolved" || state.status === "abandoned") return "You asked for a person.";
-    return "Handing you over to a person…";
+    if (state.status === "resolved" || state.status === "abandoned") {
+      return gettext("You asked for a person.");
+    }
+    return gettext("Handing you over to a person…");
   }
 
   // The buttons make way for a line saying what the choice did; it keeps the focus when a
@@ -284,7 +302,7 @@
     done.className = "message-feedback-done";
     done.dataset.verdict = verdict;
     done.tabIndex = -1;
-    done.textContent = verdict === "person" ? handoverText() : "Thanks for telling us.";
+    done.textContent = verdict === "person" ? handoverText() : gettext("Thanks for telling us.");
     feedback.textContent = "";
     feedback.appendChild(done);
     if (moveFocus && hadFocus) done.focus();
@@ -302,7 +320,7 @@
     if (frame.code === "feedback_given" && item) {
       // Given already, from another tab: nothing more to choose here.
       var done = item.querySelector(".message-feedback");
-      if (done) done.textContent = "You already told us about this answer.";
+      if (done) done.textContent = gettext("You already told us about this answer.");
       return;
     }
     feedbackButtons(frame.seq).forEach(function (button) {
@@ -332,7 +350,7 @@
     var item = messageItem("customer", entry.body, null);
     item.classList.add("message--pending");
     item.dataset.clientId = entry.client_id;
-    setDelivery(item, state.open ? "Sending…" : "Waiting for the connection…");
+    setDelivery(item, state.open ? gettext("Sending…") : gettext("Waiting for the connection…"));
     el.messages.appendChild(item);
     scrollToEnd();
   }
@@ -363,12 +381,18 @@
   // --- Status ----------------------------------------------------------------------------
 
   function formatWait(seconds) {
-    if (typeof seconds !== "number") return "we don't know yet";
-    if (seconds < 60) return "under a minute";
+    if (typeof seconds !== "number") return gettext("we don't know yet");
+    if (seconds < 60) return gettext("under a minute");
     var minutes = Math.round(seconds / 60);
-    if (minutes < 60) return "about " + minutes + (minutes === 1 ? " minute" : " minutes");
+    if (minutes < 60) {
+      return format(ngettext("about %(count)s minute", "about %(count)s minutes", minutes), {
+        count: minutes,
+      });
+    }
     var hours = Math.round(minutes / 60);
-    return "about " + hours + (hours === 1 ? " hour" : " hours");
+    return format(ngettext("about %(count)s hour", "about %(count)s hours", hours), {
+      count: hours,
+    });
   }
 
   function setText(node, text) {
@@ -395,16 +419,16 @@
     el.composer.hidden = closed && !state.confirmAsked;
     el.input.disabled = closed && !state.confirmAsked;
     if (status === "bot") {
-      setText(el.status, "You're chatting with our assistant. A person is one click away.");
+      setText(el.status, gettext("You're chatting with our assistant. A person is one click away."));
     } else if (status === "queued") {
       var nobody = frame.no_agent_online === true && !frame.connecting;
       setText(
         el.status,
         frame.connecting
-          ? "Connecting you with a person now…"
+          ? gettext("Connecting you with a person now…")
           : nobody
-            ? "No one who can help with this is online right now."
-            : "You're in the queue for a person. Someone will join you here."
+            ? gettext("No one who can help with this is online right now.")
+            : gettext("You're in the queue for a person. Someone will join you here.")
       );
       if (typeof frame.queue_position === "number") {
         setText(el.queuePosition, String(frame.queue_position));
@@ -414,14 +438,19 @@
       el.noAgent.hidden = !(nobody || state.emailReply);
     } else if (status === "assigned") {
       if (frame.agent_name) state.agentName = frame.agent_name;
-      setText(el.status, (state.agentName || "An agent") + " is chatting with you.");
+      setText(
+        el.status,
+        state.agentName
+          ? format(gettext("%(name)s is chatting with you."), { name: state.agentName })
+          : gettext("An agent is chatting with you.")
+      );
     } else if (closed) {
       hideTyping();
       setText(
         el.status,
         status === "resolved"
-          ? "This conversation is resolved."
-          : "This conversation was closed after a long silence."
+          ? gettext("This conversation is resolved.")
+          : gettext("This conversation was closed after a long silence.")
       );
       showWrapUp(status);
     }
@@ -436,7 +465,7 @@
     var wasHidden = el.wrapUp.hidden;
     el.wrapUp.hidden = false;
     el.wrapUpTitle.textContent =
-      status === "resolved" ? "This conversation is resolved" : "This conversation was closed";
+      status === "resolved" ? gettext("This conversation is resolved") : gettext("This conversation was closed");
     el.ratingForm.hidden = status !== "resolved" || !el.ratingDone.hidden;
     el.confirm.hidden = !state.confirmAsked;
     if (state.confirmAsked) {
@@ -463,7 +492,7 @@
   function keepWaiting() {
     el.keepWaiting.hidden = true;
     el.keptWaiting.hidden = false;
-    el.leaveMessage.textContent = "Leave a message instead";
+    el.leaveMessage.textContent = gettext("Leave a message instead");
   }
 
   function showEmailReplyForm() {
@@ -483,13 +512,13 @@
   function submitEmailReply() {
     var email = el.replyEmail.value.trim();
     if (!email || !el.replyEmail.checkValidity()) {
-      emailReplyError("Enter a valid email address, like name@example.com.");
+      emailReplyError(gettext("Enter a valid email address, like name@example.com."));
       el.replyEmail.focus();
       return;
     }
     emailReplyError("");
     if (!send({ type: "email_reply", email: email })) {
-      emailReplyError("You're offline; send it again once the connection is back.");
+      emailReplyError(gettext("You're offline; send it again once the connection is back."));
     }
   }
 
@@ -503,9 +532,14 @@
     // A status frame says only that an address was left; the reply to the form names it.
     if (email) state.replyEmailAddress = email;
     var text = state.replyEmailAddress
-      ? "Thanks! We'll answer you at " + state.replyEmailAddress + "."
-      : "Thanks! We'll answer you by email.";
-    setText(el.emailReplyDone, text + " Your place in the queue is kept, so you can close this page.");
+      ? format(gettext("Thanks! We'll answer you at %(email)s."), {
+          email: state.replyEmailAddress,
+        })
+      : gettext("Thanks! We'll answer you by email.");
+    setText(
+      el.emailReplyDone,
+      text + " " + gettext("Your place in the queue is kept, so you can close this page.")
+    );
     el.emailReplyDone.hidden = false;
     el.noAgent.hidden = false;
     if (moveFocus) el.emailReplyDone.focus();
@@ -514,7 +548,9 @@
   // --- Agent typing ----------------------------------------------------------------------
 
   function showTyping() {
-    el.typing.textContent = (state.agentName || "The agent") + " is typing…";
+    el.typing.textContent = state.agentName
+      ? format(gettext("%(name)s is typing…"), { name: state.agentName })
+      : gettext("The agent is typing…");
     el.typing.hidden = false;
     clearTimeout(state.typingTimer);
     state.typingTimer = setTimeout(hideTyping, TYPING_SHOWN_MS);
@@ -552,7 +588,7 @@
     state.outbox.forEach(function (entry) {
       send({ type: "message", client_id: entry.client_id, body: entry.body });
       var item = pendingItem(entry.client_id);
-      if (item) setDelivery(item, "Sending…");
+      if (item) setDelivery(item, gettext("Sending…"));
     });
   }
 
@@ -563,7 +599,7 @@
     var payload = { language: root.dataset.language || "en" };
     if (el.name.value.trim()) payload.name = el.name.value.trim();
     if (el.email.value.trim() && el.email.checkValidity()) payload.email = el.email.value.trim();
-    setConnection("connecting", "Connecting…");
+    setConnection("connecting", gettext("Connecting…"));
     state.creating = fetch(root.dataset.conversationsUrl, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
@@ -581,7 +617,7 @@
       })
       .catch(function () {
         state.creating = null;
-        setConnection("offline", "We couldn't reach Humanline. Trying again…");
+        setConnection("offline", gettext("We couldn't reach Humanline. Trying again…"));
         scheduleReconnect();
       });
     return state.creating;
@@ -606,7 +642,7 @@
       return;
     }
     if (state.socket) return;
-    setConnection(state.attempts ? "reconnecting" : "connecting", state.attempts ? "Reconnecting…" : "Connecting…");
+    setConnection(state.attempts ? "reconnecting" : "connecting", state.attempts ? gettext("Reconnecting…") : gettext("Connecting…"));
     var socket;
     try {
       socket = new WebSocket(socketUrl());
@@ -638,7 +674,7 @@
       dropSocket();
       if (event.code === 4404) {
         forgetConversation();
-        showNotice("That conversation is no longer available. Your next message starts a new one.");
+        showNotice(gettext("That conversation is no longer available. Your next message starts a new one."));
         return;
       }
       scheduleReconnect();
@@ -660,7 +696,7 @@
       }
     }
     el.messages.querySelectorAll(".message--pending").forEach(function (item) {
-      setDelivery(item, "Waiting for the connection…");
+      setDelivery(item, gettext("Waiting for the connection…"));
     });
   }
 
@@ -670,9 +706,9 @@
     delay = delay / 2 + Math.random() * (delay / 2); // jitter: not every tab at once
     state.attempts += 1;
     if (navigator.onLine === false) {
-      setConnection("offline", "You're offline. Messages you type will be sent when you're back.");
+      setConnection("offline", gettext("You're offline. Messages you type will be sent when you're back."));
     } else {
-      setConnection("reconnecting", "Connection lost. Reconnecting…");
+      setConnection("reconnecting", gettext("Connection lost. Reconnecting…"));
     }
     state.reconnectTimer = setTimeout(connect, delay);
   }
@@ -696,14 +732,14 @@
   }
 
   var ERROR_TEXT = {
-    body_too_long: "That message is too long: 4,000 characters at most.",
-    rate_limited: "You're sending messages very fast; we'll retry in a moment.",
-    already_rated: "You have already rated this conversation. Thank you!",
-    already_confirmed: "Thank you: this conversation is already marked as solved.",
+    body_too_long: gettext("That message is too long: 4,000 characters at most."),
+    rate_limited: gettext("You're sending messages very fast; we'll retry in a moment."),
+    already_rated: gettext("You have already rated this conversation. Thank you!"),
+    already_confirmed: gettext("Thank you: this conversation is already marked as solved."),
     reopen_window_closed:
-      "This conversation can no longer be reopened; start a new one and a person will help.",
-    not_resolved: "You can rate the conversation once it is resolved.",
-    not_an_answer: "We couldn't take your answer about that message.",
+      gettext("This conversation can no longer be reopened; start a new one and a person will help."),
+    not_resolved: gettext("You can rate the conversation once it is resolved."),
+    not_an_answer: gettext("We couldn't take your answer about that message."),
   };
 
   function receive(frame) {
@@ -732,7 +768,11 @@
         confirmAcknowledged(frame.solved);
         break;
       case "rate.ok":
-        ratingDone("Thank you for rating this conversation " + frame.score + " out of 5.");
+        ratingDone(
+          format(gettext("Thank you for rating this conversation %(score)s out of 5."), {
+            score: frame.score,
+          })
+        );
         break;
       case "heartbeat.ok":
         clearTimeout(state.heartbeatWatchdog);
@@ -768,13 +808,13 @@
 
   function receiveError(frame) {
     if (frame.code === "invalid_email") {
-      emailReplyError("Enter a valid email address, like name@example.com.");
+      emailReplyError(gettext("Enter a valid email address, like name@example.com."));
       el.replyEmail.focus();
       return;
     }
     if (frame.frame === "email_reply") {
       // Not retried by itself: the address stays in the form for the customer to send again.
-      emailReplyError("We couldn't send that just now. Please try again in a moment.");
+      emailReplyError(gettext("We couldn't send that just now. Please try again in a moment."));
       return;
     }
     if (typeof frame.seq === "number" && frame.code !== "unavailable") {
@@ -785,8 +825,8 @@
       retryUnavailable(frame);
       showNotice(
         frame.frame === "request_human"
-          ? "We couldn't reach our team just now. Trying again…"
-          : "We couldn't send that just now. Trying again…"
+          ? gettext("We couldn't reach our team just now. Trying again…")
+          : gettext("We couldn't send that just now. Trying again…")
       );
       return;
     }
@@ -794,7 +834,7 @@
       // Nothing more can be posted here; say so on each message that did not make it.
       state.outbox.forEach(function (entry) {
         var item = pendingItem(entry.client_id);
-        if (item) setDelivery(item, "Not sent: this conversation is closed.");
+        if (item) setDelivery(item, gettext("Not sent: this conversation is closed."));
       });
       state.outbox = [];
       save();
@@ -808,7 +848,7 @@
     } else if (frame.code === "rate_limited") {
       setTimeout(flushOutbox, 1000); // resends keep their client_id: stored once
     }
-    showNotice(ERROR_TEXT[frame.code] || frame.detail || "Something went wrong.");
+    showNotice(ERROR_TEXT[frame.code] || frame.detail || gettext("Something went wrong."));
   }
 
   function confirmDone(text) {
@@ -827,10 +867,10 @@
   function confirmAcknowledged(solved) {
     state.confirmSent = null;
     if (solved) {
-      confirmDone("Thank you! We're glad that solved it.");
+      confirmDone(gettext("Thank you! We're glad that solved it."));
     } else {
       // The status that follows says where the customer is in the queue.
-      confirmDone("Sorry it's not solved yet. You're back at the front of the queue.");
+      confirmDone(gettext("Sorry it's not solved yet. You're back at the front of the queue."));
     }
   }
 
@@ -840,7 +880,7 @@
     if (!send({ type: "confirm", solved: solved })) {
       state.confirmSent = null;
       el.confirmYes.disabled = el.confirmNo.disabled = false;
-      showNotice("You're offline; answer again once the connection is back.");
+      showNotice(gettext("You're offline; answer again once the connection is back."));
     }
   }
 
@@ -885,7 +925,7 @@
     hideTyping();
     showNotice("");
     setConnection("idle", "");
-    setText(el.status, "Our assistant answers right away, and a person is one click away.");
+    setText(el.status, gettext("Our assistant answers right away, and a person is one click away."));
   }
 
   // --- What the customer does ------------------------------------------------------------
@@ -914,17 +954,21 @@
 
   function talkToPerson() {
     if (state.status === "queued") {
-      showNotice("You're already in the queue: a person will join you right here.");
+      showNotice(gettext("You're already in the queue: a person will join you right here."));
       return;
     }
     if (state.status === "assigned") {
-      showNotice("You're already talking to " + (state.agentName || "a person") + ".");
+      showNotice(
+        state.agentName
+          ? format(gettext("You're already talking to %(name)s."), { name: state.agentName })
+          : gettext("You're already talking to a person.")
+      );
       return;
     }
     if (isClosed()) forgetConversation();
     state.wantsPerson = true;
     save();
-    setText(el.status, "Connecting you with a person…");
+    setText(el.status, gettext("Connecting you with a person…"));
     if (state.open) {
       send({ type: "request_human" });
     } else {
@@ -959,7 +1003,7 @@
     el.noAgentChoices.hidden = false;
     el.keepWaiting.hidden = false;
     el.keptWaiting.hidden = true;
-    el.leaveMessage.textContent = "Leave a message";
+    el.leaveMessage.textContent = gettext("Leave a message");
     el.emailReplyForm.hidden = true;
     el.emailReplyForm.reset();
     emailReplyError("");
@@ -978,13 +1022,13 @@
     event.preventDefault();
     var chosen = el.ratingForm.querySelector('input[name="score"]:checked');
     if (!chosen) {
-      showNotice("Choose a score from 1 to 5 first.");
+      showNotice(gettext("Choose a score from 1 to 5 first."));
       return;
     }
     showNotice("");
     var comment = document.getElementById("rating-comment").value;
     if (!send({ type: "rate", score: Number(chosen.value), comment: comment })) {
-      showNotice("You're offline; send the rating again once the connection is back.");
+      showNotice(gettext("You're offline; send the rating again once the connection is back."));
     }
   });
 

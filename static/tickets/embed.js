@@ -6,6 +6,11 @@
  * page in a frame. Everything lives in a shadow root, so the host page's CSS cannot bend
  * the widget and the widget's cannot leak out. The chat keeps its own conversation in the
  * frame's storage; nothing is shared with the host page.
+ *
+ * Language (docs/i18n.md): the tag's data-lang="sv", else the host page's <html lang>, picks
+ * the chat's language (passed as ?lang=) and the words of the button and the frame. Those
+ * few words live here, not in /jsi18n/: the snippet runs on another site, where loading
+ * Django's catalog would define globals on someone else's page.
  */
 (function () {
   "use strict";
@@ -15,7 +20,38 @@
   window.__humanlineChat = true;
 
   var origin = new URL(script.src, window.location.href).origin;
-  var chatUrl = origin + "/chat/?embed=1";
+
+  // One entry for each of settings.LANGUAGES but English (tests/tickets/test_i18n.py checks).
+  var PHRASES = {
+    es: {
+      "Chat with us": "Chatea con nosotros",
+      "Close chat": "Cerrar el chat",
+      "Customer support": "Atención al cliente",
+      "Customer support chat": "Chat de atención al cliente",
+      "Close the chat": "Cerrar el chat",
+    },
+    de: {
+      "Chat with us": "Chatte mit uns",
+      "Close chat": "Chat schließen",
+      "Customer support": "Kundenservice",
+      "Customer support chat": "Kundenservice-Chat",
+      "Close the chat": "Den Chat schließen",
+    },
+    sv: {
+      "Chat with us": "Chatta med oss",
+      "Close chat": "Stäng chatten",
+      "Customer support": "Kundtjänst",
+      "Customer support chat": "Kundtjänstchatt",
+      "Close the chat": "Stäng chatten",
+    },
+  };
+  var asked = (script.dataset.lang || document.documentElement.lang || "").toLowerCase();
+  var language = asked.split("-")[0];
+  var phrases = PHRASES[language] || {};
+  function t(text) {
+    return phrases[text] || text;
+  }
+  var chatUrl = origin + "/chat/?embed=1" + (language ? "&lang=" + encodeURIComponent(language) : "");
 
   var STYLE = [
     ":host { all: initial; }",
@@ -59,7 +95,7 @@
   var launcher = document.createElement("button");
   launcher.type = "button";
   launcher.className = "launcher";
-  launcher.textContent = "Chat with us";
+  launcher.textContent = t("Chat with us");
   launcher.setAttribute("aria-expanded", "false");
   launcher.setAttribute("aria-controls", "humanline-chat-panel");
 
@@ -67,17 +103,17 @@
   panel.className = "panel";
   panel.id = "humanline-chat-panel";
   panel.setAttribute("role", "dialog");
-  panel.setAttribute("aria-label", "Customer support chat");
+  panel.setAttribute("aria-label", t("Customer support chat"));
   panel.hidden = true;
 
   var bar = document.createElement("div");
   bar.className = "bar";
   var title = document.createElement("span");
-  title.textContent = "Customer support";
+  title.textContent = t("Customer support");
   var close = document.createElement("button");
   close.type = "button";
   close.className = "close";
-  close.setAttribute("aria-label", "Close the chat");
+  close.setAttribute("aria-label", t("Close the chat"));
   close.textContent = "×";
   bar.appendChild(title);
   bar.appendChild(close);
@@ -89,20 +125,20 @@
     if (!frame) {
       frame = document.createElement("iframe");
       frame.src = chatUrl;
-      frame.title = "Customer support chat";
+      frame.title = t("Customer support chat");
       frame.setAttribute("allow", "clipboard-write");
       panel.appendChild(frame);
     }
     panel.hidden = false;
     launcher.setAttribute("aria-expanded", "true");
-    launcher.textContent = "Close chat";
+    launcher.textContent = t("Close chat");
     frame.focus();
   }
 
   function shut() {
     panel.hidden = true;
     launcher.setAttribute("aria-expanded", "false");
-    launcher.textContent = "Chat with us";
+    launcher.textContent = t("Chat with us");
     launcher.focus();
   }
 

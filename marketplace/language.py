@@ -1,0 +1,66 @@
+"""Which language a page is in (docs/i18n.md).
+
+LocaleMiddleware, just before this, has picked one from the language cookie (the switcher's
+choice) and Accept-Language. Here two things change that:
+
+- Only the customer side is translated so far: every other page (the portal, onboarding,
+  ops, the admin, the API) stays English, rather than half-translated by Django's own
+  catalogs around our English text.
+- On the customer side, `?lang=sv` in the address wins: the embed widget frames /chat/ on
+  other sites and passes its host page's language this way. It is remembered in the
+  language cookie, as the switcher's choice is.
+"""
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.utils import translation
+from django.utils.deprecation import MiddlewareMixin
+
+# The home page, the chat and its pages, and the two i18n views the chat uses.
+CUSTOMER_PATH_PREFIXES = ("/chat/", "/jsi18n/", "/i18n/")  # /chat/ has the embed example too
+CUSTOMER_PATHS = frozenset({"/"})
+
+
+def is_customer_path(path: str) -> bool:
+    return path in CUSTOMER_PATHS or path.startswith(CUSTOMER_PATH_PREFIXES)
+
+
+class CustomerLanguageMiddleware(MiddlewareMixin):
+    # MiddlewareMixin, as Django's own, so it runs under ASGI without a thread hop.
+
+    def process_request(self, request: HttpRequest) -> None:
+        if not is_customer_path(request.path_info):
+            language = settings.LANGUAGE_CODE
+        else:
+            language = language_supported(request.GET.get("lang", ""))
+            if language is None:
+                return
+            request._language_from_query = language
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
+
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        language = getattr(request, "_language_from_query", None)
+        if language is not None:
+            response.set_cookie(
+                settings.LANGUAGE_COOKIE_NAME,
+                language,
+                max_age=settings.LANGUAGE_COOKIE_AGE,
+                path=settings.LANGUAGE_COOKIE_PATH,
+                domain=settings.LANGUAGE_COOKIE_DOMAIN,
+                secure=settings.LANGUAGE_COOKIE_SECURE,
+                httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+                samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+            )
+        return response
+
+
+def language_supported(code: str) -> str | None:
+    """`sv`, `sv-SE` or `SV` → `sv` when it is one of LANGUAGES; anything else → None."""
+    code = code.strip().lower()
+    if not code or len(code) > 16:
+        return None
+    try:
+        return translation.get_supported_language_variant(code)
+    except LookupError:
+        return None
