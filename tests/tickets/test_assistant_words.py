@@ -19,6 +19,14 @@ def test_an_arabic_word_keeps_its_hamza_and_letters_together() -> None:
     assert all_words("أين استرداد أموالي") == ["أين", "استرداد", "أموالي"]
 
 
+def test_an_arabic_word_written_with_vowel_marks_stays_one_word() -> None:
+    assert all_words("مَرْحَبًا بِكُمْ") == ["مَرْحَبًا", "بِكُمْ"]
+
+
+def test_arabic_vowel_marks_do_not_change_the_stem() -> None:
+    assert content_words("استردادِ", "ar") == content_words("استرداد", "ar")
+
+
 def test_a_chinese_clause_is_cut_into_character_pairs_not_one_word() -> None:
     assert all_words("退款在哪里") == ["退款", "款在", "在哪", "哪里"]
 

@@ -16,8 +16,14 @@ import snowballstemmer
 from tickets.assistant.stopwords import STOPWORD_TEXT
 
 # Letters and digits, with the marks that belong to them: \w alone would cut a Devanagari
-# word at every vowel sign ("रिफंड" into "र", "फ", "ड").
-_WORD = re.compile(r"(?:[^\W_]|[\u0300-\u036f\u0900-\u0dff\u0e00-\u0e7f])+")
+# word at every vowel sign ("रिफंड" into "र", "फ", "ड") and an Arabic word at every vowel
+# mark ("مَرْحَبًا"). The marks: Latin accents, Cyrillic, Hebrew and Arabic marks, the Indic
+# scripts from Devanagari to Sinhala, Thai and Lao, and the zero-width joiners of Persian
+# and Indic spelling.
+_WORD = re.compile(
+    r"(?:[^\W_]|[\u0300-\u036f\u0483-\u0489\u0591-\u05c7\u0610-\u061a\u064b-\u065f"
+    r"\u0670\u06d6-\u06ed\u0900-\u0dff\u0e00-\u0eff\u200c\u200d])+"
+)
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 # Combining marks after these letters are accents; after other scripts they are letters.
 _LATIN_END = 0x024F
