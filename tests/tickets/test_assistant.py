@@ -150,6 +150,48 @@ def test_it_never_answers_from_an_article_in_another_language() -> None:
     assert decision.is_unsure
 
 
+NO_SWEDISH_ARTICLES = tuple(article for article in ARTICLES if article.language != "sv")
+
+
+def test_with_no_article_in_the_customers_language_it_says_so_in_that_language() -> None:
+    decision = decide(
+        Conversation(message="Var är min återbetalning?", language="sv"),
+        articles=NO_SWEDISH_ARTICLES,
+    )
+
+    assert decision.answer == (
+        "Jag hittade inget svar på svenska i vårt hjälpcenter; en person kan hjälpa dig."
+    )
+    assert decision.article_id is None
+
+
+def test_with_no_article_in_the_customers_language_it_offers_a_person_as_when_unsure() -> None:
+    decision = decide(
+        Conversation(message="Var är min återbetalning?", language="sv"),
+        articles=NO_SWEDISH_ARTICLES,
+    )
+
+    assert decision.is_unsure
+    assert not decision.escalate
+
+
+def test_a_second_question_with_no_article_in_the_language_goes_to_a_person() -> None:
+    decision = decide(
+        Conversation(message="Hur byter jag lösenord?", language="sv", unsure_in_a_row=1),
+        articles=NO_SWEDISH_ARTICLES,
+    )
+
+    assert decision.escalate
+    assert decision.reason == Reason.LOW_CONFIDENCE
+
+
+def test_a_regional_language_code_gets_the_sentence_of_its_language() -> None:
+    decision = decide(Conversation(message="Jaki jest mój limit?", language="pl-PL"))
+
+    assert decision.answer is not None
+    assert "po polsku" in decision.answer
+
+
 @pytest.mark.parametrize(
     ("question", "skills"),
     [

@@ -16,7 +16,7 @@ from tests.factories import load_demo_help_centre
 from tests.tickets.wsclient import Socket, open_customer
 from tickets import assistant_flow, messages, services, tasks
 from tickets.assistant import LocalBackend, OpenAICompatibleBackend
-from tickets.models import Message, Ticket, TicketEvent
+from tickets.models import KnowledgeArticle, Message, Ticket, TicketEvent
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -83,6 +83,40 @@ async def test_a_routine_question_is_answered_from_the_article_it_names(knowledg
     assert stored.article.title == RESET_PASSWORD
     ticket = await db(refreshed)(ticket)
     assert (ticket.status, ticket.unsure_answers_in_a_row) == (Ticket.Status.BOT, 0)
+    await socket.close()
+
+
+async def test_a_spanish_question_is_answered_from_the_spanish_article(knowledge_base):
+    ticket, socket = await start_chat(name="Ana", language="es")
+
+    frames = await say(socket, "¿Dónde está mi reembolso?", "c1")
+
+    [answer] = bot_answers(frames)
+    assert answer.endswith('(Fuente: "Reembolsos de compras pagadas con Acme Pay")')
+    stored = await db(Message.objects.select_related("article").get)(
+        ticket=ticket, sender="bot", seq=3
+    )
+    assert stored.article.language == "es"
+    await socket.close()
+
+
+def _unpublish_language(language: str) -> None:
+    KnowledgeArticle.objects.filter(language=language).update(is_published=False)
+
+
+async def test_a_question_in_a_language_with_no_articles_says_so_and_offers_a_person(
+    knowledge_base,
+):
+    await db(_unpublish_language)("sv")
+    ticket, socket = await start_chat(language="sv")
+
+    frames = await say(socket, "Var är min återbetalning?", "c1")
+
+    assert bot_answers(frames) == [
+        "Jag hittade inget svar på svenska i vårt hjälpcenter; en person kan hjälpa dig."
+    ]
+    ticket = await db(refreshed)(ticket)
+    assert (ticket.status, ticket.unsure_answers_in_a_row) == (Ticket.Status.BOT, 1)
     await socket.close()
 
 

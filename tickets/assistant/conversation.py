@@ -19,12 +19,13 @@ least high priority.
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from tickets.assistant.backends import Backend, LocalBackend
+from tickets.assistant.backends import Backend, BackendAnswer, LocalBackend
 from tickets.assistant.confidence import CONFIDENCE_THRESHOLD
 from tickets.assistant.handover import handover_summary
 from tickets.assistant.phrases import (
     answer_with_source,
     handover_phrase,
+    no_articles_in_language_phrase,
     phrase,
     small_talk_phrase,
 )
@@ -37,7 +38,7 @@ from tickets.assistant.records import (
     Sender,
     Turn,
 )
-from tickets.assistant.retrieval import language_index, rank_articles
+from tickets.assistant.retrieval import articles_for_language, language_index, rank_articles
 from tickets.assistant.sensitive import (
     ASKS_FOR_PERSON,
     classifier_for,
@@ -120,9 +121,15 @@ def respond(
             summary="",
         )
 
-    drafted = (backend or _DEFAULT_BACKEND).answer(
-        message=message, history=history, articles=articles, language=language
-    )
+    # Never an article in another language: with none in the customer's, the assistant says
+    # so in their language and offers a person, as an unsure answer does.
+    has_articles_in_language = bool(articles_for_language(articles=articles, language=language))
+    if has_articles_in_language:
+        drafted = (backend or _DEFAULT_BACKEND).answer(
+            message=message, history=history, articles=articles, language=language
+        )
+    else:
+        drafted = BackendAnswer(text=None, article=None, confidence=0.0)
     if drafted.article is not None and drafted.text and drafted.confidence >= CONFIDENCE_THRESHOLD:
         return Decision(
             answer=answer_with_source(
@@ -165,7 +172,11 @@ def respond(
         else GENERAL_TOPIC
     )
     return Decision(
-        answer=phrase(key="unsure", language=language),
+        answer=(
+            phrase(key="unsure", language=language)
+            if has_articles_in_language
+            else no_articles_in_language_phrase(language=language)
+        ),
         article_id=None,
         article_title=None,
         confidence=drafted.confidence,

@@ -13,9 +13,17 @@ import unicodedata
 
 import snowballstemmer
 
+from tickets.assistant.stopwords import STOPWORD_TEXT
+
 # Letters and digits, with the marks that belong to them: \w alone would cut a Devanagari
-# word at every vowel sign ("रिफंड" into "र", "फ", "ड").
-_WORD = re.compile(r"(?:[^\W_]|[\u0300-\u036f\u0900-\u0dff\u0e00-\u0e7f])+")
+# word at every vowel sign ("रिफंड" into "र", "फ", "ड") and an Arabic word at every vowel
+# mark ("مَرْحَبًا"). The marks: Latin accents, Cyrillic, Hebrew and Arabic marks, the Indic
+# scripts from Devanagari to Sinhala, Thai and Lao, and the zero-width joiners of Persian
+# and Indic spelling.
+_WORD = re.compile(
+    r"(?:[^\W_]|[\u0300-\u036f\u0483-\u0489\u0591-\u05c7\u0610-\u061a\u064b-\u065f"
+    r"\u0670\u06d6-\u06ed\u0900-\u0dff\u0e00-\u0eff\u200c\u200d])+"
+)
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 # Combining marks after these letters are accents; after other scripts they are letters.
 _LATIN_END = 0x024F
@@ -36,31 +44,6 @@ SNOWBALL_LANGUAGES = {
     "ru": "russian",
     "sv": "swedish",
 }
-
-# Function words plus the filler of support questions ("how long does it take to…"). They
-# carry no topic, and leaving them in would make every question look half-unanswered.
-_STOPWORDS_TEXT = {
-    "en": """
-    a about above after again all also am an and any are as at be because been before being
-    below between both but by can could did do does doing done down during each else even ever
-    few for from further get gets getting got had has have having he her here hers him his how
-    i if in into is it its itself just let like ll m me more most much must my myself need
-    needs no nor not now of off on once only or other our ours out over own please re really
-    s same she should so some still such t than that the their theirs them then there these
-    they this those through to too under until up us ve very want wants was we were what when
-    where which while who whom why will with would yet you your yours yourself
-    don doesn didn isn aren wasn weren hasn haven hadn won wouldn couldn shouldn d
-    hi hello hey thanks thank thx ok okay yes yeah im ive dont cant pls plz u ur
-    know tell help able way thing something anything make made go going acme
-    """,
-    "es": """
-    el la los las un una unos unas de del al y o que en por para con sin mi mis tu tus su sus
-    es son esta estan ser fue como cuando donde quiero quisiera puedo puede necesito hay me se
-    lo le les ya muy mas pero si no hola gracias yo te nos este ese eso esto tengo tiene hacer
-    acme
-    """,
-}
-STOPWORDS = {language: frozenset(text.split()) for language, text in _STOPWORDS_TEXT.items()}
 
 
 def base_language(language: str) -> str:
@@ -115,6 +98,12 @@ def stem(word: str, language: str = "en") -> str:
     if stemmer is None or word.isdigit():
         return word
     return stemmer.stemWord(word)
+
+
+# Folded as the text they are compared with is (tickets/assistant/stopwords.py).
+STOPWORDS: dict[str, frozenset[str]] = {
+    language: frozenset(fold(word) for word in words) for language, words in STOPWORD_TEXT.items()
+}
 
 
 def content_words(text: str, language: str = "en") -> list[str]:
