@@ -16,6 +16,8 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 from django.utils.deprecation import MiddlewareMixin
 
+from tickets.language import supported_language
+
 # The home page, the chat and its pages, and the two i18n views the chat uses.
 CUSTOMER_PATH_PREFIXES = ("/chat/", "/jsi18n/", "/i18n/")  # /chat/ has the embed example too
 CUSTOMER_PATHS = frozenset({"/"})
@@ -32,7 +34,7 @@ class CustomerLanguageMiddleware(MiddlewareMixin):
         if not is_customer_path(request.path_info):
             language = settings.LANGUAGE_CODE
         else:
-            language = language_supported(request.GET.get("lang", ""))
+            language = supported_language(request.GET.get("lang", ""))
             if language is None:
                 return
             request._language_from_query = language
@@ -53,14 +55,3 @@ class CustomerLanguageMiddleware(MiddlewareMixin):
                 samesite=settings.LANGUAGE_COOKIE_SAMESITE,
             )
         return response
-
-
-def language_supported(code: str) -> str | None:
-    """`sv`, `sv-SE` or `SV` → `sv` when it is one of LANGUAGES; anything else → None."""
-    code = code.strip().lower()
-    if not code or len(code) > 16:
-        return None
-    try:
-        return translation.get_supported_language_variant(code)
-    except LookupError:
-        return None

@@ -130,15 +130,20 @@ def detect_language(text: str) -> str | None:
 # customer side speaks it (settings.LANGUAGES), and in English otherwise.
 
 
+def supported_language(code: str) -> str | None:
+    """`sv`, `sv-SE` or `SV` → `sv` when it is one of LANGUAGES; anything else → None."""
+    code = (code or "").strip().lower()
+    if not code or len(code) > 16:
+        return None
+    try:
+        return translation.get_supported_language_variant(code)
+    except LookupError:
+        return None
+
+
 def conversation_language(code: str) -> str:
     """`sv`, `sv-SE` → `sv` when it is one of LANGUAGES; any other code → LANGUAGE_CODE."""
-    code = (code or "").strip().lower()
-    if code:
-        try:
-            return translation.get_supported_language_variant(code)
-        except LookupError:
-            pass
-    return settings.LANGUAGE_CODE
+    return supported_language(code) or settings.LANGUAGE_CODE
 
 
 def in_conversation_language(language: str) -> AbstractContextManager:
