@@ -110,7 +110,7 @@ MIDDLEWARE = [
     # The next one keeps the untranslated pages English and lets the chat's ?lang= (the
     # widget passes its host page's) win over the cookie and Accept-Language.
     "django.middleware.locale.LocaleMiddleware",
-    "marketplace.language.CustomerLanguageMiddleware",
+    "marketplace.language.PageLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -136,6 +136,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "marketplace.navigation.header_links",
+                "marketplace.language.language_switcher",
             ],
         },
     },

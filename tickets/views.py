@@ -59,10 +59,6 @@ def _chat_page_policy(request: HttpRequest) -> str:
 @xframe_options_exempt
 def chat_page(request: HttpRequest) -> HttpResponse:
     embed = request.GET.get("embed") == "1"
-    # The switcher's way back: this page without ?lang=, which would outvote the choice.
-    query = request.GET.copy()
-    query.pop("lang", None)
-    language_next = request.path + (f"?{query.urlencode()}" if query else "")
     # The conversation starts in the page's language when the API takes it (agents'
     # vocabulary), in English otherwise: a page in a language agents do not list must still
     # be able to start a conversation.
@@ -74,7 +70,6 @@ def chat_page(request: HttpRequest) -> HttpResponse:
         {
             "embed": embed,
             "rating_scores": RATING_SCORES,
-            "language_next": language_next,
             "conversation_language": conversation_language,
         },
     )

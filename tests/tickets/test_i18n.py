@@ -92,10 +92,17 @@ def test_the_home_page_follows_accept_language(client):
     assert "Ein Mensch ist immer nur einen Klick entfernt." in page
 
 
-def test_pages_not_yet_translated_stay_english_whatever_the_browser_asks(client):
-    page = client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="sv").content.decode()
+def test_the_operators_pages_stay_english_whatever_the_browser_asks(admin_client):
+    page = admin_client.get("/ops/", HTTP_ACCEPT_LANGUAGE="sv").content.decode()
 
     assert '<html lang="en">' in page
+    assert "setlang" not in page
+
+
+def test_the_agent_login_follows_accept_language(client):
+    page = client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="sv").content.decode()
+
+    assert '<html lang="sv">' in page
 
 
 def test_a_conversation_in_swedish_is_greeted_in_swedish():
