@@ -15,6 +15,7 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_http_methods, require_safe
 
 from agents.vocabulary import Language
+from core.dates import format_when
 from tickets import selectors
 from tickets.complaints import ComplaintRefused, complaint_file
 from tickets.forms import ComplaintForm
@@ -160,4 +161,7 @@ def chat_report(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def _utc(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    """In UTC, which the page does not know the customer's zone to improve on, in the reader's
+    language: "Dec 5, 2026, 2:30 PM UTC", "5. Dez. 2026, 14:30 UTC"."""
+    with timezone.override(UTC):
+        return f"{format_when(moment)} UTC"

@@ -4,6 +4,7 @@ and the embed snippet. What the page does in a browser is in tests/e2e/test_chat
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -209,3 +210,16 @@ def test_the_embed_example_shows_the_one_line_snippet(client):
     snippet = '&lt;script src="http://testserver/static/tickets/embed.js" defer&gt;&lt;/script&gt;'
     assert snippet in html
     assert '<script src="http://testserver/static/tickets/embed.js" defer></script>' in html
+
+
+def test_the_transcripts_times_are_in_utc_written_the_readers_way(client):
+    ticket = resolved_conversation()
+    Ticket.objects.filter(pk=ticket.pk).update(created_at=datetime(2026, 12, 5, 14, 30, tzinfo=UTC))
+
+    english = client.get(f"/chat/{ticket.token}/transcript.txt").content.decode()
+    german = client.get(
+        f"/chat/{ticket.token}/transcript.txt", HTTP_ACCEPT_LANGUAGE="de"
+    ).content.decode()
+
+    assert english.splitlines()[0].endswith("started Dec 5, 2026, 2:30\u202fPM UTC")
+    assert german.splitlines()[0].endswith("5. Dez. 2026, 14:30 UTC")
