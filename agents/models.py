@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 
 class UserManager(BaseUserManager):
@@ -65,15 +66,15 @@ class Agent(models.Model):
     }
 
     class QualityTier(models.TextChoices):
-        PROBATION = "probation", "Probation"
-        STANDARD = "standard", "Standard"
-        EXPERT = "expert", "Expert"
+        PROBATION = "probation", _("Probation")
+        STANDARD = "standard", _("Standard")
+        EXPERT = "expert", _("Expert")
 
     class Segment(models.TextChoices):
-        STUDENT = "student", "Student"
-        RURAL = "rural", "Rural resident"
-        BRAND_FAN = "brand_fan", "Brand fan"
-        OTHER = "other", "Other"
+        STUDENT = "student", _("Student")
+        RURAL = "rural", _("Rural resident")
+        BRAND_FAN = "brand_fan", _("Brand fan")
+        OTHER = "other", _("Other")
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
     segment = models.CharField(max_length=16, choices=Segment.choices, default=Segment.OTHER)

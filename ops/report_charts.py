@@ -7,6 +7,7 @@ import math
 from datetime import date
 
 from core.charts import gapped_line
+from core.dates import DAY, format_date
 from ops.report import HumanAccessReport
 
 ASKED_COLOUR = "#36c"
@@ -59,7 +60,7 @@ def _line_chart(
             for share in (0, 0.5, 1)
         ],
         "days": [
-            {"x": round(k * step, 1), "label": f"{day:%d %b}"}
+            {"x": round(k * step, 1), "label": format_date(day, DAY)}
             for k, day in enumerate(days)
             if (len(days) - 1 - k) % label_every == 0
         ],

@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from django.utils.translation import gettext
+
+from core.dates import DAY, format_date
 from payouts.money import format_money
 
 
@@ -48,17 +51,20 @@ def weekly_bar_chart(
                 y=top + plot_height - bar_height,
                 width=bar_width,
                 height=bar_height,
-                label=f"{monday:%d %b}",
+                label=format_date(monday, DAY),
                 value=format_money(amount, currency),
                 label_x=x + bar_width // 2,
             )
         )
-    summary = ", ".join(f"week of {bar.label}: {bar.value}" for bar in bars)
+    summary = ", ".join(
+        gettext("week of %(day)s: %(amount)s") % {"day": bar.label, "amount": bar.value}
+        for bar in bars
+    )
     return BarChart(
         width=width,
         height=height,
         baseline=top + plot_height,
         bars=bars,
         peak=format_money(peak, currency),
-        description=f"Earnings per week, oldest first: {summary}.",
+        description=gettext("Earnings per week, oldest first: %(weeks)s.") % {"weeks": summary},
     )

@@ -1,6 +1,10 @@
+import re
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import get_language, gettext
+from django.utils.translation import gettext_lazy as _
 
 
 class RateCard(models.Model):
@@ -72,13 +76,13 @@ class Payout(models.Model):
     """
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        PAID = "paid", "Paid"
-        FAILED = "failed", "Failed"
+        PENDING = "pending", _("Pending")
+        PAID = "paid", _("Paid")
+        FAILED = "failed", _("Failed")
 
     class Kind(models.TextChoices):
-        SCHEDULED = "scheduled", "Scheduled"
-        INSTANT = "instant", "Instant cash-out"
+        SCHEDULED = "scheduled", _("Scheduled")
+        INSTANT = "instant", _("Instant cash-out")
 
     agent = models.ForeignKey("agents.Agent", on_delete=models.PROTECT, related_name="payouts")
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.SCHEDULED)
@@ -159,22 +163,22 @@ class EarningLine(models.Model):
     """
 
     class Kind(models.TextChoices):
-        TICKET = "ticket", "Resolved ticket"
-        TOP_RATING_BONUS = "top_rating_bonus", "Top rating bonus"
-        SHIFT_BONUS = "shift_bonus", "Completed shift bonus"
-        ADJUSTMENT = "adjustment", "Adjustment"
-        INSTANT_FEE = "instant_fee", "Instant cash-out fee"
-        REVERSAL = "reversal", "Transfer reversed"
-        TICKET_REVERSAL = "ticket_reversal", "Reopened ticket reversed"
+        TICKET = "ticket", _("Resolved ticket")
+        TOP_RATING_BONUS = "top_rating_bonus", _("Top rating bonus")
+        SHIFT_BONUS = "shift_bonus", _("Completed shift bonus")
+        ADJUSTMENT = "adjustment", _("Adjustment")
+        INSTANT_FEE = "instant_fee", _("Instant cash-out fee")
+        REVERSAL = "reversal", _("Transfer reversed")
+        TICKET_REVERSAL = "ticket_reversal", _("Reopened ticket reversed")
 
     class Status(models.TextChoices):
         # A ticket's pay line until the customer confirms the resolution or the reopen
         # window passes (docs/quality.md); then it waits out the hold like any line.
-        UNCONFIRMED = "unconfirmed", "Awaiting the customer's confirmation"
-        PENDING = "pending", "Pending"
-        PAYABLE = "payable", "Payable"
-        IN_PAYOUT = "in_payout", "Being paid"
-        PAID = "paid", "Paid"
+        UNCONFIRMED = "unconfirmed", _("Awaiting the customer's confirmation")
+        PENDING = "pending", _("Pending")
+        PAYABLE = "payable", _("Payable")
+        IN_PAYOUT = "in_payout", _("Being paid")
+        PAID = "paid", _("Paid")
 
     # No index of its own: (agent, status) below leads with it.
     agent = models.ForeignKey(
@@ -249,6 +253,92 @@ class EarningLine(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.amount_cents} {self.currency} ({self.status})"
 
+    @property
+    def description_for_viewer(self) -> str:
+        """The stored ``description`` in the viewer's language. What is stored stays the
+        English text written once (payouts.ledger and payouts.services write it; the admin
+        and exports read it); the portal reads this, which recognises those fixed phrasings
+        and says them again in the active language. An admin's free-text adjustment, or a
+        phrasing it does not know, is shown as stored."""
+        return describe_for_viewer(self.description)
+
+
+# The phrasings payouts.ledger and payouts.services store, read back into their parts: a
+# change to one of those f-strings changes its pattern here too
+# (tests/portal/test_portal_labels_i18n.py reads each of them in German).
+_TICKET_LINE = re.compile(
+    r"Ticket #(?P<ticket>\d+) \((?P<priority>low|normal|high|urgent) priority\)"
+    r"(?:, surge ×(?P<surge>[\d.]+))?(?:, (?P<tier>probation|standard|expert) ×(?P<tier_x>[\d.]+))?"
+)
+_NO_RATE_LINE = re.compile(
+    r"Ticket #(?P<ticket>\d+): no rate set for this priority, an admin will review"
+)
+_REOPENED_LINE = re.compile(
+    r"Ticket #(?P<ticket>\d+) reopened: (?:(?P<not_solved>the customer said it was not solved)"
+    r"|the customer wrote again within (?P<hours>\d+) h|(?P<other>it was reopened))"
+)
+_SIMPLE_LINES = [
+    (re.compile(r"Top rating on ticket #(?P<n>\d+)"), _("Top rating on ticket #%(n)s")),
+    (re.compile(r"Completed shift #(?P<n>\d+)"), _("Completed shift #%(n)s")),
+    (
+        re.compile(r"Instant cash-out fee \(payout #(?P<n>\d+)\)"),
+        _("Instant cash-out fee (payout #%(n)s)"),
+    ),
+    (
+        re.compile(r"Fee refunded: cash-out #(?P<n>\d+) failed"),
+        _("Fee refunded: cash-out #%(n)s failed"),
+    ),
+    (
+        re.compile(r"Transfer for payout #(?P<n>\d+) reversed by Humanline"),
+        _("Transfer for payout #%(n)s reversed by Humanline"),
+    ),
+]
+_PRIORITY = {
+    "low": _("low priority"),
+    "normal": _("normal priority"),
+    "high": _("high priority"),
+    "urgent": _("urgent priority"),
+}
+_TIER = {"probation": _("probation"), "standard": _("standard"), "expert": _("expert")}
+
+
+def describe_for_viewer(description: str) -> str:
+    """A stored line description in the active language (see description_for_viewer)."""
+    if (get_language() or "en").split("-")[0] == "en":
+        return description  # what was stored is already English
+    if match := _TICKET_LINE.fullmatch(description):
+        text = gettext("Ticket #%(ticket)s (%(priority)s)") % {
+            "ticket": match["ticket"],
+            "priority": _PRIORITY[match["priority"]],
+        }
+        if match["surge"]:
+            text += gettext(", surge ×%(multiplier)s") % {"multiplier": match["surge"]}
+        if match["tier"]:
+            text += gettext(", %(tier)s ×%(multiplier)s") % {
+                "tier": _TIER[match["tier"]],
+                "multiplier": match["tier_x"],
+            }
+        return text
+    if match := _NO_RATE_LINE.fullmatch(description):
+        return gettext(
+            "Ticket #%(ticket)s: no rate set for this priority, an admin will review"
+        ) % {"ticket": match["ticket"]}
+    if match := _REOPENED_LINE.fullmatch(description):
+        if match["not_solved"]:
+            why = gettext("the customer said it was not solved")
+        elif match["hours"]:
+            why = gettext("the customer wrote again within %(hours)s h") % {"hours": match["hours"]}
+        else:
+            why = gettext("it was reopened")
+        return gettext("Ticket #%(ticket)s reopened: %(why)s") % {
+            "ticket": match["ticket"],
+            "why": why,
+        }
+    for pattern, phrase in _SIMPLE_LINES:
+        if match := pattern.fullmatch(description):
+            return str(phrase) % {"n": match["n"]}
+    return description
+
 
 class BankPayout(models.Model):
     """A payout from an agent's Stripe balance to their bank, as Stripe last told us.
@@ -272,6 +362,22 @@ class BankPayout(models.Model):
 
     def __str__(self) -> str:
         return f"{self.stripe_payout_id} {self.status}"
+
+    @property
+    def status_for_viewer(self) -> str:
+        """Stripe's status word in the viewer's language ("in_transit" → "in transit"); a
+        status Stripe adds later is shown as Stripe spells it."""
+        return str(BANK_PAYOUT_STATUSES.get(self.status, self.status))
+
+
+# The statuses Stripe gives a payout to a bank (its Payout object's ``status``).
+BANK_PAYOUT_STATUSES = {
+    "paid": _("paid"),
+    "pending": _("pending"),
+    "in_transit": _("in transit"),
+    "canceled": _("canceled"),
+    "failed": _("failed"),
+}
 
 
 class StripeEvent(models.Model):

@@ -29,6 +29,7 @@ from django.db import connection, transaction
 from django.db.models import F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from agents.models import Agent
 from core.jobs import enqueue_on_commit
@@ -145,7 +146,7 @@ class InstantPayoutQuote:
     net_cents: int
     currency: str
     available: bool
-    reason: str  # why not, when not available
+    reason: str  # why not, when not available; in the viewer's language (shown to the agent)
 
 
 def instant_payout_fee(payable_cents: int, card: RateCard | None) -> int:
@@ -171,15 +172,15 @@ def instant_payout_quote(*, agent: Agent, now: datetime | None = None) -> Instan
     net = payable - fee
     reason = ""
     if not (agent.payouts_enabled and agent.stripe_account_id):
-        reason = "Connect a payout account first."
+        reason = gettext("Connect a payout account first.")
     elif (
         Payout.objects.filter(agent=agent, kind=Payout.Kind.INSTANT, requested_on=now.date())
         .exclude(status=Payout.Status.FAILED)
         .exists()
     ):
-        reason = "You have already cashed out today. You can again tomorrow (UTC)."
+        reason = gettext("You have already cashed out today. You can again tomorrow (UTC).")
     elif net <= 0:
-        reason = "Your payable balance does not cover the fee yet."
+        reason = gettext("Your payable balance does not cover the fee yet.")
     return InstantPayoutQuote(payable, fee, net, currency, available=not reason, reason=reason)
 
 
@@ -202,7 +203,9 @@ def instant_payout_request(
             raise PayoutError(quote.reason, code="instant_unavailable")
         if quote.net_cents != expected_net_cents:
             raise PayoutError(
-                "Your balance changed since you looked. Check the new amount and confirm again.",
+                gettext(
+                    "Your balance changed since you looked. Check the new amount and confirm again."
+                ),
                 code="balance_changed",
             )
         payout = _payout_of_payable_lines(

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from datetime import date
 
+from django.utils.translation import gettext
+
 from core.charts import gapped_line
+from core.dates import DAY, format_date
 from quality.metrics import RATES, QualityReport, Series, agent_quality_trend, week_starts
 
 # One colour per line, in order; the overall line is drawn in black.
@@ -49,7 +52,7 @@ def rate_chart(
             {"y": round(height - pct * height / 100, 1), "label": pct} for pct in (0, 50, 100)
         ],
         "weeks": [
-            {"x": round(k * step, 1), "label": f"{start:%d %b}"}
+            {"x": round(k * step, 1), "label": format_date(start, DAY)}
             for k, start in enumerate(week_starts)
             if (len(week_starts) - 1 - k) % 2 == 0  # every other week, ending with this one
         ],
@@ -76,7 +79,7 @@ def metric_charts(report: QualityReport) -> list[dict]:
 def series_chart(series: Series, *, week_starts: list[date]) -> dict:
     """One group's four rates in one chart (a topic or an agent picked on the metrics page)."""
     return rate_chart(
-        title=f"{series.label}: the four rates by week",
+        title=gettext("%(group)s: the four rates by week") % {"group": series.label},
         week_starts=week_starts,
         lines=[(title, series.rate(name)) for name, title in RATES],
     )
@@ -85,7 +88,7 @@ def series_chart(series: Series, *, week_starts: list[date]) -> dict:
 def agent_trend_chart(trend: Series) -> dict:
     """The agent's four rates in one small chart (templates/portal/_quality_trend.html)."""
     return rate_chart(
-        title="Your quality by week",
+        title=gettext("Your quality by week"),
         week_starts=week_starts(weeks=len(trend.weeks)),
         lines=[(title, trend.rate(name)) for name, title in RATES],
         width=360,

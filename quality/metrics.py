@@ -27,6 +27,8 @@ from datetime import date, datetime, timedelta
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from agents.models import Agent
 from quality.models import Review
@@ -78,11 +80,13 @@ class Counts:
         return (2 * self.qa_sum + self.reviews) // (2 * self.reviews) if self.reviews else None
 
 
+# Their titles are lazy: the portal's trend shows them in the agent's language (the admin's
+# metrics page is English whatever the browser says, marketplace/language.py).
 RATES = [
-    ("confirmed_pct", "Confirmed resolution"),
-    ("reopen_pct", "Reopened"),
-    ("csat_pct", "CSAT"),
-    ("qa_pct", "QA"),
+    ("confirmed_pct", _("Confirmed resolution")),
+    ("reopen_pct", _("Reopened")),
+    ("csat_pct", _("CSAT")),
+    ("qa_pct", _("QA")),
 ]
 
 
@@ -260,7 +264,7 @@ def agent_quality_trend(
     """One agent's own four rates by week, for the portal (three queries)."""
     starts = week_starts(weeks=weeks, now=now)
     groups = _Groups(starts)
-    label = "You"
+    label = gettext("You")
     for row in _rows(starts=starts, agent_id=agent_id):
         groups.add("agent", label, row, agent_id=agent_id)
     return groups.series.get("agent") or _empty("agent", label, starts, agent_id=agent_id)

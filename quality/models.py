@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 
 
 class RubricCriterion(models.Model):
@@ -42,16 +43,16 @@ class Review(models.Model):
     """
 
     class Reason(models.TextChoices):
-        SAMPLE = "sample", "Random sample"
-        LOW_RATING = "low_rating", "Rated 1 or 2 stars"
-        REOPENED = "reopened", "Reopened"
-        COMPLAINT = "complaint", "Customer complaint"
+        SAMPLE = "sample", _("Random sample")
+        LOW_RATING = "low_rating", _("Rated 1 or 2 stars")
+        REOPENED = "reopened", _("Reopened")
+        COMPLAINT = "complaint", _("Customer complaint")
 
     class Status(models.TextChoices):
-        QUEUED = "queued", "Waiting for a reviewer"
-        SCORED = "scored", "Scored"
-        DISPUTED = "disputed", "Disputed by the agent"
-        SETTLED = "settled", "Dispute settled"
+        QUEUED = "queued", _("Waiting for a reviewer")
+        SCORED = "scored", _("Scored")
+        DISPUTED = "disputed", _("Disputed by the agent")
+        SETTLED = "settled", _("Dispute settled")
 
     ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
         Status.QUEUED: frozenset({Status.SCORED}),
@@ -131,8 +132,8 @@ class Dispute(models.Model):
     the one who scored it) settles it by upholding the review or changing its score."""
 
     class Outcome(models.TextChoices):
-        UPHELD = "upheld", "Review upheld"
-        REVISED = "revised", "Score revised"
+        UPHELD = "upheld", _("Review upheld")
+        REVISED = "revised", _("Score revised")
 
     review = models.OneToOneField(Review, on_delete=models.CASCADE, related_name="dispute")
     reason = models.TextField()

@@ -29,6 +29,7 @@ from django.db import transaction
 from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from agents import services as agent_services
 from agents.models import Agent
@@ -47,7 +48,7 @@ class Component:
     """One measure of the score: ``field`` is its percentage on AgentQualityScore."""
 
     field: str
-    label: str
+    label: str  # lazily translated, like the explanation: read in the viewer's language
     weight: int
     # True for a measure where less is better (the reopen rate): it scores 100 − the rate.
     inverted: bool
@@ -64,53 +65,56 @@ class Component:
 COMPONENTS: tuple[Component, ...] = (
     Component(
         "confirmed_resolution_pct",
-        "Confirmed resolutions",
+        _("Confirmed resolutions"),
         30,
         False,
-        "Of your resolutions the customer confirmed or reopened, the share confirmed "
-        "(by the customer, or by the reopen window passing quietly).",
+        _(
+            "Of your resolutions the customer confirmed or reopened, the share confirmed "
+            "(by the customer, or by the reopen window passing quietly)."
+        ),
     ),
     Component(
         "reopen_pct",
-        "Reopen rate",
+        _("Reopen rate"),
         15,
         True,
-        "Your resolutions that were reopened; it counts as 100 minus the rate.",
+        _("Your resolutions that were reopened; it counts as 100 minus the rate."),
     ),
     Component(
         "csat_pct",
-        "Customer satisfaction",
+        _("Customer satisfaction"),
         20,
         False,
-        "Of your rated conversations, the share rated 4 or 5 stars.",
+        _("Of your rated conversations, the share rated 4 or 5 stars."),
     ),
     Component(
         "qa_pct",
-        "QA reviews",
+        _("QA reviews"),
         25,
         False,
-        "The mean score of your conversations reviewed on the rubric.",
+        _("The mean score of your conversations reviewed on the rubric."),
     ),
     Component(
         "offer_acceptance_pct",
-        "Offer acceptance",
+        _("Offer acceptance"),
         10,
         False,
-        "Of the offers you accepted, declined or let run out, the share accepted.",
+        _("Of the offers you accepted, declined or let run out, the share accepted."),
     ),
 )
 
-# What each tier means for the agent, shown beside its score (templates/portal/_quality_score.html).
+# What each tier means for the agent, shown beside its score (templates/portal/_quality_score.html),
+# in the viewer's language (lazy: read when the page is drawn).
 TIER_MEANING: dict[str, str] = {
-    Tier.PROBATION: (
+    Tier.PROBATION: _(
         "VIP and urgent conversations go to standard and expert agents first: you are offered "
         "them only when none of those is free. Paid the rate card's probation multiplier."
     ),
-    Tier.STANDARD: (
+    Tier.STANDARD: _(
         "Offered every conversation you have the language and skills for, VIP and urgent "
         "ones before agents on probation. Paid the rate card's standard multiplier."
     ),
-    Tier.EXPERT: (
+    Tier.EXPERT: _(
         "Offered every conversation you have the language and skills for, VIP and urgent "
         "ones before agents on probation. Paid the rate card's expert multiplier."
     ),

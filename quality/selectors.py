@@ -9,6 +9,8 @@ from datetime import date, datetime
 
 from django.conf import settings
 from django.db.models import Prefetch
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from agents.models import Agent
 from quality.models import AgentQualityScore, QualityThresholds, Review, ReviewScore
@@ -144,7 +146,9 @@ def agent_review_cards(*, agent_id: int, limit: int = 50) -> list[AgentReviewCar
 
 def _card(review: Review, complaint_category: str | None) -> AgentReviewCard:
     if review.reason == Review.Reason.COMPLAINT:
-        why = f"Customer complaint: {_complaint_short(complaint_category)}"
+        why = gettext("Customer complaint: %(category)s") % {
+            "category": _complaint_short(complaint_category)
+        }
     else:
         why = review.get_reason_display()
     dispute = getattr(review, "dispute", None)
@@ -166,17 +170,18 @@ def _card(review: Review, complaint_category: str | None) -> AgentReviewCard:
     )
 
 
-# How a complaint's category reads on the agent's page ("Customer complaint: rude").
+# How a complaint's category reads on the agent's page ("Customer complaint: rude"), in the
+# agent's language.
 _COMPLAINT_SHORT = {
-    Complaint.Category.RUDE: "rude",
-    Complaint.Category.WRONG_INFORMATION: "wrong information",
-    Complaint.Category.PRIVATE_DATA: "asked for private data",
-    Complaint.Category.OTHER: "other",
+    Complaint.Category.RUDE: _("rude"),
+    Complaint.Category.WRONG_INFORMATION: _("wrong information"),
+    Complaint.Category.PRIVATE_DATA: _("asked for private data"),
+    Complaint.Category.OTHER: _("other"),
 }
 
 
 def _complaint_short(category: str | None) -> str:
-    return _COMPLAINT_SHORT.get(category, "other")
+    return str(_COMPLAINT_SHORT.get(category, _COMPLAINT_SHORT[Complaint.Category.OTHER]))
 
 
 def agent_reviews_waiting(*, agent_id: int) -> int:

@@ -7,6 +7,7 @@ These models were born in the agents app; their tables keep the names they had t
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from agents.models import Agent
 
@@ -80,18 +81,18 @@ class ShiftAssignment(models.Model):
     """One agent on one shift slot. Every state change goes through workforce.shifts."""
 
     class State(models.TextChoices):
-        OFFERED = "offered", "Offered"
-        ACCEPTED = "accepted", "Accepted"
-        DECLINED = "declined", "Declined"
-        EXPIRED = "expired", "Offer expired"
-        BOOKED = "booked", "Booked"
-        NO_SHOW = "no_show", "No-show"
-        COMPLETED = "completed", "Completed"
+        OFFERED = "offered", _("Offered")
+        ACCEPTED = "accepted", _("Accepted")
+        DECLINED = "declined", _("Declined")
+        EXPIRED = "expired", _("Offer expired")
+        BOOKED = "booked", _("Booked")
+        NO_SHOW = "no_show", _("No-show")
+        COMPLETED = "completed", _("Completed")
 
     class Source(models.TextChoices):
-        MATCHED = "matched", "Offered by matching"
-        REPLACEMENT = "replacement", "Offered as a replacement"
-        BOOKED = "booked", "Booked by the agent"
+        MATCHED = "matched", _("Offered by matching")
+        REPLACEMENT = "replacement", _("Offered as a replacement")
+        BOOKED = "booked", _("Booked by the agent")
 
     slot = models.ForeignKey(ShiftSlot, on_delete=models.PROTECT, related_name="assignments")
     agent = models.ForeignKey(Agent, on_delete=models.PROTECT, related_name="shift_assignments")

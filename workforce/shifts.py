@@ -27,6 +27,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from agents.models import Agent
 from agents.models import User as UserModel
@@ -164,8 +165,11 @@ def _transition(
     """Move a locked assignment to ``to_state`` if the map allows it, with its audit row."""
     if to_state not in ALLOWED_SHIFT_TRANSITIONS[assignment.state]:
         raise ShiftError(
-            f"A shift that is {assignment.get_state_display().lower()} cannot become "
-            f"{St(to_state).label.lower()}."
+            gettext("A shift that is %(state)s cannot become %(new_state)s.")
+            % {
+                "state": assignment.get_state_display().lower(),
+                "new_state": str(St(to_state).label).lower(),
+            }
         )
     from_state = assignment.state
     assignment.state = to_state
@@ -178,6 +182,22 @@ def _transition(
     return assignment
 
 
+def _offer_answered_already(assignment: ShiftAssignment) -> str:
+    """Why an offer can no longer be answered: a whole sentence for the states an offer
+    usually leaves to, since a state's label lowercased into a sentence does not read well
+    in every language (German keeps its nouns capitalised)."""
+    state = assignment.state
+    if state == St.ACCEPTED:
+        return gettext("This offer is accepted already.")
+    if state == St.DECLINED:
+        return gettext("This offer is declined already.")
+    if state == St.EXPIRED:
+        return gettext("This offer has expired.")
+    return gettext("This offer is %(state)s already.") % {
+        "state": assignment.get_state_display().lower()
+    }
+
+
 def _locked_assignment_of(*, assignment_id: int, agent_id: int) -> ShiftAssignment:
     assignment = (
         ShiftAssignment.objects.select_for_update()
@@ -186,7 +206,7 @@ def _locked_assignment_of(*, assignment_id: int, agent_id: int) -> ShiftAssignme
     )
     if assignment is None:
         # Someone else's offer gets the same answer as a missing one: nothing to learn.
-        raise ShiftError("There is no such shift offer.")
+        raise ShiftError(gettext("There is no such shift offer."))
     return assignment
 
 
@@ -198,9 +218,9 @@ def shift_offer_accept(
     now = now or timezone.now()
     assignment = _locked_assignment_of(assignment_id=assignment_id, agent_id=agent_id)
     if assignment.state != St.OFFERED:
-        raise ShiftError(f"This offer is {assignment.get_state_display().lower()} already.")
+        raise ShiftError(_offer_answered_already(assignment))
     if assignment.offer_expires_at <= now:
-        raise ShiftError("This offer has expired.")
+        raise ShiftError(gettext("This offer has expired."))
     agent = Agent.objects.select_related("user").get(pk=agent_id)
     return _transition(assignment, St.ACCEPTED, actor=agent.user, reason="accepted by the agent")
 
@@ -213,7 +233,7 @@ def shift_offer_decline(
     now = now or timezone.now()
     assignment = _locked_assignment_of(assignment_id=assignment_id, agent_id=agent_id)
     if assignment.state != St.OFFERED:
-        raise ShiftError(f"This offer is {assignment.get_state_display().lower()} already.")
+        raise ShiftError(_offer_answered_already(assignment))
     agent = Agent.objects.select_related("user").get(pk=agent_id)
     _transition(assignment, St.DECLINED, actor=agent.user, reason="declined by the agent")
     _reoffer_on_commit(assignment.slot_id)
@@ -231,23 +251,23 @@ def shift_slot_book(*, slot_id: int, agent_id: int, now: datetime | None = None)
     now = now or timezone.now()
     agent = Agent.objects.select_for_update().filter(pk=agent_id).first()
     if agent is None or agent.status != Agent.Status.ACTIVE:
-        raise ShiftError("Only active agents can book shifts.")
+        raise ShiftError(gettext("Only active agents can book shifts."))
     slot = ShiftSlot.objects.select_for_update().filter(pk=slot_id).first()
     if slot is None:
-        raise ShiftError("There is no such shift.")
+        raise ShiftError(gettext("There is no such shift."))
     if slot.starts_at <= now:
-        raise ShiftError("This shift has already started.")
+        raise ShiftError(gettext("This shift has already started."))
     existing = ShiftAssignment.objects.filter(slot=slot, agent=agent).first()
     if existing is not None and existing.state == St.OFFERED:
-        raise ShiftError("You have an offer for this shift: accept it instead.")
+        raise ShiftError(gettext("You have an offer for this shift: accept it instead."))
     if existing is not None and existing.state in HOLDING_STATES:
-        raise ShiftError("You already have this shift.")
+        raise ShiftError(gettext("You already have this shift."))
     problem = _fit_problem(agent=agent, slot=slot)
     if problem:
         raise ShiftError(problem)
     taken = ShiftAssignment.objects.filter(slot=slot, state__in=HOLDING_STATES).count()
     if taken >= slot.headcount:
-        raise ShiftError("This shift is full.")
+        raise ShiftError(gettext("This shift is full."))
     user = UserModel.objects.get(pk=agent.user_id)
     if existing is not None:
         return _transition(
@@ -293,26 +313,32 @@ def _fit_problem(
     """Why the agent may not take the slot, or None. Booking's rules: language, skill, no
     overlap, the weekly hour cap and the daily cap and rest, against the seats it holds."""
     if slot.language not in agent.languages:
-        return "This shift is for another language."
+        return gettext("This shift is for another language.")
     if slot.skill not in agent.skills:
-        return "This shift needs a skill you do not have."
+        return gettext("This shift needs a skill you do not have.")
     if held is None:
         held = held_windows(agent_ids=[agent.pk], around=(slot.starts_at, slot.ends_at))[agent.pk]
     mine = [(start, end) for start, end, slot_id in held if slot_id != slot.pk]
     if any(start < slot.ends_at and slot.starts_at < end for start, end in mine):
-        return "You already have a shift at that time."
+        return gettext("You already have a shift at that time.")
     hours = hours_between(slot.starts_at, slot.ends_at)
     week = week_start_of(slot.starts_at)
     week_hours = sum(hours_between(s, e) for s, e in mine if week_start_of(s) == week)
     if week_hours + hours > agent.shift_weekly_hour_cap:
-        return f"That would take you past your {agent.shift_weekly_hour_cap} hours this week."
+        return gettext("That would take you past your %(hours)s hours this week.") % {
+            "hours": agent.shift_weekly_hour_cap
+        }
     day_hours = sum(hours_between(s, e) for s, e in mine if s.date() == slot.starts_at.date())
     if day_hours + hours > settings.SHIFT_MAX_HOURS_PER_DAY:
-        return f"That would take you past {settings.SHIFT_MAX_HOURS_PER_DAY} hours that day."
+        return gettext("That would take you past %(hours)s hours that day.") % {
+            "hours": settings.SHIFT_MAX_HOURS_PER_DAY
+        }
     rest = timedelta(hours=settings.SHIFT_MIN_REST_HOURS)
     windows = [*mine, (slot.starts_at, slot.ends_at)]
     if not matching.rest_is_respected(windows=windows, min_rest=rest):
-        return f"Leave at least {settings.SHIFT_MIN_REST_HOURS} hours between shifts."
+        return gettext("Leave at least %(hours)s hours between shifts.") % {
+            "hours": settings.SHIFT_MIN_REST_HOURS
+        }
     return None
 
 
