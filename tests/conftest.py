@@ -2,6 +2,7 @@ import pytest
 from channels.layers import channel_layers
 from django.core.cache import cache
 from django.test import override_settings
+from django.utils import translation
 
 from core import counters
 from marketplace.celery import app as celery_app
@@ -102,6 +103,14 @@ def in_memory_layer(settings):
     yield
     channel_layers.backends.clear()
     consumers.claims.forget()
+
+
+@pytest.fixture(autouse=True)
+def _english_after_each_test():
+    """A request with Accept-Language leaves its language active in the test's thread: put
+    the default back, so the next test does not run in German."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)

@@ -201,10 +201,12 @@ class ShiftSlotFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = ShiftSlot
 
+    # Each new slot four hours after the last, wrapping after twelve days so that a slot made
+    # late in a long run still falls inside the two weeks the shifts page lists.
     starts_at = factory.Sequence(
         lambda n: (
             timezone.now().replace(minute=0, second=0, microsecond=0)
-            + timedelta(days=1, hours=4 * n)
+            + timedelta(days=1, hours=4 * (n % 72))
         )
     )
     ends_at = factory.LazyAttribute(lambda slot: slot.starts_at + timedelta(hours=4))
