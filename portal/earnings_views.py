@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods
 
 from agents import onboarding
@@ -70,7 +71,9 @@ def cash_out(request, agent):
                 messages.error(request, str(error))
                 return redirect("portal-cash-out")
             messages.success(
-                request, f"Cash-out #{payout.pk} is on its way to your Stripe account."
+                request,
+                gettext("Cash-out #%(number)s is on its way to your Stripe account.")
+                % {"number": payout.pk},
             )
             return redirect("portal-earnings")
         status = 400

@@ -3,6 +3,7 @@ preferences and cash-out. Each parses and reports; the rules live in the service
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 from agents.countries import country_choices
 from agents.models import Agent
@@ -19,9 +20,9 @@ def _time_zone_choices() -> list:
     groups: dict[str, list[tuple[str, str]]] = {}
     for name in TIME_ZONES:
         if name in known:
-            area, _, place = name.partition("/")
+            area, _slash, place = name.partition("/")
             groups.setdefault(area, []).append((name, place.replace("_", " ").replace("/", " / ")))
-    return [("", "Choose your time zone"), ("UTC", "UTC"), *groups.items()]
+    return [("", _("Choose your time zone")), ("UTC", "UTC"), *groups.items()]
 
 
 class AvailabilityField(forms.CharField):
@@ -44,13 +45,13 @@ class WeeklyAvailabilityForm(forms.Form):
         f"avail_{day}" for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
     ]
 
-    avail_mon = AvailabilityField(label="Monday", required=False)
-    avail_tue = AvailabilityField(label="Tuesday", required=False)
-    avail_wed = AvailabilityField(label="Wednesday", required=False)
-    avail_thu = AvailabilityField(label="Thursday", required=False)
-    avail_fri = AvailabilityField(label="Friday", required=False)
-    avail_sat = AvailabilityField(label="Saturday", required=False)
-    avail_sun = AvailabilityField(label="Sunday", required=False)
+    avail_mon = AvailabilityField(label=_("Monday"), required=False)
+    avail_tue = AvailabilityField(label=_("Tuesday"), required=False)
+    avail_wed = AvailabilityField(label=_("Wednesday"), required=False)
+    avail_thu = AvailabilityField(label=_("Thursday"), required=False)
+    avail_fri = AvailabilityField(label=_("Friday"), required=False)
+    avail_sat = AvailabilityField(label=_("Saturday"), required=False)
+    avail_sun = AvailabilityField(label=_("Sunday"), required=False)
 
     def availability_fields(self):
         return [self[name] for name in self.AVAILABILITY_FIELDS]
@@ -66,57 +67,59 @@ class AgentApplicationForm(WeeklyAvailabilityForm):
     """The sign-up form. Choices are offered as lists, but what is submitted is checked again
     by ``onboarding.agent_apply``, whose messages name the bad value."""
 
-    first_name = forms.CharField(label="First name", max_length=150)
-    last_name = forms.CharField(label="Last name", max_length=150, required=False)
-    email = forms.EmailField(label="Email", max_length=254)
+    first_name = forms.CharField(label=_("First name"), max_length=150)
+    last_name = forms.CharField(label=_("Last name"), max_length=150, required=False)
+    email = forms.EmailField(label=_("Email"), max_length=254)
     password = forms.CharField(
-        label="Password",
+        label=_("Password"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text="At least 8 characters; not a common password, and not all digits.",
+        help_text=_("At least 8 characters; not a common password, and not all digits."),
     )
     segment = forms.ChoiceField(
-        label="Which describes you best?",
+        label=_("Which describes you best?"),
         choices=Agent.Segment.choices,
         widget=forms.RadioSelect,
-        error_messages={"invalid_choice": "Unknown segment: %(value)s."},
+        error_messages={"invalid_choice": _("Unknown segment: %(value)s.")},
     )
     country = forms.ChoiceField(
-        label="Country",
+        label=_("Country"),
         choices=country_choices,
-        error_messages={"invalid_choice": "Unknown country: %(value)s. Pick one from the list."},
+        error_messages={"invalid_choice": _("Unknown country: %(value)s. Pick one from the list.")},
     )
     time_zone = forms.ChoiceField(
-        label="Time zone",
+        label=_("Time zone"),
         choices=_time_zone_choices,
         # static/agents/time_zone.js preselects the browser's zone, via these aliases when
         # the browser reports an old name.
         widget=forms.Select(attrs={"data-browser-time-zone": "time-zone-aliases"}),
-        help_text="Filled in from your browser; change it if it is not where you work from.",
-        error_messages={"invalid_choice": "Unknown time zone: %(value)s. Pick one from the list."},
+        help_text=_("Filled in from your browser; change it if it is not where you work from."),
+        error_messages={
+            "invalid_choice": _("Unknown time zone: %(value)s. Pick one from the list.")
+        },
     )
     time_zone_aliases = TIME_ZONE_ALIASES
     languages = forms.MultipleChoiceField(
-        label="Languages you can support customers in",
+        label=_("Languages you can support customers in"),
         choices=Language.choices,
         widget=forms.CheckboxSelectMultiple,
         error_messages={
-            "required": "At least one language is required.",
-            "invalid_choice": "Unknown language code: %(value)s.",
+            "required": _("At least one language is required."),
+            "invalid_choice": _("Unknown language code: %(value)s."),
         },
     )
     skills = forms.MultipleChoiceField(
-        label="What can you help with?",
+        label=_("What can you help with?"),
         choices=[(value, label) for value, label in Skill.choices if value != Skill.GENERAL],
         widget=forms.CheckboxSelectMultiple,
         required=False,
-        help_text="Everyone takes general questions; tick what you can do beyond that.",
-        error_messages={"invalid_choice": "Unknown skill: %(value)s."},
+        help_text=_("Everyone takes general questions; tick what you can do beyond that."),
+        error_messages={"invalid_choice": _("Unknown skill: %(value)s.")},
     )
     motivation = forms.CharField(
-        label="Why do you want to do this work?",
+        label=_("Why do you want to do this work?"),
         widget=forms.Textarea(attrs={"rows": 4, "maxlength": 1000}),
-        help_text="A few sentences; at most 1000 characters.",
+        help_text=_("A few sentences; at most 1000 characters."),
     )
 
     def service_arguments(self) -> dict:
@@ -184,8 +187,8 @@ class QuizForm(forms.Form):
                 coerce=int,
                 widget=forms.RadioSelect,
                 error_messages={
-                    "required": "Answer this question.",
-                    "invalid_choice": "That is not one of this question's answers.",
+                    "required": _("Answer this question."),
+                    "invalid_choice": _("That is not one of this question's answers."),
                 },
             )
 
@@ -195,8 +198,8 @@ class QuizForm(forms.Form):
 
 class CodeOfConductForm(forms.Form):
     accept = forms.BooleanField(
-        label="I have read the code of conduct and I will follow it.",
-        error_messages={"required": "Tick the box to accept the code of conduct."},
+        label=_("I have read the code of conduct and I will follow it."),
+        error_messages={"required": _("Tick the box to accept the code of conduct.")},
     )
 
 
@@ -205,10 +208,10 @@ class ShiftPreferencesForm(WeeklyAvailabilityForm):
     checks them again and names any bad value."""
 
     weekly_hour_cap = forms.IntegerField(
-        label="Most hours a week", min_value=0, max_value=60, help_text="From 0 to 60."
+        label=_("Most hours a week"), min_value=0, max_value=60, help_text=_("From 0 to 60.")
     )
     surge_opt_in = forms.BooleanField(
-        label="Tell me when customers are waiting and pay is boosted (surge)", required=False
+        label=_("Tell me when customers are waiting and pay is boosted (surge)"), required=False
     )
 
     @classmethod
@@ -229,8 +232,8 @@ class CashOutForm(forms.Form):
 
 class DisputeForm(forms.Form):
     reason = forms.CharField(
-        label="Why do you disagree?",
+        label=_("Why do you disagree?"),
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
-        error_messages={"required": "Say why you disagree with the review."},
+        error_messages={"required": _("Say why you disagree with the review.")},
     )

@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST, require_safe
 
 from payouts.ledger import tier_multipliers_at
@@ -62,6 +63,8 @@ def dispute(request, agent, review_id: int):
     else:
         messages.success(
             request,
-            "Your dispute is sent. A second reviewer will settle it and you'll see it here.",
+            gettext(
+                "Your dispute is sent. A second reviewer will settle it and you'll see it here."
+            ),
         )
     return redirect("portal-quality")

@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 
 from payouts.ledger import surge_multiplier_pct
@@ -55,7 +56,7 @@ def offer_accept(request, agent, assignment_id: int):
         request,
         agent,
         shifts.shift_offer_accept,
-        "Shift accepted. See you then.",
+        gettext("Shift accepted. See you then."),
         assignment_id=assignment_id,
     )
 
@@ -67,7 +68,7 @@ def offer_decline(request, agent, assignment_id: int):
         request,
         agent,
         shifts.shift_offer_decline,
-        "Shift declined; it will be offered to someone else.",
+        gettext("Shift declined; it will be offered to someone else."),
         assignment_id=assignment_id,
     )
 
@@ -75,7 +76,7 @@ def offer_decline(request, agent, assignment_id: int):
 @agent_portal_view
 @require_POST
 def slot_book(request, agent, slot_id: int):
-    return _act(request, agent, shifts.shift_slot_book, "Shift booked.", slot_id=slot_id)
+    return _act(request, agent, shifts.shift_slot_book, gettext("Shift booked."), slot_id=slot_id)
 
 
 @agent_portal_view
@@ -95,5 +96,5 @@ def preferences(request, agent):
         for message in error.messages:
             form.add_error(None, message)
         return _page(request, agent, form=form, status=400)
-    messages.success(request, "Preferences saved; the next matching uses them.")
+    messages.success(request, gettext("Preferences saved; the next matching uses them."))
     return redirect("portal-shifts")

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 
 from agents import onboarding
 from agents.models import Agent
@@ -17,10 +18,12 @@ from workforce.surge import surges_open_for
 
 # What the release dialog offers; the chosen one is sent as the release frame's reason and
 # recorded on the ticket's event row (docs/protocol.md). "Other" lets the agent write one.
+# The recorded reason stays English, whatever the agent's language (staff read the event
+# rows); the dialog shows each in the page's language.
 RELEASE_REASONS = [
-    "Needs a language or skill I don't have",
-    "Needs a specialist team (fraud, disputes)",
-    "I have to step away",
+    gettext_noop("Needs a language or skill I don't have"),
+    gettext_noop("Needs a specialist team (fraud, disputes)"),
+    gettext_noop("I have to step away"),
 ]
 
 
@@ -80,7 +83,9 @@ def portal(request, agent):
             "config": config,
             "payout_setup_url": onboarding.payout_setup_url(agent),
             "surges": surges_open_for(agent=agent),
-            "release_reasons": RELEASE_REASONS,
+            "release_reasons": [
+                {"value": reason, "label": gettext(reason)} for reason in RELEASE_REASONS
+            ],
         },
     )
 

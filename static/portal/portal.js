@@ -3,6 +3,15 @@
 (() => {
   "use strict";
 
+  // The page's language, from Django's JavaScriptCatalog (/jsi18n/, loaded before this
+  // file); without it the English phrases stand.
+  const gettext = window.gettext || ((text) => text);
+  const ngettext = window.ngettext || ((one, many, count) => (count === 1 ? one : many));
+  const interpolate =
+    window.interpolate ||
+    ((text, values) => text.replace(/%\((\w+)\)s/g, (match, name) => values[name]));
+  const format = (text, values) => interpolate(text, values, true);
+
   const config = JSON.parse(document.getElementById("portal-config").textContent);
   const $ = (id) => document.getElementById(id);
   const els = {
@@ -31,29 +40,49 @@
     releaseOther: $("release-other"),
   };
 
-  const PRIORITY = { 1: "low", 2: "normal", 3: "high", 4: "urgent" };
+  const PRIORITY = {
+    1: gettext("low"),
+    2: gettext("normal"),
+    3: gettext("high"),
+    4: gettext("urgent"),
+  };
   const REASON = {
-    customer_request: "Asked for a person",
-    low_confidence: "Assistant unsure",
-    frustration: "Customer frustrated",
-    sensitive_topic: "Sensitive topic",
-    vip: "VIP customer",
-    handoff: "Handed over by the company's assistant",
+    customer_request: gettext("Asked for a person"),
+    low_confidence: gettext("Assistant unsure"),
+    frustration: gettext("Customer frustrated"),
+    sensitive_topic: gettext("Sensitive topic"),
+    vip: gettext("VIP customer"),
+    handoff: gettext("Handed over by the company's assistant"),
   };
   const CLAIM_FAILED = {
-    taken: "Another agent was faster.",
-    capacity: "You are at your chat limit.",
-    not_eligible: "This ticket needs a language or skill you don't have.",
-    not_found: "This ticket no longer exists.",
+    taken: gettext("Another agent was faster."),
+    capacity: gettext("You are at your chat limit."),
+    not_eligible: gettext("This ticket needs a language or skill you don't have."),
+    not_found: gettext("This ticket no longer exists."),
   };
 
   const OFFER_GONE = {
-    expired: "The offer ran out; it went to another agent.",
-    withdrawn: "The customer left before you accepted.",
-    taken: "Another agent took that conversation.",
-    capacity: "You are at your chat limit.",
-    not_yours: "That offer was for someone else.",
-    not_found: "That offer no longer exists.",
+    expired: gettext("The offer ran out; it went to another agent."),
+    withdrawn: gettext("The customer left before you accepted."),
+    taken: gettext("Another agent took that conversation."),
+    capacity: gettext("You are at your chat limit."),
+    not_yours: gettext("That offer was for someone else."),
+    not_found: gettext("That offer no longer exists."),
+  };
+
+  // The socket's error details are English (docs/protocol.md); the agent reads these, by
+  // code, in the page's language. A code not listed here shows the server's detail.
+  const ERROR_TEXT = {
+    body_too_long: gettext("That is too long: 4,000 characters at most (2,000 for a note)."),
+    empty_body: gettext("There is nothing to send."),
+    rate_limited: gettext("You're sending very fast; that one was dropped. Try again."),
+    forbidden: gettext("You no longer hold this conversation."),
+    conversation_closed: gettext("This conversation is closed."),
+    not_found: gettext("That conversation no longer exists."),
+    not_queued: gettext("That conversation is no longer waiting in the queue."),
+    invalid_transition: gettext("That can't be done to this conversation now."),
+    unavailable: gettext("We could not do that just now; please send it again in a moment."),
+    internal: gettext("Something went wrong on our side. Please try again."),
   };
   // "offer": offers only; "hybrid": offers, and the queue to pick from; "pick": the queue.
   const routingMode = config.routingMode || "pick";
@@ -90,11 +119,11 @@
     const scheme = location.protocol === "https:" ? "wss" : "ws";
     const socket = new WebSocket(`${scheme}://${location.host}${config.wsPath}`);
     state.socket = socket;
-    setConnection("Connecting…");
+    setConnection(gettext("Connecting…"));
     socket.addEventListener("open", () => {
       state.retries = 0;
       startHeartbeat(socket);
-      setConnection("Online — customers can reach you", true);
+      setConnection(gettext("Online — customers can reach you"), true);
       for (const chat of state.chats.values()) {
         if (!chat.closed) {
           send({ type: "resume", ticket: chat.id, after_seq: contiguousSeq(chat) });
@@ -118,16 +147,20 @@
       state.socket = null;
       stopHeartbeat();
       if (event.code === 4403) {
-        goOffline("Your account can't take conversations right now.");
+        goOffline(gettext("Your account can't take conversations right now."));
         return;
       }
       if (!state.wantOnline) {
-        setConnection("Offline");
+        setConnection(gettext("Offline"));
         return;
       }
       // Back off up to 10 s; held tickets stay ours for the grace period meanwhile.
       const delay = Math.min(10000, 500 * 2 ** state.retries++);
-      setConnection(`Connection lost — reconnecting in ${Math.round(delay / 1000) || 1} s…`);
+      setConnection(
+        format(gettext("Connection lost — reconnecting in %(seconds)s s…"), {
+          seconds: Math.round(delay / 1000) || 1,
+        }),
+      );
       state.reconnectTimer = setTimeout(connect, delay);
     });
   }
@@ -169,7 +202,7 @@
     state.wantOnline = true;
     sessionStorage.setItem("portal-online", "1");
     els.online.checked = true;
-    els.queueEmpty.textContent = "Nobody is waiting right now.";
+    els.queueEmpty.textContent = gettext("Nobody is waiting right now.");
     connect();
   }
 
@@ -184,8 +217,8 @@
     renderQueue();
     for (const offerId of [...state.offers.keys()]) removeOffer(offerId);
     els.queueDigest.hidden = true;
-    els.queueEmpty.textContent = "Go online to see the customers waiting.";
-    setConnection(message || "Offline");
+    els.queueEmpty.textContent = gettext("Go online to see the customers waiting.");
+    setConnection(message || gettext("Offline"));
   }
 
   // --- Queue --------------------------------------------------------------------------
@@ -199,9 +232,9 @@
   }
 
   function formatWait(seconds) {
-    if (seconds < 60) return `${seconds} s`;
+    if (seconds < 60) return format(gettext("%(seconds)s s"), { seconds });
     const minutes = Math.floor(seconds / 60);
-    return `${minutes} min ${seconds % 60} s`;
+    return format(gettext("%(minutes)s min %(seconds)s s"), { minutes, seconds: seconds % 60 });
   }
 
   function renderQueue() {
@@ -215,7 +248,7 @@
     const digestSays = routingMode === "offer" && !els.queueDigest.hidden;
     els.queueEmpty.hidden = entries.length > 0 || digestSays;
     if (!entries.length && state.wantOnline) {
-      els.queueEmpty.textContent = beyondReachText() || "Nobody is waiting right now.";
+      els.queueEmpty.textContent = beyondReachText() || gettext("Nobody is waiting right now.");
     }
   }
 
@@ -225,9 +258,27 @@
   function beyondReachText() {
     const parts = state.beyondReach.map(({ skills, waiting }) => {
       const names = skills.map((code) => (config.skillLabels || {})[code] || code);
-      const what = waiting === 1 ? "1 conversation is" : `${waiting} conversations are`;
-      const skill = names.length === 1 ? "skill" : "skills";
-      return `${what} waiting for agents with the ${names.join(" and ")} ${skill}.`;
+      if (names.length === 1) {
+        return format(
+          ngettext(
+            "%(count)s conversation is waiting for agents with the %(skill)s skill.",
+            "%(count)s conversations are waiting for agents with the %(skill)s skill.",
+            waiting,
+          ),
+          { count: waiting, skill: names[0] },
+        );
+      }
+      const joined = names.reduce((list, name) =>
+        format(gettext("%(list)s and %(name)s"), { list, name }),
+      );
+      return format(
+        ngettext(
+          "%(count)s conversation is waiting for agents with the %(skills)s skills.",
+          "%(count)s conversations are waiting for agents with the %(skills)s skills.",
+          waiting,
+        ),
+        { count: waiting, skills: joined },
+      );
     });
     return parts.join(" ");
   }
@@ -239,7 +290,7 @@
   // What a queue card and an offer card both show of a ticket; text only, never HTML.
   function fillTicketCard(item, summary) {
     item.querySelector(".topic").textContent =
-      `${summary.topic || "Conversation"}${summary.customer_first_name ? ` — ${summary.customer_first_name}` : ""}`;
+      `${summary.topic || gettext("Conversation")}${summary.customer_first_name ? ` — ${summary.customer_first_name}` : ""}`;
     const priority = item.querySelector(".priority");
     priority.textContent = PRIORITY[summary.priority] || summary.priority;
     priority.dataset.priority = summary.priority;
@@ -247,7 +298,7 @@
     item.querySelector(".reason").textContent =
       REASON[summary.escalation_reason] || summary.escalation_reason || "";
     const ask = customerAsk(summary.summary);
-    item.querySelector(".ask").textContent = ask || "The customer hasn't written anything yet.";
+    item.querySelector(".ask").textContent = ask || gettext("The customer hasn't written anything yet.");
     item.querySelector(".ask").classList.toggle("muted", !ask);
     item.querySelector(".summary").textContent = summary.summary || "";
     item.querySelector(".summary-more").hidden = !summary.summary;
@@ -274,16 +325,24 @@
     const item = els.queueTemplate.content.firstElementChild.cloneNode(true);
     item.dataset.ticket = summary.id;
     fillTicketCard(item, summary);
-    item.querySelector(".waiting").textContent = `Waiting ${formatWait(waitingSeconds(entry))}`;
+    item.querySelector(".waiting").textContent = format(gettext("Waiting %(time)s"), {
+      time: formatWait(waitingSeconds(entry)),
+    });
     const claim = item.querySelector(".claim");
-    claim.setAttribute("aria-label", `Claim ${summary.topic || "conversation"} #${summary.id}`);
+    claim.setAttribute(
+      "aria-label",
+      format(gettext("Claim %(topic)s #%(number)s"), {
+        topic: summary.topic || gettext("conversation"),
+        number: summary.id,
+      }),
+    );
     claim.addEventListener("click", () => {
       claim.disabled = true;
-      claim.textContent = "Claiming…";
+      claim.textContent = gettext("Claiming…");
       if (!send({ type: "claim", ticket: summary.id })) {
         claim.disabled = false;
-        claim.textContent = "Claim";
-        showToast("You're offline: reconnecting first.");
+        claim.textContent = gettext("Claim");
+        showToast(gettext("You're offline: reconnecting first."));
       }
     });
     return item;
@@ -291,12 +350,12 @@
 
   function markClaimFailed(ticketId, reason) {
     const item = els.queue.querySelector(`[data-ticket="${ticketId}"]`);
-    const text = CLAIM_FAILED[reason] || "Could not claim this ticket.";
+    const text = CLAIM_FAILED[reason] || gettext("Could not claim this ticket.");
     showToast(text);
     if (!item) return;
     item.querySelector(".claim-result").textContent = text;
     const claim = item.querySelector(".claim");
-    claim.textContent = "Claim";
+    claim.textContent = gettext("Claim");
     claim.disabled = reason === "taken" || reason === "not_found";
   }
 
@@ -315,11 +374,11 @@
     const reasons = item.querySelector(".decline-reasons");
     accept.addEventListener("click", () => {
       accept.disabled = decline.disabled = true;
-      accept.textContent = "Accepting…";
+      accept.textContent = gettext("Accepting…");
       if (!send({ type: "accept", offer: frame.offer })) {
         accept.disabled = decline.disabled = false;
-        accept.textContent = "Accept";
-        showToast("You're offline: reconnecting first.");
+        accept.textContent = gettext("Accept");
+        showToast(gettext("You're offline: reconnecting first."));
       }
     });
     decline.addEventListener("click", () => {
@@ -343,13 +402,17 @@
   }
 
   function payText(pay) {
-    return pay ? `Pays ${formatMoney(pay.amount_minor, pay.currency)}` : "";
+    return pay
+      ? format(gettext("Pays %(amount)s"), { amount: formatMoney(pay.amount_minor, pay.currency) })
+      : "";
   }
 
   function tickOffer(offer) {
     const left = Math.max(0, Math.ceil((offer.deadline - Date.now()) / 1000));
     const countdown = offer.element.querySelector(".countdown");
-    countdown.textContent = left ? `${left} s to accept` : "Time is up";
+    countdown.textContent = left
+      ? format(gettext("%(seconds)s s to accept"), { seconds: left })
+      : gettext("Time is up");
     countdown.classList.toggle("is-low", left <= 5);
   }
 
@@ -393,13 +456,15 @@
   function showDigest(frame) {
     const beyond = state.beyondReach.reduce((sum, { waiting }) => sum + waiting, 0);
     const yours = Math.max(0, frame.waiting - beyond);
-    const oldest = yours ? ` · longest wait ${formatWait(frame.oldest_wait_seconds)}` : "";
     const lines = [
       yours
-        ? `${yours} waiting${oldest}. Offers come to you one at a time.`
+        ? format(
+            gettext("%(count)s waiting · longest wait %(wait)s. Offers come to you one at a time."),
+            { count: yours, wait: formatWait(frame.oldest_wait_seconds) },
+          )
         : beyond
-          ? "Nobody is waiting that you can take."
-          : "Nobody is waiting right now.",
+          ? gettext("Nobody is waiting that you can take.")
+          : gettext("Nobody is waiting right now."),
     ];
     if (beyond) lines.push(beyondReachText());
     els.queueDigest.textContent = lines.join(" ");
@@ -450,20 +515,23 @@
     tab.id = `tab-${summary.id}`;
     tab.setAttribute("aria-controls", panel.id);
     panel.setAttribute("aria-labelledby", tab.id);
-    tab.textContent = `${summary.customer_first_name || "Customer"} · ${summary.topic || "chat"}`;
+    tab.textContent = `${summary.customer_first_name || gettext("Customer")} · ${summary.topic || gettext("chat")}`;
     tab.addEventListener("click", () => activate(chat.id));
     panel.querySelector(".chat-title").textContent =
-      `${summary.customer_first_name || "Customer"} — ${summary.topic || "conversation"}`;
+      `${summary.customer_first_name || gettext("Customer")} — ${summary.topic || gettext("conversation")}`;
     panel.querySelector(".chat-meta").textContent =
       `#${summary.id} · ${summary.language} · ${REASON[summary.escalation_reason] || ""}` +
       // Reopened by the customer after a resolve (docs/quality.md): the last answer did not hold.
-      (summary.reopen_count ? ` · reopened by the customer (${summary.reopen_count}×)` : "");
-    panel.querySelector(".summary-text").textContent = summary.summary || "No summary.";
+      (summary.reopen_count
+        ? ` · ${format(gettext("reopened by the customer (%(count)s×)"), { count: summary.reopen_count })}`
+        : "");
+    panel.querySelector(".summary-text").textContent = summary.summary || gettext("No summary.");
     if (summary.reply_by_email) {
       // The customer left the page: what the agent writes reaches it by email, on resolve.
       const replyByEmail = panel.querySelector(".reply-by-email");
-      replyByEmail.textContent =
-        "The customer left a message and will get your replies by email when you resolve.";
+      replyByEmail.textContent = gettext(
+        "The customer left a message and will get your replies by email when you resolve.",
+      );
       replyByEmail.hidden = false;
     }
     wireChat(chat);
@@ -509,7 +577,7 @@
       noteBody.value = "";
     });
     panel.querySelector(".resolve").addEventListener("click", () => {
-      if (!send({ type: "resolve", ticket: chat.id })) showToast("You're offline.");
+      if (!send({ type: "resolve", ticket: chat.id })) showToast(gettext("You're offline."));
     });
     panel.querySelector(".release").addEventListener("click", () => askRelease(chat));
   }
@@ -525,15 +593,17 @@
     els.releaseDialog.returnValue = "";
     els.releaseForm.reset();
     els.releaseOther.disabled = true;
-    els.releaseWhat.textContent =
-      `${chat.summary.customer_first_name || "The customer"} (#${chat.id}) goes back to the ` +
-      "front of the queue for another agent.";
+    els.releaseWhat.textContent = format(
+      gettext("%(customer)s (#%(number)s) goes back to the front of the queue for another agent."),
+      { customer: chat.summary.customer_first_name || gettext("The customer"), number: chat.id },
+    );
     els.releaseDialog.showModal(); // Escape closes it; focus returns in the close handler
   }
 
   function releaseReason() {
     const chosen = els.releaseForm.elements.reason.value;
     if (chosen !== "other") return chosen;
+    // Recorded on the ticket's event row for staff: English, as RELEASE_REASONS' values are.
     const other = els.releaseOther.value.trim();
     return other ? `Other: ${other}` : "Other";
   }
@@ -550,7 +620,7 @@
     if (!chat) return;
     if (els.releaseDialog.returnValue === "release" && !chat.closed) {
       const sent = send({ type: "release", ticket: chat.id, reason: releaseReason() });
-      if (!sent) showToast("You're offline: the conversation is still yours.");
+      if (!sent) showToast(gettext("You're offline: the conversation is still yours."));
     }
     // Back where the agent was; a released tab goes once the server confirms (release.ok).
     chat.panel.querySelector(".release").focus();
@@ -722,7 +792,7 @@
     const frame = { type: "message", ticket: chat.id, client_id: clientId, body: text };
     const element = messageElement({ sender: "agent", body: text });
     element.classList.add("is-pending");
-    element.querySelector(".meta").textContent = "Sending…";
+    element.querySelector(".meta").textContent = gettext("Sending…");
     chat.transcript.append(element);
     scrollToEnd(chat);
     chat.pending.set(clientId, { frame, element });
@@ -738,9 +808,12 @@
     item.className = `message from-${message.sender}`;
     const who = document.createElement("span");
     who.className = "who";
-    who.textContent = { customer: "Customer", bot: "Assistant", agent: "You", system: "" }[
-      message.sender
-    ];
+    who.textContent = {
+      customer: gettext("Customer"),
+      bot: gettext("Assistant"),
+      agent: gettext("You"),
+      system: "",
+    }[message.sender];
     const body = document.createElement("p");
     body.className = "text";
     body.textContent = message.body; // never innerHTML: customers' words are text
@@ -784,7 +857,7 @@
     pending.element.dataset.seq = seq;
     pending.element.querySelector(".meta").textContent = createdAt
       ? new Date(createdAt).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })
-      : "Sent";
+      : gettext("Sent");
     chat.seen.add(seq);
     chat.lastSeq = Math.max(chat.lastSeq, seq);
   }
@@ -800,7 +873,7 @@
     const frame = { type: "note", ticket: chat.id, client_id: clientId, body: text };
     const element = noteElement({ body: text, agent_name: config.agentName });
     element.classList.add("is-pending");
-    element.querySelector(".meta").textContent = "Saving…";
+    element.querySelector(".meta").textContent = gettext("Saving…");
     chat.noteList.append(element);
     chat.pendingNotes.set(clientId, { frame, element });
     send(frame); // if offline, resent on reconnect; the server stores it once per client_id
@@ -815,7 +888,9 @@
     item.className = "note";
     const who = document.createElement("span");
     who.className = "who";
-    who.textContent = note.agent_name ? `Note by ${note.agent_name}` : "Note";
+    who.textContent = note.agent_name
+      ? format(gettext("Note by %(name)s"), { name: note.agent_name })
+      : gettext("Note");
     const body = document.createElement("p");
     body.className = "text";
     body.textContent = note.body; // never innerHTML
@@ -865,8 +940,8 @@
     note.hidden = false;
     note.textContent =
       status === "resolved"
-        ? "Resolved. Thank you!"
-        : "This conversation went back to the queue; you no longer hold it.";
+        ? gettext("Resolved. Thank you!")
+        : gettext("This conversation went back to the queue; you no longer hold it.");
     for (const control of chat.panel.querySelectorAll("textarea, button, select")) {
       control.disabled = true;
     }
@@ -875,7 +950,7 @@
     const dismiss = document.createElement("button");
     dismiss.type = "button";
     dismiss.className = "dismiss";
-    dismiss.textContent = "Close tab";
+    dismiss.textContent = gettext("Close tab");
     dismiss.addEventListener("click", () => removeChat(ticketId));
     note.append(" ", dismiss);
     chat.tab.classList.add("is-closed");
@@ -904,8 +979,8 @@
   function notifyNewTicket(summary) {
     if (!els.notify.checked || !document.hidden) return;
     if ("Notification" in window && Notification.permission === "granted") {
-      new Notification("A customer is waiting", {
-        body: `${summary.topic || "Conversation"} · ${summary.language}`,
+      new Notification(gettext("A customer is waiting"), {
+        body: `${summary.topic || gettext("Conversation")} · ${summary.language}`,
         tag: `ticket-${summary.id}`,
       });
     }
@@ -917,8 +992,12 @@
     if (!els.notify.checked || !document.hidden) return null;
     let notification = null;
     if ("Notification" in window && Notification.permission === "granted") {
-      notification = new Notification(`Offer: ${frame.ticket.topic || "Conversation"}`, {
-        body: [payText(frame.pay), `Accept within ${frame.expires_in} s`]
+      const title = format(gettext("Offer: %(topic)s"), {
+        topic: frame.ticket.topic || gettext("Conversation"),
+      });
+      const within = format(gettext("Accept within %(seconds)s s"), { seconds: frame.expires_in });
+      notification = new Notification(title, {
+        body: [payText(frame.pay), within]
           .filter(Boolean)
           .join(" · "),
         tag: `offer-${frame.offer}`,
@@ -1004,7 +1083,7 @@
     },
     "offer.gone"(frame) {
       removeOffer(frame.offer);
-      showToast(OFFER_GONE[frame.reason] || "That offer is no longer open.");
+      showToast(OFFER_GONE[frame.reason] || gettext("That offer is no longer open."));
     },
     "decline.ok"(frame) {
       removeOffer(frame.offer);
@@ -1014,7 +1093,9 @@
         frame.status === "available",
         // Only when the server set the agent away; the agent's own switch needs no toast.
         frame.reason === "missed_offers"
-          ? "Offers are paused: several ran out unanswered. Switch “Available for offers” back on when you're ready."
+          ? gettext(
+              "Offers are paused: several ran out unanswered. Switch “Available for offers” back on when you're ready.",
+            )
           : "",
       );
     },
@@ -1061,9 +1142,14 @@
     "release.ok"(frame) {
       // The agent let it go: nothing of it is theirs to act on, so its tab goes.
       const chat = state.chats.get(frame.ticket);
-      const who = chat?.summary.customer_first_name || "The conversation";
+      const who = chat?.summary.customer_first_name || gettext("The conversation");
       removeChat(frame.ticket);
-      showToast(`Released: ${who} (#${frame.ticket}) is back in the queue.`);
+      showToast(
+        format(gettext("Released: %(who)s (#%(number)s) is back in the queue."), {
+          who,
+          number: frame.ticket,
+        }),
+      );
     },
     "heartbeat.ok"(frame) {
       clearTimeout(state.heartbeatWatchdog);
@@ -1082,7 +1168,7 @@
           }, 2000);
         }
       }
-      showToast(frame.detail || "Something went wrong.");
+      showToast(ERROR_TEXT[frame.code] || frame.detail || gettext("Something went wrong."));
     },
   };
 

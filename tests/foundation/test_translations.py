@@ -50,16 +50,6 @@ NOT_YET_TRANSLATED = {
     "emails/quality_consequence.txt",
     "emails/shift_offers.txt",
     "emails/surge_offer.txt",
-    "portal/_quality_score.html",
-    "portal/_quality_trend.html",
-    "portal/_ticket_card.html",
-    "portal/cash_out.html",
-    "portal/earnings.html",
-    "portal/portal.html",
-    "portal/profile.html",
-    "portal/quality.html",
-    "portal/refused.html",
-    "portal/shifts.html",
 }
 TRANSLATED_TEMPLATES = sorted(
     str(path.relative_to(BASE / "templates"))

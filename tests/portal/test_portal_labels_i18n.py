@@ -89,6 +89,15 @@ def test_a_pay_line_s_status_reads_in_german_on_the_earnings_page(client, agent)
     assert "<td>Ausstehend" in page
 
 
+def test_the_earnings_page_shows_a_stored_description_in_german(client, agent):
+    EarningLineFactory(agent=agent, description="Top rating on ticket #7")
+
+    page = client.get("/portal/earnings/", **GERMAN).content.decode()
+
+    assert "Top rating on ticket #7" not in page
+    assert _("Top rating on ticket #%(n)s", "de") % {"n": 7} in page
+
+
 def test_a_pay_line_s_kind_and_status_labels_follow_the_language():
     line = EarningLine(kind=EarningLine.Kind.SHIFT_BONUS, status=EarningLine.Status.PAYABLE)
 
@@ -202,3 +211,8 @@ def test_the_quality_trend_s_week_labels_follow_the_locale():
     assert [w["label"] for w in rate_chart(title="t", week_starts=weeks, lines=[])["weeks"]] == [
         "Dec 7"
     ]
+
+
+def _(message: str, language: str) -> str:
+    with translation.override(language):
+        return translation.gettext(message)
