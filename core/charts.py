@@ -1,4 +1,6 @@
-"""What the product's server-drawn SVG charts share (quality.charts, ops.report_charts)."""
+"""The product's line charts, drawn as SVG on the server (no script, no build step): the
+geometry here, the drawing in templates/_line_chart_svg.html (quality.charts,
+ops.report_charts)."""
 
 from __future__ import annotations
 
@@ -23,4 +25,47 @@ def gapped_line(values: Sequence[float | None], xy: Callable[[int, float], str])
     return {
         "polylines": [" ".join(r) for r in runs if len(r) > 1],
         "dots": [r[0].split(",") for r in runs if len(r) == 1],
+    }
+
+
+def line_chart(
+    *,
+    columns: Sequence[str],
+    lines: Sequence[tuple[str, str, Sequence[float | None]]],
+    top: float,
+    y_label: Callable[[float], str],
+    label_every: int = 1,
+    width: int = 480,
+    height: int = 160,
+) -> dict:
+    """Lines of values by column (x: days, weeks), on a y axis from 0 to ``top``, for
+    templates/_line_chart_svg.html. ``lines`` are (label, colour, values); every
+    ``label_every``-th column is labelled, counting back from the last. Gridlines at 0, half
+    and ``top``, labelled by ``y_label``."""
+    step = width / max(len(columns) - 1, 1)
+
+    def xy(k: int, value: float) -> str:
+        return f"{k * step:.1f},{height - value * height / top:.1f}"
+
+    return {
+        "width": width,
+        "height": height,
+        "lines": [
+            {
+                "label": label,
+                "colour": colour,
+                **gapped_line(values, xy),
+                "last": next((v for v in reversed(values) if v is not None), None),
+            }
+            for label, colour, values in lines
+        ],
+        "gridlines": [
+            {"y": round(height - share * height, 1), "label": y_label(top * share)}
+            for share in (0, 0.5, 1)
+        ],
+        "columns": [
+            {"x": round(k * step, 1), "label": label}
+            for k, label in enumerate(columns)
+            if (len(columns) - 1 - k) % label_every == 0
+        ],
     }

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from datetime import date
 
-from core.charts import gapped_line
+from core.charts import line_chart
 from core.dates import DAY, format_date
 from ops.report import HumanAccessReport
 
@@ -29,41 +29,21 @@ def _line_chart(
     unit: str,
     days: list[date],
     lines: list[tuple[str, str, list[float | None]]],
-    width: int = 640,
-    height: int = 160,
 ) -> dict:
-    """Points of lines of values by day (x); a day without a value leaves a gap."""
+    """Lines of values by day (x), about eight days labelled; a day without a value leaves a
+    gap."""
     top = _nice_top(max((v for _, _, vs in lines for v in vs if v is not None), default=0))
-    step = width / max(len(days) - 1, 1)
-
-    def xy(k: int, value: float) -> str:
-        return f"{k * step:.1f},{height - value * height / top:.1f}"
-
-    drawn = []
-    for label, colour, values in lines:
-        drawn.append(
-            {
-                "label": label,
-                "colour": colour,
-                **gapped_line(values, xy),
-            }
-        )
-    label_every = max(1, math.ceil(len(days) / 8))
     return {
         "title": title,
         "unit": unit,
-        "width": width,
-        "height": height,
-        "lines": drawn,
-        "gridlines": [
-            {"y": round(height - share * height, 1), "label": f"{top * share:g}"}
-            for share in (0, 0.5, 1)
-        ],
-        "days": [
-            {"x": round(k * step, 1), "label": format_date(day, DAY)}
-            for k, day in enumerate(days)
-            if (len(days) - 1 - k) % label_every == 0
-        ],
+        **line_chart(
+            columns=[format_date(day, DAY) for day in days],
+            lines=lines,
+            top=top,
+            y_label=lambda value: f"{value:g}",
+            label_every=max(1, math.ceil(len(days) / 8)),
+            width=640,
+        ),
     }
 
 

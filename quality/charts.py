@@ -7,7 +7,7 @@ from datetime import date
 
 from django.utils.translation import gettext
 
-from core.charts import gapped_line
+from core.charts import line_chart
 from core.dates import DAY, format_date
 from quality.metrics import RATES, QualityReport, Series, agent_quality_trend, week_starts
 
@@ -25,37 +25,23 @@ def rate_chart(
     width: int = 480,
     height: int = 160,
 ) -> dict:
-    """Points for a chart of percentages (0–100, y) by week (x). A week without data leaves
-    a gap rather than a fall to zero: each line is drawn as the runs of weeks it has."""
+    """A chart of percentages (0–100, y) by week (x), every other week labelled, ending with
+    this one. A week without data leaves a gap rather than a fall to zero."""
     colours = colours or COLOURS
-    step = width / max(len(week_starts) - 1, 1)
-
-    def xy(k: int, value: int) -> str:
-        return f"{k * step:.1f},{height - value * height / 100:.1f}"
-
-    drawn = []
-    for n, (label, values) in enumerate(lines):
-        drawn.append(
-            {
-                "label": label,
-                "colour": colours[n % len(colours)],
-                **gapped_line(values, xy),
-                "last": next((v for v in reversed(values) if v is not None), None),
-            }
-        )
     return {
         "title": title,
-        "width": width,
-        "height": height,
-        "lines": drawn,
-        "gridlines": [
-            {"y": round(height - pct * height / 100, 1), "label": pct} for pct in (0, 50, 100)
-        ],
-        "weeks": [
-            {"x": round(k * step, 1), "label": format_date(start, DAY)}
-            for k, start in enumerate(week_starts)
-            if (len(week_starts) - 1 - k) % 2 == 0  # every other week, ending with this one
-        ],
+        **line_chart(
+            columns=[format_date(start, DAY) for start in week_starts],
+            lines=[
+                (label, colours[n % len(colours)], values)
+                for n, (label, values) in enumerate(lines)
+            ],
+            top=100,
+            y_label=lambda pct: f"{pct:g}%",
+            label_every=2,
+            width=width,
+            height=height,
+        ),
     }
 
 

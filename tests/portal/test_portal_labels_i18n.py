@@ -207,8 +207,8 @@ def test_the_quality_trend_s_week_labels_follow_the_locale():
     with translation.override("de"):
         german = rate_chart(title="t", week_starts=weeks, lines=[])
 
-    assert [week["label"] for week in german["weeks"]] == ["7. Dez."]
-    assert [w["label"] for w in rate_chart(title="t", week_starts=weeks, lines=[])["weeks"]] == [
+    assert [week["label"] for week in german["columns"]] == ["7. Dez."]
+    assert [w["label"] for w in rate_chart(title="t", week_starts=weeks, lines=[])["columns"]] == [
         "Dec 7"
     ]
 
