@@ -15,6 +15,16 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
+@app.on_after_configure.connect
+def _name_redbeat_settings_plainly(sender: Celery, source: Any, **kwargs: Any) -> None:
+    """celery-redbeat reads its settings under the CELERY_ namespace, but warns at every start
+    that it falls back to the broker's unless it also sees them under their bare names."""
+    for name in ("redbeat_redis_url", "redbeat_redis_options"):
+        value = source.get(name)
+        if value is not None:
+            source[name] = value
+
+
 @signals.setup_logging.connect
 def use_django_logging(**kwargs: Any) -> None:
     """Workers and beat log as the web processes do (settings.LOGGING: JSON, with the log

@@ -120,3 +120,10 @@ def test_the_queue_prefix_names_every_queue_and_beats_keys():
 def test_without_a_prefix_the_queues_are_realtime_and_batch():
     assert (settings.CELERY_REALTIME_QUEUE, settings.CELERY_BATCH_QUEUE) == ("realtime", "batch")
     assert settings.CELERY_TASK_DEFAULT_QUEUE == "realtime"
+
+
+def test_redbeat_sees_its_redis_settings_by_their_own_names_and_so_does_not_warn():
+    names = {key.lower() for key in app.conf.keys()}
+
+    assert {"redbeat_redis_url", "redbeat_redis_options"} <= names
+    assert app.conf.redbeat_redis_url == settings.CELERY_REDBEAT_REDIS_URL
