@@ -233,7 +233,7 @@ class AgentAdmin(ReviewActions, admin.ModelAdmin):
 
 def _labels(choices: type, codes: list[str]) -> str:
     labels = dict(choices.choices)
-    return ", ".join(labels.get(code, code) for code in codes or []) or "—"
+    return ", ".join(str(labels.get(code, code)) for code in codes or []) or "—"
 
 
 class ApplicationReadout:

@@ -2,6 +2,7 @@
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import gettext_lazy as _
 
 from agents import services
 from core.client_address import UNKNOWN, client_address
@@ -12,8 +13,8 @@ class ThrottledLoginForm(AuthenticationForm):
 
     error_messages = {
         **AuthenticationForm.error_messages,
-        "invalid_login": "Wrong email or password.",
-        "throttled": "Too many login attempts. Try again later.",
+        "invalid_login": _("Wrong email or password."),
+        "throttled": _("Too many login attempts. Try again later."),
     }
 
     def clean(self):

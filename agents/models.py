@@ -46,18 +46,18 @@ class Agent(models.Model):
     """A support agent's working profile. Every write goes through agents.services."""
 
     class Status(models.TextChoices):
-        APPLIED = "applied", "Applied"
-        EMAIL_VERIFIED = "email_verified", "Email verified"
-        TRAINING = "training", "In training"
-        AWAITING_REVIEW = "awaiting_review", "Awaiting review"
-        APPROVED = "approved", "Approved"
-        ACTIVE = "active", "Active"
-        SUSPENDED = "suspended", "Suspended"
-        REJECTED = "rejected", "Rejected"
+        APPLIED = "applied", _("Applied")
+        EMAIL_VERIFIED = "email_verified", _("Email verified")
+        TRAINING = "training", _("In training")
+        AWAITING_REVIEW = "awaiting_review", _("Awaiting review")
+        APPROVED = "approved", _("Approved")
+        ACTIVE = "active", _("Active")
+        SUSPENDED = "suspended", _("Suspended")
+        REJECTED = "rejected", _("Rejected")
 
     class Availability(models.TextChoices):
-        AVAILABLE = "available", "Available"
-        AWAY = "away", "Away"
+        AVAILABLE = "available", _("Available")
+        AWAY = "away", _("Away")
 
     # Whether the agent takes offers; changed only by agents.services.agent_availability_set.
     ALLOWED_AVAILABILITY_TRANSITIONS: dict[str, frozenset[str]] = {
@@ -87,6 +87,11 @@ class Agent(models.Model):
         default=dict, blank=True, help_text='{"mon": [["09:00", "13:00"]], …} in the time zone'
     )
     motivation = models.TextField(blank=True)
+    # The language the agent reads Humanline in: its emails are written in it. Set from the
+    # page's language when it applies, and from the language switcher when it changes it.
+    preferred_language = models.CharField(
+        max_length=8, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
+    )
 
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.APPLIED)
     capacity = models.PositiveSmallIntegerField(

@@ -30,7 +30,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import Prefetch, QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from agents.countries import is_country_code
 from agents.models import Agent, AgentStatusEvent, QuizAttempt, QuizChoice, QuizQuestion, User
@@ -42,6 +45,7 @@ from agents.services import (
     validate_skills,
 )
 from agents.vocabulary import Skill
+from core.dates import format_when
 from core.jobs import enqueue_on_commit
 from core.site_url import site_url_or_default
 
@@ -51,13 +55,13 @@ S = Agent.Status
 
 MOTIVATION_MAX_CHARS = 1000
 WEEKDAYS = {
-    "mon": "Monday",
-    "tue": "Tuesday",
-    "wed": "Wednesday",
-    "thu": "Thursday",
-    "fri": "Friday",
-    "sat": "Saturday",
-    "sun": "Sunday",
+    "mon": gettext_lazy("Monday"),
+    "tue": gettext_lazy("Tuesday"),
+    "wed": gettext_lazy("Wednesday"),
+    "thu": gettext_lazy("Thursday"),
+    "fri": gettext_lazy("Friday"),
+    "sat": gettext_lazy("Saturday"),
+    "sun": gettext_lazy("Sunday"),
 }
 MAX_RANGES_PER_DAY = 6
 _TIME = re.compile(r"^(?:[01]\d|2[0-3]):[0-5]\d$")
@@ -95,14 +99,20 @@ def time_zone_names() -> frozenset[str]:
 def validate_time_zone(value: str) -> str:
     value = value.strip()
     if value not in time_zone_names():
-        raise ValidationError(f"Unknown time zone: {value or '(blank)'}. Pick one from the list.")
+        raise ValidationError(
+            _("Unknown time zone: %(value)s. Pick one from the list.")
+            % {"value": value or _("(blank)")}
+        )
     return value
 
 
 def validate_country(value: str) -> str:
     code = value.strip().upper()
     if not is_country_code(code):
-        raise ValidationError(f"Unknown country: {value or '(blank)'}. Pick one from the list.")
+        raise ValidationError(
+            _("Unknown country: %(value)s. Pick one from the list.")
+            % {"value": value or _("(blank)")}
+        )
     return code
 
 
@@ -111,16 +121,21 @@ def validate_weekly_availability(value: Mapping[str, object]) -> dict[str, list[
     24:00), each range ending after it starts, ranges of a day not overlapping, and at least
     one range in the week. Returns it with the ranges of each day sorted."""
     if not isinstance(value, Mapping):
-        raise ValidationError("Weekly availability must map days to time ranges.")
+        raise ValidationError(_("Weekly availability must map days to time ranges."))
     unknown = sorted(set(value) - set(WEEKDAYS))
     if unknown:
-        raise ValidationError(f"Unknown day(s) in availability: {', '.join(unknown)}.")
+        raise ValidationError(
+            _("Unknown day(s) in availability: %(days)s.") % {"days": ", ".join(unknown)}
+        )
     cleaned: dict[str, list[list[str]]] = {}
     errors: list[str] = []
     for day, day_name in WEEKDAYS.items():
         ranges = value.get(day) or []
         if not isinstance(ranges, list) or len(ranges) > MAX_RANGES_PER_DAY:
-            errors.append(f"{day_name}: give at most {MAX_RANGES_PER_DAY} time ranges.")
+            errors.append(
+                _("%(day)s: give at most %(count)s time ranges.")
+                % {"day": day_name, "count": MAX_RANGES_PER_DAY}
+            )
             continue
         parsed: list[list[str]] = []
         for item in ranges:
@@ -132,26 +147,35 @@ def validate_weekly_availability(value: Mapping[str, object]) -> dict[str, list[
                 or not (_TIME.match(item[1]) or item[1] == "24:00")
             ):
                 errors.append(
-                    f"{day_name}: “{_as_typed(item)}” is not a time range like 09:00-13:00."
+                    _("%(day)s: “%(typed)s” is not a time range like 09:00-13:00.")
+                    % {"day": day_name, "typed": _as_typed(item)}
                 )
                 continue
             start, end = item
             if end <= start:
-                errors.append(f"{day_name}: {start}-{end} ends before it starts.")
+                errors.append(
+                    _("%(day)s: %(start)s-%(end)s ends before it starts.")
+                    % {"day": day_name, "start": start, "end": end}
+                )
                 continue
             parsed.append([start, end])
         parsed.sort()
         for earlier, later in zip(parsed, parsed[1:], strict=False):
             if later[0] < earlier[1]:
                 errors.append(
-                    f"{day_name}: {earlier[0]}-{earlier[1]} and {later[0]}-{later[1]} overlap."
+                    _("%(day)s: %(first)s and %(second)s overlap.")
+                    % {
+                        "day": day_name,
+                        "first": f"{earlier[0]}-{earlier[1]}",
+                        "second": f"{later[0]}-{later[1]}",
+                    }
                 )
         if parsed:
             cleaned[day] = parsed
     if errors:
         raise ValidationError(errors)
     if not cleaned:
-        raise ValidationError("Tell us at least one time in the week when you can work.")
+        raise ValidationError(_("Tell us at least one time in the week when you can work."))
     return cleaned
 
 
@@ -206,7 +230,7 @@ def validate_application(
     if "email" not in errors and User.objects.filter(email__iexact=email).exists():
         errors["email"] = [_duplicate_email_message(email)]
     if not first_name:
-        errors["first_name"] = ["Tell us your name."]
+        errors["first_name"] = [_("Tell us your name.")]
     check(
         "password",
         validate_new_password,
@@ -216,7 +240,7 @@ def validate_application(
         last_name=last_name,
     )
     if segment not in Agent.Segment.values:
-        errors["segment"] = [f"Unknown segment: {segment or '(blank)'}."]
+        errors["segment"] = [_("Unknown segment: %(value)s.") % {"value": segment or _("(blank)")}]
     country = check("country", validate_country, country)
     time_zone = check("time_zone", validate_time_zone, time_zone)
     languages = check("languages", validate_languages, languages)
@@ -226,10 +250,11 @@ def validate_application(
         skills = sorted({Skill.GENERAL.value, *skills})
     availability = check("weekly_availability", validate_weekly_availability, weekly_availability)
     if not motivation:
-        errors["motivation"] = ["Tell us in a sentence or two why you want to do this work."]
+        errors["motivation"] = [_("Tell us in a sentence or two why you want to do this work.")]
     elif len(motivation) > MOTIVATION_MAX_CHARS:
         errors["motivation"] = [
-            f"Keep it to {MOTIVATION_MAX_CHARS} characters (this is {len(motivation)})."
+            _("Keep it to %(limit)s characters (this is %(length)s).")
+            % {"limit": MOTIVATION_MAX_CHARS, "length": len(motivation)}
         ]
     if errors:
         raise ValidationError(errors)
@@ -248,11 +273,17 @@ def validate_application(
     }
 
 
-def agent_apply(*, site_url: str | None = None, **application) -> Agent:
+def agent_apply(
+    *,
+    site_url: str | None = None,
+    preferred_language: str = settings.LANGUAGE_CODE,
+    **application,
+) -> Agent:
     """Create an applicant (status applied) and send the verification link after commit.
 
     Takes the arguments of ``validate_application``, which checks everything before anything
-    is written, and the ``site_url`` the link starts with (core/site_url.py). The writes
+    is written, the ``site_url`` the link starts with (core/site_url.py) and the language the
+    applicant read the form in, which its emails are then written in. The writes
     share one transaction, so a refused application leaves nothing behind. Raises
     ``ValidationError`` keyed by field.
     """
@@ -260,7 +291,7 @@ def agent_apply(*, site_url: str | None = None, **application) -> Agent:
     email = cleaned["email"]
     try:
         with transaction.atomic():
-            agent = agent_create(**cleaned)
+            agent = agent_create(**cleaned, preferred_language=preferred_language)
             _after_commit_send_verification(agent.pk, site_url)
     except (IntegrityError, ValidationError):
         # Another application with this address got in after the check above: agent_create's
@@ -270,7 +301,9 @@ def agent_apply(*, site_url: str | None = None, **application) -> Agent:
 
 
 def _duplicate_email_message(email: str) -> str:
-    return f"An account with {email} already exists. Log in instead, or use another address."
+    return _(
+        "An account with %(email)s already exists. Log in instead, or use another address."
+    ) % {"email": email}
 
 
 # --- Email verification --------------------------------------------------------------------
@@ -304,15 +337,15 @@ def agent_verify_email(*, token: str) -> Agent:
         payload = signing.loads(token, salt=_VERIFY_SALT, max_age=max_age)
     except signing.SignatureExpired:
         raise VerificationLinkExpired(
-            "This verification link has expired. Log in and we will send you a new one.",
+            _("This verification link has expired. Log in and we will send you a new one."),
             agent_id=_agent_id_of_expired(token),
         ) from None
     except signing.BadSignature:
         raise VerificationLinkInvalid(
-            "This verification link is not valid. Check that you copied all of it."
+            _("This verification link is not valid. Check that you copied all of it.")
         ) from None
     if not isinstance(payload, dict) or not isinstance(payload.get("agent"), int):
-        raise VerificationLinkInvalid("This verification link is not valid.")
+        raise VerificationLinkInvalid(_("This verification link is not valid."))
 
     with transaction.atomic():
         agent = (
@@ -322,11 +355,11 @@ def agent_verify_email(*, token: str) -> Agent:
             .first()
         )
         if agent is None or payload.get("email") != _email_fingerprint(agent.user.email):
-            raise VerificationLinkInvalid("This verification link is not valid.")
+            raise VerificationLinkInvalid(_("This verification link is not valid."))
         if agent.email_verified_at is not None:
             return agent
         if agent.status != S.APPLIED:
-            raise VerificationLinkInvalid("This application is closed.")
+            raise VerificationLinkInvalid(_("This application is closed."))
         agent = agent_transition(
             agent_id=agent.pk,
             to_status=S.EMAIL_VERIFIED,
@@ -352,12 +385,12 @@ def agent_resend_verification(*, agent_id: int, site_url: str | None = None) -> 
     """Send a fresh link to an applicant who has not verified yet, at most once a minute."""
     agent = Agent.objects.get(pk=agent_id)
     if agent.status != S.APPLIED or agent.email_verified_at is not None:
-        raise OnboardingError("Your email address is already verified.")
+        raise OnboardingError(_("Your email address is already verified."))
     window = settings.AGENT_EMAIL_VERIFY_RESEND_SECONDS
     # cache.add is atomic: of two simultaneous requests only one wins the slot.
     if not cache.add(f"agents:verify-resend:{agent_id}", 1, timeout=window):
         raise OnboardingError(
-            "We sent you a link a moment ago. Check your inbox (and spam) before asking again."
+            _("We sent you a link a moment ago. Check your inbox (and spam) before asking again.")
         )
     _after_commit_send_verification(agent.pk, site_url)
 
@@ -389,7 +422,7 @@ def agent_start_training(*, agent_id: int) -> Agent:
     if agent.status == S.TRAINING:
         return agent
     if agent.status != S.EMAIL_VERIFIED:
-        raise OnboardingError(_not_now(agent, "start training"))
+        raise OnboardingError(_not_now(agent, "start_training"))
     return agent_transition(
         agent_id=agent.pk, to_status=S.TRAINING, actor=agent.user, reason="started training"
     )
@@ -428,16 +461,17 @@ def quiz_attempt_submit(
     with transaction.atomic():
         agent = Agent.objects.select_for_update().select_related("user").get(pk=agent_id)
         if agent.status != S.TRAINING:
-            raise OnboardingError(_not_now(agent, "take the quiz"))
+            raise OnboardingError(_not_now(agent, "take_quiz"))
         available_at = quiz_retry_available_at(agent, now=now)
         if available_at is not None:
             raise QuizCooldown(
-                f"You can take the quiz again from {available_at:%Y-%m-%d %H:%M} UTC.",
+                _("You can take the quiz again from %(when)s UTC.")
+                % {"when": format_when(available_at)},
                 available_at=available_at,
             )
         questions = list(quiz_questions())
         if not questions:
-            raise OnboardingError("The quiz is not ready yet. Please come back later.")
+            raise OnboardingError(_("The quiz is not ready yet. Please come back later."))
 
         record = []
         correct_count = 0
@@ -591,13 +625,23 @@ def _after_commit_send_status_email(event_id: int, site_url: str | None) -> None
 
 
 STATUS_EMAILS = {
-    # (from, to) or (None, to): template under templates/emails/ and subject.
-    (S.SUSPENDED, S.ACTIVE): ("agent_reinstated", "Your Humanline account is active again"),
-    (S.SUSPENDED, S.APPROVED): ("agent_reinstated", "Your Humanline account is active again"),
-    (S.AWAITING_REVIEW, S.TRAINING): ("agent_back_to_training", "Please retake the quiz"),
-    (None, S.APPROVED): ("agent_approved", "You're approved to work on Humanline"),
-    (None, S.REJECTED): ("agent_rejected", "Your Humanline application"),
-    (None, S.SUSPENDED): ("agent_suspended", "Your Humanline account is suspended"),
+    # (from, to) or (None, to): template under templates/emails/ and subject, lazily
+    # translated: it is read inside the agent's language (_send).
+    (S.SUSPENDED, S.ACTIVE): (
+        "agent_reinstated",
+        gettext_lazy("Your Humanline account is active again"),
+    ),
+    (S.SUSPENDED, S.APPROVED): (
+        "agent_reinstated",
+        gettext_lazy("Your Humanline account is active again"),
+    ),
+    (S.AWAITING_REVIEW, S.TRAINING): (
+        "agent_back_to_training",
+        gettext_lazy("Please retake the quiz"),
+    ),
+    (None, S.APPROVED): ("agent_approved", gettext_lazy("You're approved to work on Humanline")),
+    (None, S.REJECTED): ("agent_rejected", gettext_lazy("Your Humanline application")),
+    (None, S.SUSPENDED): ("agent_suspended", gettext_lazy("Your Humanline account is suspended")),
 }
 
 
@@ -630,7 +674,7 @@ def agent_accept_code_of_conduct(*, agent_id: int) -> Agent:
     customer without having agreed to the rules in their own name."""
     agent = Agent.objects.select_for_update().select_related("user").get(pk=agent_id)
     if agent.status != S.APPROVED:
-        raise OnboardingError(_not_now(agent, "accept the code of conduct"))
+        raise OnboardingError(_not_now(agent, "accept_conduct"))
     agent = agent_transition(
         agent_id=agent.pk,
         to_status=S.ACTIVE,
@@ -681,11 +725,11 @@ class Step:
 
 
 ONBOARDING_STEPS = [
-    "Apply",
-    "Verify your email",
-    "Training and quiz",
-    "Review by our team",
-    "Accept the code of conduct",
+    gettext_lazy("Apply"),
+    gettext_lazy("Verify your email"),
+    gettext_lazy("Training and quiz"),
+    gettext_lazy("Review by our team"),
+    gettext_lazy("Accept the code of conduct"),
 ]
 # The step each status is working on; an active agent has done them all.
 _CURRENT_STEP = {
@@ -716,15 +760,36 @@ def onboarding_steps(agent: Agent) -> list[Step]:
     ]
 
 
-def _not_now(agent: Agent, what: str) -> str:
-    return f"You cannot {what} while your application is {agent.get_status_display().lower()}."
+NOT_NOW = {
+    "start_training": gettext_lazy(
+        "You cannot start training while your application is %(status)s."
+    ),
+    "take_quiz": gettext_lazy("You cannot take the quiz while your application is %(status)s."),
+    "accept_conduct": gettext_lazy(
+        "You cannot accept the code of conduct while your application is %(status)s."
+    ),
+}
+
+
+def _not_now(agent: Agent, step: str) -> str:
+    status = agent.get_status_display()
+    # Mid-sentence the status is lower case ("in training"), but German keeps its nouns'
+    # capitals ("E-Mail bestätigt").
+    if translation.get_language() != "de":
+        status = status.lower()
+    return NOT_NOW[step] % {"status": status}
 
 
 # --- Mail ----------------------------------------------------------------------------------
 
 
-def _send(agent: Agent, template: str, context: dict, *, subject: str | None = None) -> None:
-    body = render_to_string(f"emails/{template}.txt", context)
-    if subject is None:
-        subject = render_to_string(f"emails/{template}_subject.txt", context).strip()
+def _send(
+    agent: Agent, template: str, context: dict, *, subject: str | Promise | None = None
+) -> None:
+    # In the language the agent reads Humanline in (docs/i18n.md), whatever is active here.
+    with translation.override(agent.preferred_language):
+        body = render_to_string(f"emails/{template}.txt", context)
+        if subject is None:
+            subject = render_to_string(f"emails/{template}_subject.txt", context).strip()
+        subject = str(subject)
     send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [agent.user.email])

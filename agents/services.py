@@ -14,6 +14,7 @@ from django.core.mail import mail_admins, send_mail
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from agents.models import (
     Agent,
@@ -56,9 +57,11 @@ def validate_languages(languages: Iterable[str]) -> list[str]:
     codes = sorted({code.strip().lower() for code in languages if code.strip()})
     unknown = [code for code in codes if code not in LANGUAGE_CODES]
     if unknown:
-        raise ValidationError(f"Unknown language code(s): {', '.join(unknown)}.")
+        raise ValidationError(
+            _("Unknown language code(s): %(codes)s.") % {"codes": ", ".join(unknown)}
+        )
     if not codes:
-        raise ValidationError("At least one language is required.")
+        raise ValidationError(_("At least one language is required."))
     return codes
 
 
@@ -66,7 +69,7 @@ def validate_skills(skills: Iterable[str]) -> list[str]:
     codes = sorted({code.strip().lower() for code in skills if code.strip()})
     unknown = [code for code in codes if code not in SKILL_CODES]
     if unknown:
-        raise ValidationError(f"Unknown skill(s): {', '.join(unknown)}.")
+        raise ValidationError(_("Unknown skill(s): %(codes)s.") % {"codes": ", ".join(unknown)})
     return codes
 
 
@@ -145,10 +148,12 @@ def agent_create(
     capacity: int | None = None,
     weekly_availability: dict[str, list[list[str]]] | None = None,
     motivation: str = "",
+    preferred_language: str = settings.LANGUAGE_CODE,
     active: bool = False,
     actor: User | None = None,
 ) -> Agent:
-    """Create a user and its agent profile; with ``active`` the agent may go online at once."""
+    """Create a user and its agent profile; with ``active`` the agent may go online at once.
+    A ``preferred_language`` Humanline does not speak is taken as the default."""
     email = email.strip().lower()
     if User.objects.filter(email__iexact=email).exists():
         raise ValidationError(f"An account with {email} already exists.")
@@ -167,6 +172,7 @@ def agent_create(
         capacity=capacity or settings.AGENT_DEFAULT_CAPACITY,
         weekly_availability=weekly_availability or {},
         motivation=motivation,
+        preferred_language=spoken_language(preferred_language) or settings.LANGUAGE_CODE,
         status=S.ACTIVE if active else S.APPLIED,
     )
     if active:
@@ -178,6 +184,29 @@ def agent_create(
             reason="created active by an operator",
         )
     return agent
+
+
+# --- The agent's language (docs/i18n.md) -----------------------------------------------------
+
+
+def spoken_language(code: str | None) -> str | None:
+    """``code`` if Humanline's pages and emails are written in it (settings.LANGUAGES)."""
+    return code if code in dict(settings.LANGUAGES) else None
+
+
+def agent_preferred_language_set(*, user_id: int, language: str) -> bool:
+    """Remember the language an agent chose to read Humanline in (the language switcher), so
+    its emails are written in it. True if an agent's choice changed; a user who is no agent,
+    or a language Humanline does not speak, changes nothing. One UPDATE, no lock needed: the
+    last choice wins."""
+    if spoken_language(language) is None:
+        return False
+    changed = (
+        Agent.objects.filter(user_id=user_id)
+        .exclude(preferred_language=language)
+        .update(preferred_language=language, updated_at=timezone.now())
+    )
+    return changed == 1
 
 
 # --- Presence ----------------------------------------------------------------------------

@@ -39,7 +39,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # The customer side's languages (docs/i18n.md): the switcher posts to set_language, and
     # the chat's script reads its phrases from the catalog of the active language.
-    path("i18n/", include("django.conf.urls.i18n")),
+    # Django's own set_language, wrapped to remember a logged-in agent's choice (CSRF-checked
+    # as every POST is, by the middleware).
+    path("i18n/setlang/", views.set_language, name="set_language"),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("", include("tickets.urls")),
     path("", include("portal.onboarding_urls")),

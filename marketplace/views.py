@@ -7,8 +7,10 @@ from django.templatetags.static import static
 from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+from django.views.i18n import set_language as django_set_language
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from agents.services import agent_preferred_language_set
 from marketplace import health, metrics
 
 
@@ -26,6 +28,22 @@ async def readyz(request):
     """/healthz and the background work: a Celery worker answers, beat still runs jobs."""
     ready, body = await health.check_readiness()
     return JsonResponse(body, status=200 if ready else 503)
+
+
+def set_language(request):
+    """Django's ``set_language`` (the switcher's form posts here; it sets the language cookie
+    and goes back), and, for a logged-in agent, the choice is remembered on its profile, so
+    its emails are written in it too (docs/i18n.md). Django's view checks the method, the
+    language and where to go back to; only a choice it accepted is stored."""
+    response = django_set_language(request)
+    language = request.POST.get("language", "")
+    if (
+        request.method == "POST"
+        and request.user.is_authenticated
+        and response.cookies.get(settings.LANGUAGE_COOKIE_NAME) is not None
+    ):
+        agent_preferred_language_set(user_id=request.user.pk, language=language)
+    return response
 
 
 def home(request):

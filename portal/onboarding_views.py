@@ -15,11 +15,14 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from agents import onboarding
 from agents.models import Agent, TrainingModule
+from agents.vocabulary import Skill
 from core.site_url import site_url
 from payouts import stripe_connect
 from payouts.ledger import rate_card_at
@@ -34,6 +37,16 @@ S = Agent.Status
 MAY_READ_TRAINING = frozenset(
     {S.EMAIL_VERIFIED, S.TRAINING, S.AWAITING_REVIEW, S.APPROVED, S.ACTIVE, S.SUSPENDED}
 )
+
+
+# The rate card's priorities, named here for the page: Ticket.Priority's own labels stay
+# English, as pay lines store them in their descriptions (payouts.ledger).
+PRIORITY_LABELS = {
+    Ticket.Priority.LOW: pgettext_lazy("priority", "Low"),
+    Ticket.Priority.NORMAL: pgettext_lazy("priority", "Normal"),
+    Ticket.Priority.HIGH: pgettext_lazy("priority", "High"),
+    Ticket.Priority.URGENT: pgettext_lazy("priority", "Urgent"),
+}
 
 
 def applicant_view(view):
@@ -72,8 +85,10 @@ def landing(request: HttpRequest) -> HttpResponse:
         for entry in card.entries.all():
             rates.append(
                 {
-                    "priority": Ticket.Priority(entry.priority).label,
-                    "skill": entry.skill,
+                    "priority": PRIORITY_LABELS[Ticket.Priority(entry.priority)],
+                    "skill": Skill(entry.skill).label
+                    if entry.skill in Skill.values
+                    else entry.skill,
                     "amount": format_money(entry.amount_cents, card.currency),
                 }
             )
@@ -95,15 +110,23 @@ def apply(request: HttpRequest) -> HttpResponse:
     form = AgentApplicationForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         try:
-            agent = onboarding.agent_apply(**form.service_arguments(), site_url=site_url(request))
+            agent = onboarding.agent_apply(
+                **form.service_arguments(),
+                site_url=site_url(request),
+                # The language the applicant read the form in: its emails are written in it.
+                preferred_language=translation.get_language(),
+            )
         except ValidationError as error:
             form.add_service_errors(error)
         else:
             login(request, agent.user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(
                 request,
-                f"Thanks for applying! We sent a link to {agent.user.email}; "
-                "open it to verify your email address.",
+                _(
+                    "Thanks for applying! We sent a link to %(email)s; "
+                    "open it to verify your email address."
+                )
+                % {"email": agent.user.email},
             )
             return redirect("agent-status")
     status = 400 if request.method == "POST" else 200
@@ -135,7 +158,9 @@ def resend_verification(request: HttpRequest) -> HttpResponse:
     except onboarding.OnboardingError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, f"We sent a new link to {request.agent.user.email}.")
+        messages.success(
+            request, _("We sent a new link to %(email)s.") % {"email": request.agent.user.email}
+        )
     return redirect("agent-status")
 
 
@@ -207,7 +232,7 @@ def quiz(request: HttpRequest) -> HttpResponse:
     agent = request.agent
     if agent.status != S.TRAINING:
         if agent.status == S.EMAIL_VERIFIED:
-            messages.info(request, "Start training first; the quiz comes after the modules.")
+            messages.info(request, _("Start training first; the quiz comes after the modules."))
         return _go_to_next_step(request)
     retry_at = onboarding.quiz_retry_available_at(agent)
     questions = list(onboarding.quiz_questions())
@@ -221,14 +246,20 @@ def quiz(request: HttpRequest) -> HttpResponse:
         if attempt.passed:
             messages.success(
                 request,
-                f"You passed with {attempt.score_percent}%. Our team will now review your "
-                "application; we will email you.",
+                _(
+                    "You passed with %(score)s%%. Our team will now review your "
+                    "application; we will email you."
+                )
+                % {"score": attempt.score_percent},
             )
             return redirect("agent-status")
         messages.error(
             request,
-            f"You scored {attempt.score_percent}%; the pass mark is {attempt.pass_percent}%. "
-            "Read the modules again and retry after the waiting period.",
+            _(
+                "You scored %(score)s%%; the pass mark is %(pass_mark)s%%. "
+                "Read the modules again and retry after the waiting period."
+            )
+            % {"score": attempt.score_percent, "pass_mark": attempt.pass_percent},
         )
         return redirect("agent-training")
     context = {
@@ -251,7 +282,7 @@ def code_of_conduct(request: HttpRequest) -> HttpResponse:
     form = CodeOfConductForm(_posted(request))
     if request.method == "POST":
         if agent.status != S.APPROVED:
-            messages.info(request, "You have already accepted the code of conduct.")
+            messages.info(request, _("You have already accepted the code of conduct."))
             return redirect("agent-status")
         if form.is_valid():
             try:
@@ -259,7 +290,7 @@ def code_of_conduct(request: HttpRequest) -> HttpResponse:
             except onboarding.OnboardingError as error:
                 messages.error(request, str(error))
                 return redirect("agent-status")
-            messages.success(request, "Welcome aboard! You can go online now.")
+            messages.success(request, _("Welcome aboard! You can go online now."))
             return redirect("agent-status")
     status = 400 if request.method == "POST" else 200
     return render(request, "agents/conduct.html", {"form": form, "agent": agent}, status=status)
@@ -276,7 +307,7 @@ def _payouts_allowed(request: HttpRequest) -> bool:
 @applicant_view
 def payouts(request: HttpRequest) -> HttpResponse:
     if not _payouts_allowed(request):
-        messages.info(request, "You can set up payouts once your application is approved.")
+        messages.info(request, _("You can set up payouts once your application is approved."))
         return _go_to_next_step(request)
     return render(request, "agents/payouts.html", {"agent": request.agent})
 
@@ -293,7 +324,7 @@ def _redirect_to_stripe_onboarding(request: HttpRequest) -> HttpResponse:
         return redirect("agent-payouts")
     except stripe.StripeError:
         logger.exception("Stripe onboarding link for agent %s failed", request.agent.pk)
-        messages.error(request, "Stripe is not answering right now. Please try again shortly.")
+        messages.error(request, _("Stripe is not answering right now. Please try again shortly."))
         return redirect("agent-payouts")
     response = HttpResponseRedirect(url)
     response.status_code = 303
@@ -328,14 +359,16 @@ def payouts_return(request: HttpRequest) -> HttpResponse:
         enabled = stripe_connect.payout_account_sync(agent_id=request.agent.pk)
     except (stripe.StripeError, stripe_connect.PayoutSetupError):
         logger.exception("Stripe account check for agent %s failed", request.agent.pk)
-        messages.error(request, "We could not check with Stripe just now; try again shortly.")
+        messages.error(request, _("We could not check with Stripe just now; try again shortly."))
         return redirect("agent-payouts")
     if enabled:
-        messages.success(request, "Your payout account is ready. Payouts will reach it.")
+        messages.success(request, _("Your payout account is ready. Payouts will reach it."))
     else:
         messages.info(
             request,
-            "Stripe still needs some details before it can pay you. Continue the set-up "
-            "when you are ready; your pay is kept until then.",
+            _(
+                "Stripe still needs some details before it can pay you. Continue the set-up "
+                "when you are ready; your pay is kept until then."
+            ),
         )
     return redirect("agent-payouts")

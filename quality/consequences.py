@@ -22,7 +22,8 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, OuterRef, Subquery
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy
 
 from agents.models import Agent, User
 from agents.services import AgentTransitionError, agent_return_to_probation, agent_transition
@@ -286,9 +287,9 @@ def _apply(proposal: ConsequenceProposal, *, decided_by: User, reason: str) -> N
 
 
 EMAIL_SUBJECTS = {
-    Kind.COACHING: "Coaching on your Humanline conversations",
-    Kind.PROBATION: "You are back on probation at Humanline",
-    Kind.SUSPENSION: "Your Humanline account is suspended",
+    Kind.COACHING: gettext_lazy("Coaching on your Humanline conversations"),
+    Kind.PROBATION: gettext_lazy("You are back on probation at Humanline"),
+    Kind.SUSPENSION: gettext_lazy("Your Humanline account is suspended"),
 }
 
 
@@ -300,17 +301,18 @@ def consequence_email_send(*, proposal_id: int, site_url: str | None = None) -> 
     if proposal is None or proposal.status != Status.ACCEPTED:
         return
     agent = proposal.agent
-    body = render_to_string(
-        "emails/quality_consequence.txt",
-        {
-            "agent": agent,
-            "proposal": proposal,
-            "kind": proposal.kind,
-            "reason": proposal.decision_reason,
-            "score": (proposal.evidence or {}).get("score"),
-            "site_url": site_url_or_default(site_url),
-        },
-    )
-    send_mail(
-        EMAIL_SUBJECTS[Kind(proposal.kind)], body, settings.DEFAULT_FROM_EMAIL, [agent.user.email]
-    )
+    # In the language the agent reads Humanline in; the reason stays in staff's words.
+    with translation.override(agent.preferred_language):
+        body = render_to_string(
+            "emails/quality_consequence.txt",
+            {
+                "agent": agent,
+                "proposal": proposal,
+                "kind": proposal.kind,
+                "reason": proposal.decision_reason,
+                "score": (proposal.evidence or {}).get("score"),
+                "site_url": site_url_or_default(site_url),
+            },
+        )
+        subject = str(EMAIL_SUBJECTS[Kind(proposal.kind)])
+    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [agent.user.email])

@@ -17,7 +17,8 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Count, Q
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import ngettext
 
 from agents.models import Agent
 from core.jobs import enqueue_on_commit
@@ -293,7 +294,13 @@ def shift_offers_email_send(*, agent_id: int, now: datetime | None = None) -> in
     if not offers:
         return 0
     context = {"agent": agent, "offers": offers, "url": f"{settings.SITE_URL}/portal/shifts/"}
-    body = render_to_string("emails/shift_offers.txt", context)
-    subject = f"{len(offers)} shift{'s' if len(offers) != 1 else ''} offered to you on Humanline"
+    # In the language the agent reads Humanline in (docs/i18n.md).
+    with translation.override(agent.preferred_language):
+        body = render_to_string("emails/shift_offers.txt", context)
+        subject = ngettext(
+            "%(count)s shift offered to you on Humanline",
+            "%(count)s shifts offered to you on Humanline",
+            len(offers),
+        ) % {"count": len(offers)}
     send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [agent.user.email])
     return len(offers)

@@ -28,7 +28,8 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Min, Q
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from agents.models import Agent
 from tickets.models import Ticket
@@ -155,8 +156,12 @@ def surge_offers_send(*, surge_period_id: int, multiplier_at: Callable[[datetime
             "multiplier": multiplier,
             "portal_url": f"{settings.SITE_URL}/portal/",
         }
-        body = render_to_string("emails/surge_offer.txt", context)
-        subject = f"Customers are waiting: {context['multiplier']}× pay now"
+        # In the language each agent reads Humanline in (docs/i18n.md).
+        with translation.override(agent.preferred_language):
+            body = render_to_string("emails/surge_offer.txt", context)
+            subject = gettext("Customers are waiting: %(multiplier)s× pay now") % {
+                "multiplier": multiplier
+            }
         send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [agent.user.email])
         sent += 1
     return sent

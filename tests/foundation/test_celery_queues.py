@@ -123,7 +123,7 @@ def test_without_a_prefix_the_queues_are_realtime_and_batch():
 
 
 def test_redbeat_sees_its_redis_settings_by_their_own_names_and_so_does_not_warn():
-    names = {key.lower() for key in app.conf.keys()}
+    names = {key.lower() for key in app.conf}
 
     assert {"redbeat_redis_url", "redbeat_redis_options"} <= names
     assert app.conf.redbeat_redis_url == settings.CELERY_REDBEAT_REDIS_URL
