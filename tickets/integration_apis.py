@@ -33,6 +33,11 @@ are kept; reusing one with a different body is refused with `422` and changes no
 The conversation goes straight to the human queue. Send the customer to `chat_url` to
 continue with a person.
 
+**Language.** Send `language` when your assistant knows it: it is used as given, whatever
+the transcript says. Leave it out and Humanline detects it from the customer's turns in the
+transcript; when they are too short or too mixed to tell ("ok", an order number), the
+conversation is in English.
+
 **Webhook.** When an agent resolves the conversation, Humanline POSTs JSON to the
 integration's webhook URL:
 

@@ -23,7 +23,16 @@ class EscalationInput(serializers.Serializer):
     reason = StrictCharField(
         max_length=500, help_text="Why your assistant hands over, in words an agent reads."
     )
-    language = StrictChoiceField(choices=Language.choices, required=False, default="en")
+    # No default: "not given" must stay apart from "en", so that it can be detected.
+    language = StrictChoiceField(
+        choices=Language.choices,
+        required=False,
+        help_text=(
+            "The customer's language; agents who speak it get the conversation. When "
+            "omitted, it is detected from the customer's turns in the transcript, and is "
+            "English when they are too short or too mixed to tell."
+        ),
+    )
     topic = StrictCharField(
         pattern=r"^[A-Za-z0-9_\- ]+$",
         max_length=64,

@@ -37,6 +37,7 @@ from tickets import services
 from tickets.assistant import Turn, summarize_handover
 from tickets.assistant.handover import handover_summary
 from tickets.assistant.topics import GENERAL_TOPIC, skills_for_topic
+from tickets.language import detect_language
 from tickets.masking import mask_secrets
 from tickets.models import EscalationIdempotencyKey, Integration, Ticket, WebhookDelivery
 
@@ -143,13 +144,27 @@ class HandedOverTurn:
     body: str
 
 
-@transaction.atomic
+# The customer's turns read to tell a handover's language: enough for the detector (it is
+# sure of a language within a sentence or two), and a 200-turn transcript stays a
+# millisecond's work rather than a second's.
+LANGUAGE_DETECTION_MAX_CHARS = 2000
+
+
+def handover_language(*, transcript: Sequence[HandedOverTurn]) -> str:
+    """The language a handover that names none is in: the one the detector is sure the
+    customer's turns are written in (tickets.language, LANGUAGE_DETECTION), else English.
+    Only the customer's turns are read: the company's assistant may answer in its own default
+    language whatever the customer writes."""
+    text = "\n".join(turn.body for turn in transcript if turn.sender == "customer")
+    return detect_language(text[:LANGUAGE_DETECTION_MAX_CHARS]) or "en"
+
+
 def escalation_handover(
     *,
     integration: Integration,
     transcript: Sequence[HandedOverTurn],
     reason: str,
-    language: str = "en",
+    language: str | None = None,
     topic: str = "",
     priority: str = "normal",
     customer_reference: str = "",
@@ -158,8 +173,34 @@ def escalation_handover(
     """Open a ticket from a company assistant's conversation and queue it for a person.
 
     Precondition: the integration is not revoked (the API refuses revoked keys).
-    The customer continues in our chat with the ticket's token.
+    The customer continues in our chat with the ticket's token. ``language`` None means the
+    company did not say: it is detected from the customer's turns (``handover_language``),
+    before the transaction, since the first detection in a process loads the models.
     """
+    return _escalation_handover(
+        integration=integration,
+        transcript=transcript,
+        reason=reason,
+        language=handover_language(transcript=transcript) if language is None else language,
+        topic=topic,
+        priority=priority,
+        customer_reference=customer_reference,
+        customer_name=customer_name,
+    )
+
+
+@transaction.atomic
+def _escalation_handover(
+    *,
+    integration: Integration,
+    transcript: Sequence[HandedOverTurn],
+    reason: str,
+    language: str,
+    topic: str,
+    priority: str,
+    customer_reference: str,
+    customer_name: str,
+) -> Ticket:
     if integration.is_revoked:
         raise IntegrationError("This integration was revoked.")
     ticket = services.conversation_start(
@@ -240,6 +281,10 @@ def escalation_handover_once(
     earlier = earlier_ticket()
     if earlier is not None:
         return earlier, False
+    # Detected here, outside the transaction below, as escalation_handover would; the key's
+    # fingerprint is of the body as sent, so a retry without a language is still the same.
+    if handover.get("language") is None:
+        handover["language"] = handover_language(transcript=transcript)
     try:
         with transaction.atomic():
             ticket = escalation_handover(integration=integration, transcript=transcript, **handover)

@@ -12,11 +12,11 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.test import override_settings
 
-from tests.factories import load_demo_help_centre
+from tests.factories import AgentFactory, load_demo_help_centre
 from tests.tickets.wsclient import Socket, open_customer
-from tickets import assistant_flow, messages, services, tasks
+from tickets import assistant_flow, dispatch, messages, services, tasks
 from tickets.assistant import LocalBackend, OpenAICompatibleBackend
-from tickets.models import KnowledgeArticle, Message, Ticket, TicketEvent
+from tickets.models import KnowledgeArticle, Message, Offer, Ticket, TicketEvent
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -97,6 +97,49 @@ async def test_a_spanish_question_is_answered_from_the_spanish_article(knowledge
         ticket=ticket, sender="bot", seq=3
     )
     assert stored.article.language == "es"
+    await socket.close()
+
+
+SWEDISH_REFUNDS = "Återbetalningar för köp som du betalat med Acme Pay"
+
+
+async def test_a_swedish_question_is_answered_from_the_swedish_article(knowledge_base):
+    ticket, socket = await start_chat(name="Elsa", language="sv")
+
+    frames = await say(socket, "Var är min återbetalning?", "c1")
+
+    [answer] = bot_answers(frames)
+    assert answer.endswith(f'(Källa: "{SWEDISH_REFUNDS}")')
+    assert "Fakturor > Återbetalningar" in answer
+    stored = await db(Message.objects.select_related("article").get)(
+        ticket=ticket, sender="bot", seq=3
+    )
+    assert (stored.article.title, stored.article.language) == (SWEDISH_REFUNDS, "sv")
+    await socket.close()
+
+
+async def test_a_swedish_conversation_handed_to_a_person_is_offered_to_a_swedish_speaker(
+    knowledge_base,
+):
+    english_only = await db(AgentFactory)(languages=["en"], skills=["general", "accounts"])
+    swedish = await db(AgentFactory)(languages=["en", "sv"], skills=["general", "accounts"])
+    ticket, socket = await start_chat(name="Elsa", language="sv")
+    [answer] = bot_answers(await say(socket, "Jag har glömt mitt lösenord", "c1"))
+    assert answer.endswith('(Källa: "Återställ ditt lösenord")')
+
+    await socket.send({"type": "request_human"})
+    assert (await socket.receive_type("status"))["status"] == "queued"
+    await db(dispatch.dispatch_round)()
+
+    offer = await db(Offer.objects.get)(ticket=ticket)
+    assert offer.agent_id == swedish.pk
+    assert offer.agent_id != english_only.pk
+    ticket = await db(refreshed)(ticket)
+    assert (ticket.language, ticket.topic, ticket.required_skills) == (
+        "sv",
+        "accounts",
+        ["accounts"],
+    )
     await socket.close()
 
 

@@ -21,8 +21,8 @@ from django.utils import timezone
 
 from tests.factories import AgentFactory, UserFactory
 from tests.servers import free_port
-from tickets import integrations, services, tasks
-from tickets.models import Integration, Message, Ticket, TicketEvent, WebhookDelivery
+from tickets import dispatch, integrations, services, tasks
+from tickets.models import Integration, Message, Offer, Ticket, TicketEvent, WebhookDelivery
 
 pytestmark = pytest.mark.django_db
 
@@ -255,6 +255,94 @@ def test_the_handed_over_customer_reads_the_transcript_in_our_chat(client):
     ]
 
 
+# --- The handover's language ---------------------------------------------------------------
+
+SPANISH_TRANSCRIPT = [
+    {
+        "sender": "customer",
+        "body": "Hola, mi pedido nunca llegó y quiero que me devuelvan el dinero",
+    },
+    {"sender": "bot", "body": "Sorry! Could you give me the order number?"},
+    {"sender": "customer", "body": "Es el pedido 1234, lo pagué hace dos semanas"},
+]
+
+
+def without_language(**overrides) -> dict:
+    body = handover_body(**overrides)
+    del body["language"]
+    return body
+
+
+def test_a_handover_without_a_language_is_in_the_customers_detected_language(client):
+    issued = integrations.integration_create(name="Acme Bot")
+
+    response = post_handover(
+        client, issued.api_key, without_language(transcript=SPANISH_TRANSCRIPT)
+    )
+
+    assert response.status_code == 201
+    assert Ticket.objects.get().language == "es"
+
+
+def test_a_handover_without_a_language_too_short_to_tell_is_in_english(client):
+    issued = integrations.integration_create(name="Acme Bot")
+    transcript = [
+        {"sender": "customer", "body": "ok"},
+        {"sender": "bot", "body": "¿Me das el número de pedido, por favor?"},
+        {"sender": "customer", "body": "1234"},
+    ]
+
+    response = post_handover(client, issued.api_key, without_language(transcript=transcript))
+
+    assert response.status_code == 201
+
+    assert Ticket.objects.get().language == "en"
+
+
+def test_the_language_the_company_gives_wins_over_the_transcript(client):
+    issued = integrations.integration_create(name="Acme Bot")
+    body = handover_body(transcript=SPANISH_TRANSCRIPT, language="en")
+
+    assert post_handover(client, issued.api_key, body).status_code == 201
+
+    assert Ticket.objects.get().language == "en"
+
+
+def test_with_detection_off_a_handover_without_a_language_is_in_english(client, settings):
+    settings.LANGUAGE_DETECTION = "off"
+    issued = integrations.integration_create(name="Acme Bot")
+
+    post_handover(client, issued.api_key, without_language(transcript=SPANISH_TRANSCRIPT))
+
+    assert Ticket.objects.get().language == "en"
+
+
+def test_a_detected_spanish_handover_is_offered_to_a_spanish_speaker_only(client):
+    english_only = AgentFactory(languages=["en"], skills=["general", "refunds"])
+    spanish = AgentFactory(languages=["en", "es"], skills=["general", "refunds"])
+    issued = integrations.integration_create(name="Acme Bot")
+    post_handover(client, issued.api_key, without_language(transcript=SPANISH_TRANSCRIPT))
+
+    dispatch.dispatch_round()
+
+    [offer] = Offer.objects.all()
+    assert offer.agent_id == spanish.pk
+    assert offer.agent_id != english_only.pk
+
+
+def test_a_retried_handover_without_a_language_returns_the_same_ticket(client):
+    issued = integrations.integration_create(name="Acme Bot")
+    body = without_language(transcript=SPANISH_TRANSCRIPT)
+    first = post_handover(client, issued.api_key, body, idempotency_key="conv-es")
+
+    retry = post_handover(client, issued.api_key, body, idempotency_key="conv-es")
+
+    assert (first.status_code, retry.status_code) == (201, 201)
+    assert retry.json() == first.json()
+    assert retry["Idempotent-Replayed"] == "true"
+    assert Ticket.objects.get().language == "es"
+
+
 @pytest.mark.parametrize(
     ("authorization", "status"),
     [
@@ -302,6 +390,10 @@ def test_a_revoked_key_is_refused_with_403_and_stores_nothing(client):
         ({k: v for k, v in handover_body().items() if k != "reason"}, "reason"),
         (handover_body(reason=""), "reason"),
         (handover_body(language="xx"), "language"),
+        (handover_body(language="ES"), "language"),
+        (handover_body(language=None), "language"),
+        (handover_body(language=""), "language"),
+        (handover_body(transcript=SPANISH_TRANSCRIPT, language="xx"), "language"),
         (handover_body(priority="asap"), "priority"),
         (handover_body(topic="<script>"), "topic"),
         (handover_body(customer_reference="r" * 129), "customer_reference"),
@@ -345,6 +437,17 @@ def test_the_openapi_schema_documents_the_escalations_api_and_its_webhook(client
     assert "IntegrationKey" in schema
     assert "scheme: bearer" in schema
     assert "Humanline-Signature" in schema
+
+
+def test_the_openapi_schema_says_an_omitted_language_is_detected(client):
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+
+    escalation = schema["components"]["schemas"]["EscalationInput"]
+    assert "language" not in escalation["required"]
+    assert "default" not in escalation["properties"]["language"]
+    assert (
+        "detected from the customer's turns" in escalation["properties"]["language"]["description"]
+    )
 
 
 # --- Idempotency-Key: safe retries -----------------------------------------------------------
