@@ -56,20 +56,20 @@ _PHRASES: dict[str, dict[str, str]] = {
         "source": '(Quelle: "{title}")',
         "unsure": (
             "Ich bin nicht sicher, ob ich das gut beantworten kann: Eine Person aus unserem "
-            "Team hilft Ihnen gern weiter."
+            "Team hilft dir gern weiter."
         ),
-        "handover": "Ich verbinde Sie jetzt mit einer Person. Sie sieht unser bisheriges Gespräch.",
+        "handover": "Ich verbinde dich jetzt mit einer Person. Sie sieht unser bisheriges Gespräch.",
         "handover_frustration": (
-            "Es tut mir leid, dass das frustrierend war. Ich verbinde Sie jetzt mit einer Person."
+            "Es tut mir leid, dass das frustrierend war. Ich verbinde dich jetzt mit einer Person."
         ),
         "handover_sensitive": (
-            "Darum sollte sich eine Person aus unserem Team kümmern. Ich verbinde Sie jetzt."
+            "Darum sollte sich eine Person aus unserem Team kümmern. Ich verbinde dich jetzt."
         ),
-        "greeting": "Hallo! Wobei kann ich Ihnen heute helfen?",
-        "thanks": "Gern geschehen! Kann ich Ihnen noch bei etwas anderem helfen?",
+        "greeting": "Hallo! Wobei kann ich dir heute helfen?",
+        "thanks": "Gern geschehen! Kann ich dir noch bei etwas anderem helfen?",
         "no_articles_in_language": (
             "Ich habe in unserem Hilfecenter keine Antwort auf Deutsch gefunden; eine Person "
-            "kann Ihnen helfen."
+            "kann dir helfen."
         ),
     },
     "sv": {
