@@ -274,3 +274,32 @@ def test_a_status_event_is_still_audited_in_english():
     onboarding.agent_start_training(agent_id=agent.pk)
 
     assert AgentStatusEvent.objects.filter(agent=agent).last().reason == "started training"
+
+
+def _log_in(client: Client, user, **headers):
+    return client.post(
+        "/accounts/login/", {"username": user.email, "password": "pw-for-tests-only"}, **headers
+    )
+
+
+def test_logging_in_brings_the_agents_language_to_a_new_browser(client):
+    agent = AgentFactory(preferred_language="sv")
+    agent.user.set_password("pw-for-tests-only")
+    agent.user.save()
+
+    response = _log_in(client, agent.user, HTTP_ACCEPT_LANGUAGE="de")
+    portal = client.get("/portal/", HTTP_ACCEPT_LANGUAGE="de").content.decode()
+
+    assert response.cookies[settings.LANGUAGE_COOKIE_NAME].value == "sv"
+    assert '<html lang="sv">' in portal
+
+
+def test_logging_in_as_someone_who_is_no_agent_sets_no_language(client):
+    user = UserFactory()
+    user.set_password("pw-for-tests-only")
+    user.save()
+
+    response = _log_in(client, user)
+
+    assert response.status_code == 302
+    assert settings.LANGUAGE_COOKIE_NAME not in response.cookies
