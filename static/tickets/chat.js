@@ -367,7 +367,7 @@
     item.classList.remove("message--pending");
     delete item.dataset.clientId;
     item.dataset.seq = String(seq);
-    setDelivery(item, "Sent");
+    setDelivery(item, gettext("Sent"));
     item.remove();
     insertInOrder(item, seq);
     markSeen(seq, item);
@@ -654,7 +654,7 @@
     socket.onopen = function () {
       state.open = true;
       state.attempts = 0;
-      setConnection("online", "Connected");
+      setConnection("online", gettext("Connected"));
       send({ type: "resume", after_seq: state.lastSeq });
       flushOutbox();
       if (state.wantsPerson) send({ type: "request_human" });

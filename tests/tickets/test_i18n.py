@@ -208,3 +208,10 @@ def test_the_embed_widget_has_its_words_in_every_language_but_english():
         assert sorted(set(re.findall(r'\n      "([^"]+)":', block.group(1)))) == sorted(
             set(phrases)
         )
+
+
+def test_the_switcher_names_each_language_in_itself_whatever_the_pages_language(client):
+    page = client.get("/chat/", HTTP_ACCEPT_LANGUAGE="sv").content.decode()
+
+    options = re.findall(r'<option value="(\w+)" lang="\w+"[^>]*>([^<]+)</option>', page)
+    assert options == [("en", "English"), ("es", "Español"), ("de", "Deutsch"), ("sv", "Svenska")]
