@@ -23,6 +23,7 @@ from tickets.assistant import (
 from tickets.assistant.demo_articles import demo_article_records
 from tickets.assistant.retrieval import rank_articles
 from tickets.assistant.sensitive import sensitive_by_pattern
+from tickets.assistant.topics import SENSITIVE_TOPIC_BY_NAME
 from tickets.assistant.triggers import asks_for_a_person
 
 ARTICLES = demo_article_records()
@@ -540,6 +541,187 @@ def test_a_routine_question_with_the_words_of_a_sensitive_one_stays_routine() ->
 
     assert not decision.escalate
     assert decision.article_title == "Freeze or unfreeze your card"
+
+
+# Swedish and German first messages, written apart from the classifier's examples (no pattern
+# knows these languages, so the classifier alone finds them). Messages it still gets wrong
+# are listed in docs/assistant.md ("Swedish and German") rather than tested.
+SENSITIVE_IN_SWEDISH_AND_GERMAN = [
+    pytest.param(
+        "Jag blev rånad i går kväll och de tog mobilen", "sv", "lost_or_stolen", id="sv robbed"
+    ),
+    pytest.param(
+        "Det har dragits 2 400 kr för en beställning jag inte känner till",
+        "sv",
+        "unrecognised_payment",
+        id="sv unknown order",
+    ),
+    pytest.param(
+        "Varför har jag fått en faktura från en butik där jag aldrig har handlat?",
+        "sv",
+        "unrecognised_payment",
+        id="sv invoice from a shop never used",
+    ),
+    pytest.param(
+        "Någon har loggat in på mitt konto och bytt telefonnumret, nu kommer jag inte in",
+        "sv",
+        "account_compromised",
+        id="sv phone number changed by someone",
+    ),
+    pytest.param(
+        "Jag fick ett mejl om en inloggning från en ny enhet och det var inte jag",
+        "sv",
+        "account_compromised",
+        id="sv login from a new device",
+    ),
+    pytest.param(
+        "Mitt ex hotar att skada mig om jag inte betalar hans skulder",
+        "sv",
+        "threat_of_harm",
+        id="sv threatened by an ex",
+    ),
+    pytest.param(
+        "Min fru dog i helgen och jag vet inte vad jag ska göra med hennes fakturor",
+        "sv",
+        "bereavement",
+        id="sv wife died",
+    ),
+    pytest.param(
+        "Jag är sjukskriven och kan inte betala det jag är skyldig just nu",
+        "sv",
+        "financial_hardship",
+        id="sv on sick leave",
+    ),
+    pytest.param(
+        "Det här är oacceptabelt, jag tänker anmäla er till Konsumentverket",
+        "sv",
+        "complaint",
+        id="sv to the consumer agency",
+    ),
+    pytest.param(
+        "Ich hab mein Handy im Taxi liegen lassen und die App ist noch angemeldet",
+        "de",
+        "lost_or_stolen",
+        id="de phone left in a taxi",
+    ),
+    pytest.param(
+        "Ich soll 89 Euro für eine Bestellung zahlen, die nie von mir kam",
+        "de",
+        "unrecognised_payment",
+        id="de order never placed",
+    ),
+    pytest.param(
+        "Ich will nicht mehr aufwachen, es hat alles keinen Sinn mehr",
+        "de",
+        "threat_of_harm",
+        id="de does not want to wake up",
+    ),
+    pytest.param(
+        "Mein Freund bedroht mich und zwingt mich, mit meinem Konto einzukaufen",
+        "de",
+        "threat_of_harm",
+        id="de coerced by a boyfriend",
+    ),
+    pytest.param(
+        "Mein Vater ist vor zwei Wochen gestorben, was passiert mit seinem Konto?",
+        "de",
+        "bereavement",
+        id="de father died",
+    ),
+    pytest.param(
+        "Meine Oma ist verstorben und es kommen immer noch Rechnungen für sie",
+        "de",
+        "bereavement",
+        id="de grandmother died",
+    ),
+    pytest.param(
+        "Seit der Kündigung reicht mein Geld nicht mehr für die Raten",
+        "de",
+        "financial_hardship",
+        id="de since being let go",
+    ),
+    pytest.param(
+        "Ich bin arbeitslos und schaffe die nächste Zahlung nicht",
+        "de",
+        "financial_hardship",
+        id="de unemployed",
+    ),
+    pytest.param(
+        "Ich werde mich bei der Verbraucherzentrale über euch beschweren",
+        "de",
+        "complaint",
+        id="de to the consumer centre",
+    ),
+]
+
+
+@pytest.mark.parametrize(("message", "language", "topic"), SENSITIVE_IN_SWEDISH_AND_GERMAN)
+def test_a_sensitive_first_message_in_swedish_or_german_goes_to_a_person(
+    message: str, language: str, topic: str
+) -> None:
+    sensitive = SENSITIVE_TOPIC_BY_NAME[topic]
+
+    decision = decide(Conversation(message=message, language=language))
+
+    assert (decision.escalate, decision.reason) == (True, Reason.SENSITIVE_TOPIC)
+    assert (decision.topic, decision.priority, decision.required_skills) == (
+        topic,
+        sensitive.priority,
+        (str(sensitive.skill),),
+    )
+
+
+def test_the_sensitive_topics_go_to_the_teams_and_priorities_of_the_table() -> None:
+    """The table in docs/assistant.md, which the Swedish and German cases above rely on."""
+    table = {name: (topic.skill, topic.priority) for name, topic in SENSITIVE_TOPIC_BY_NAME.items()}
+
+    assert table == {
+        "lost_or_stolen": ("fraud", Priority.URGENT),
+        "unrecognised_payment": ("fraud", Priority.URGENT),
+        "account_compromised": ("fraud", Priority.URGENT),
+        "fraud_or_scam": ("fraud", Priority.URGENT),
+        "threat_of_harm": ("general", Priority.URGENT),
+        "bereavement": ("accounts", Priority.HIGH),
+        "financial_hardship": ("billing", Priority.HIGH),
+        "complaint": ("general", Priority.HIGH),
+    }
+
+
+@pytest.mark.parametrize(
+    ("message", "language"),
+    [
+        ("Snälla, koppla mig till någon som jobbar hos er", "sv"),
+        ("Gibt es bei euch auch echte Menschen im Chat?", "de"),
+    ],
+)
+def test_a_request_for_a_person_in_swedish_or_german_is_recognised(
+    message: str, language: str
+) -> None:
+    decision = decide(Conversation(message=message, language=language))
+
+    assert (decision.escalate, decision.reason) == (True, Reason.CUSTOMER_REQUEST)
+
+
+@pytest.mark.parametrize(
+    ("message", "language"),
+    [
+        ("Går det att frysa kortet medan jag är utomlands?", "sv"),
+        ("När ska min faktura vara betald?", "sv"),
+        ("Jag har flyttat, hur uppdaterar jag min adress?", "sv"),
+        ("Hur byter jag lösenord i appen?", "sv"),
+        ("Kann ich meine Karte kurz einfrieren, solange ich im Urlaub bin?", "de"),
+        ("Bis wann muss ich meine Rechnung bezahlen?", "de"),
+        ("Ich bin umgezogen, wo ändere ich meine Adresse?", "de"),
+        ("Wie ändere ich mein Passwort?", "de"),
+    ],
+)
+def test_a_routine_question_in_swedish_or_german_stays_with_the_assistant(
+    message: str, language: str
+) -> None:
+    decision = decide(Conversation(message=message, language=language))
+
+    assert not decision.escalate
+    assert decision.reason is None
 
 
 def test_reasons_and_priorities_are_plain_values_for_the_ticket_model() -> None:

@@ -58,7 +58,9 @@ _PHRASES: dict[str, dict[str, str]] = {
             "Ich bin nicht sicher, ob ich das gut beantworten kann: Eine Person aus unserem "
             "Team hilft dir gern weiter."
         ),
-        "handover": "Ich verbinde dich jetzt mit einer Person. Sie sieht unser bisheriges Gespräch.",
+        "handover": (
+            "Ich verbinde dich jetzt mit einer Person. Sie sieht unser bisheriges Gespräch."
+        ),
         "handover_frustration": (
             "Es tut mir leid, dass das frustrierend war. Ich verbinde dich jetzt mit einer Person."
         ),
