@@ -46,6 +46,32 @@ def test_it_counts_right_wrong_handed_over_and_off_topic(assistant_warm, questio
     assert "Latency per question (ms): median" in output
 
 
+def test_it_counts_urgent_ones_sent_to_the_right_topic_and_routine_ones_kept(
+    assistant_warm, tmp_path
+):
+    load_demo_help_centre()
+    path = tmp_path / "labelled.json"
+    path.write_text(
+        json.dumps(
+            [
+                {"question": "I lost my card", "language": "en", "expect": "person",
+                 "category": "lost_or_stolen"},
+                {"question": "I lost my card", "language": "en", "expect": "person",
+                 "category": "bereavement"},
+                {"question": "How do I freeze my card?", "language": "en", "expect": "routine"},
+                {"question": "I want to speak to a person", "language": "en",
+                 "expect": "routine"},
+            ]
+        )
+    )  # fmt: skip
+
+    output = " ".join(run("--show", str(path)).split())
+
+    assert "urgent or sensitive to the right topic 50.0 % (1 of 2)" in output
+    assert "routine kept with the assistant 50.0 % (1 of 2)" in output
+    assert "'I want to speak to a person' expected 'routine', got handed over (accounts)" in output
+
+
 def test_show_lists_what_was_not_handled_right(assistant_warm, questions_file):
     load_demo_help_centre()
 

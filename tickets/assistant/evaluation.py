@@ -1,8 +1,9 @@
 """Measuring the assistant on labelled questions, and calibrating its confidence.
 
 A labelled question is {"question", "language", "expect", "category"?}: expect is the title
-of the article that answers it, "person" (it must go to a person on the first message) or
-"unsure" (no article answers it: off-topic, or something the help centre does not cover).
+of the article that answers it, "person" (it must go to a person on the first message),
+"unsure" (no article answers it: off-topic, or something the help centre does not cover) or
+"routine" (it must not go to a person: any answer, or the unsure sentence, will do).
 Every question is its own new conversation, asked through respond(), the function the chat
 calls, with the same articles and backend.
 """
@@ -25,6 +26,9 @@ from tickets.assistant.retrieval import rank_articles
 
 PERSON = "person"
 UNSURE = "unsure"
+# A routine question whose article the set's author did not name (a look-alike of an urgent
+# one, say): handled right when it is not handed over, answered or not.
+ROUTINE = "routine"
 RIGHT, WRONG, HANDED_OVER, NOT_ANSWERED = "right", "wrong", "handed over", "unsure"
 MAX_QUESTIONS = 20_000
 
@@ -46,6 +50,8 @@ class LabelledQuestion:
             return "asks for a person" if self.category == "asks_for_person" else "urgent"
         if self.expect == UNSURE:
             return "off-topic"
+        if self.expect == ROUTINE:
+            return "routine"
         return "answerable"
 
 
@@ -54,6 +60,7 @@ class Outcome:
     question: LabelledQuestion
     result: str  # RIGHT, WRONG, HANDED_OVER or NOT_ANSWERED
     answered_with: str | None
+    topic: str  # the decision's topic: for a handover, which team and priority it goes to
     confidence: float
     seconds: float
 
@@ -71,7 +78,7 @@ class Report:
     def headline(self) -> dict[str, tuple[int, int]]:
         """The four targets of docs/assistant.md, each as (count, out of)."""
         off_topic = self.of_kind("off-topic")
-        return {
+        headline = {
             "right answer (of answerable)": self._share(self.of_kind("answerable"), RIGHT),
             "wrong answer (of all)": self._share(self.outcomes, WRONG),
             "urgent or sensitive to a person at once": self._share(
@@ -82,6 +89,24 @@ class Report:
                 len(off_topic),
             ),
         }
+        # Sets that label them: the urgent ones sent to the right team (their category is the
+        # topic), and routine look-alikes kept with the assistant.
+        labelled_urgent = [o for o in self.of_kind("urgent") if o.question.category]
+        if labelled_urgent:
+            headline["urgent or sensitive to the right topic"] = (
+                sum(
+                    o.result == HANDED_OVER and o.topic == o.question.category
+                    for o in labelled_urgent
+                ),
+                len(labelled_urgent),
+            )
+        routine = self.of_kind("routine")
+        if routine:
+            headline["routine kept with the assistant"] = (
+                sum(o.result != HANDED_OVER for o in routine),
+                len(routine),
+            )
+        return headline
 
     def by_category(self) -> dict[str, Counter]:
         table: dict[str, Counter] = defaultdict(Counter)
@@ -140,6 +165,8 @@ def classify(*, question: LabelledQuestion, decision: Decision) -> str:
         return HANDED_OVER
     if decision.article_title is None:
         return NOT_ANSWERED
+    if question.kind == "routine":
+        return RIGHT
     return RIGHT if decision.article_title == question.expect else WRONG
 
 
@@ -170,6 +197,7 @@ def evaluate(
                 question=question,
                 result=classify(question=question, decision=decision),
                 answered_with=decision.article_title,
+                topic=decision.topic,
                 confidence=decision.confidence,
                 seconds=seconds,
             )

@@ -82,6 +82,11 @@ class Command(BaseCommand):
                     write(
                         f"  [{question.kind}] {question.question!r} expected {question.expect!r},"
                         f" got {outcome.result}"
+                        + (
+                            f" ({outcome.topic})"
+                            if outcome.result == evaluation.HANDED_OVER
+                            else ""
+                        )
                         + (f" with {outcome.answered_with!r}" if outcome.answered_with else "")
                         + f" (confidence {outcome.confidence:.2f})"
                     )
@@ -107,6 +112,8 @@ def _handled_right(outcome: evaluation.Outcome) -> bool:
         return outcome.result == evaluation.RIGHT
     if kind == "off-topic":
         return outcome.answered_with is None and outcome.result != evaluation.HANDED_OVER
+    if kind == "routine":
+        return outcome.result != evaluation.HANDED_OVER
     return outcome.result == evaluation.HANDED_OVER
 
 
