@@ -543,9 +543,9 @@ def test_a_routine_question_with_the_words_of_a_sensitive_one_stays_routine() ->
     assert decision.article_title == "Freeze or unfreeze your card"
 
 
-# Swedish and German first messages, written apart from the classifier's examples (no pattern
-# knows these languages, so the classifier alone finds them). Messages it still gets wrong
-# are listed in docs/assistant.md ("Swedish and German") rather than tested.
+# Swedish and German first messages, written apart from the classifier's examples. Written
+# before there were Swedish and German patterns; some are now caught by a pattern first, with
+# the same topic (the patterns' own cases: test_sensitive_patterns_sv_de.py).
 SENSITIVE_IN_SWEDISH_AND_GERMAN = [
     pytest.param(
         "Jag blev rånad i går kväll och de tog mobilen", "sv", "lost_or_stolen", id="sv robbed"

@@ -1,8 +1,8 @@
 """What in a customer's message means a person should take over.
 
 Patterns run on folded text (lower case, no accents, straight apostrophes) and cover
-English and Spanish. They aim to catch the usual phrasings, not every one: a miss is
-caught later by low confidence or frustration, while a false alarm costs an agent's time.
+English, Spanish, Swedish and German. They aim to catch the usual phrasings, not every one: a
+miss is caught later by low confidence or frustration, while a false alarm costs an agent's time.
 Urgent and sensitive problems are found by tickets.assistant.sensitive.
 """
 
@@ -16,6 +16,16 @@ from tickets.assistant.words import all_words, content_words, fold
 _PERSON = (
     r"(?:human|person|(?<!user )(?<!travel )(?<!estate )agent|representative|rep|operator"
     r"|supervisor|manager)"
+)
+# Swedish and German, folded ("människa" is "manniska", "zuständigen" is "zustandigen").
+_PERSON_SV = (
+    r"(?:manniska|manniskor|person|handlaggare(?:n)?|medarbetare|kundtjanst(?:en)?"
+    r"|kundservice|kundsupport(?:en)?|support(?:en)?|agent|operator|nagon|personal(?:en)?)"
+)
+_PERSON_DE = (
+    r"(?:mensch(?:en)?|mitarbeiter(?:in|innen)?|person|berater(?:in)?|sachbearbeiter(?:in)?"
+    r"|kundendienst|kundenservice|kundenbetreuer(?:in)?|support(?:-?team)?|jemandem|agent(?:en|in)?"
+    r"|ansprechpartner(?:in)?)"
 )
 _PERSON_REQUESTS = (
     # "talk to someone", "speak with a real person", "chat with an agent"
@@ -44,6 +54,62 @@ _PERSON_REQUESTS = (
     r"\b(?:call|phone|ring)\s+me(?:\s+back)?\b",
     r"\bcarne\s+y\s+hueso\b|\balguien\s+real\b"
     r"|\b(?:pasame|paseme|ponme|comunicame)\s+con\s+(?:alguien|atencion\s+al\s+cliente)\b",
+    # Swedish: "prata med en människa", "koppla mig till en handläggare", "en riktig person"
+    rf"\b(?:prata|tala|snacka|chatta|skriva)\s+med\s+(?:(?:en|ett|nagon|riktig|verklig|levande"
+    rf"|er|din)\s+)*{_PERSON_SV}\b",
+    rf"\bkoppla\s+(?:mig\s+|oss\s+)?(?:vidare\s+)?(?:till|med)\s+(?:(?:en|ett|nagon|riktig)\s+)*"
+    rf"{_PERSON_SV}\b",
+    r"\b(?:riktig|verklig|levande)\s+(?:manniska|manniskor|person|personal|handlaggare)\b",
+    r"\b(?:vill|vill\s+ha|behover|kan\s+jag\s+fa|far\s+jag)\s+(?:ha\s+|fa\s+)?(?:en\s+)?"
+    r"(?:manniska|handlaggare|medarbetare)\b",
+    r"\b(?:inte|ingen)\s+(?:\w+\s+){0,3}(?:robot|bot|chattbot|chatbot)\b(?!\s*\?)",
+    r"\b(?:ring|ringa|ringer)\s+(?:upp\s+)?mig\b",
+    r"\b(?:skicka|koppla|slussa)\s+(?:mig\s+)?vidare\s+till\b"
+    r"|\b(?:overford|kopplad|vidarekopplad)\s+(?:vidare\s+)?till\b"
+    r"|\b(?:nagon|en\s+person|en\s+manniska)\s+pa\s+riktigt\b|\bpersonlig\s+(?:hjalp|service"
+    r"|kontakt)\b"
+    r"|\bna\s+(?:en\s+)?(?:manniska|handlaggare|medarbetare|kundtjanst)\b"
+    r"|\btelefonnummer\s+(?:till|for)\s+(?:er\s+|din\s+)?(?:kundtjanst|kundservice|support)\b"
+    r"|(?<!inte\s)\bbli\s+kontaktad\s+av\b|\bhora\s+av\s+sig\s+till\s+mig\b"
+    r"|\b(?:en|nagon)\s+(?:manniska|handlaggare|medarbetare|kundtjanstmedarbetare)\s+(?:som\s+)?"
+    r"(?:kan\s+)?(?:titta|kolla|hjalpa|svara|ringa|kontakta|ta\s+over)\b",
+    r"^\W*(?:en\s+)?(?:manniska|handlaggare|kundtjanst|kundservice)(?:\s+(?:tack|nu|snalla))?\W*$",
+    # German: "mit einem Menschen sprechen", "echte Menschen", "verbinden Sie mich"
+    rf"\bmit\s+(?:(?:einem|einer|dem|der|ihrem|ihrer|eurem|eurer|echten|realen|richtigen"
+    rf"|lebenden|menschlichen|zustandigen)\s+)*{_PERSON_DE}\s+(?:\w+\s+){{0,3}}"
+    r"(?:sprechen|reden|chatten|schreiben|telefonieren|verbunden|verbinden)\b",
+    rf"\b(?:sprechen|reden|chatten)\s+mit\s+(?:(?:einem|einer|dem|der|echten|richtigen)\s+)*"
+    rf"{_PERSON_DE}\b",
+    r"\b(?:echte|echten|echter|reale|realen|lebende|lebenden)\s+"
+    r"(?:mensch\w*|person\w*|mitarbeiter\w*)\b",
+    r"\bverbinde[nt]?\s+(?:sie\s+|du\s+|ihr\s+)?mich\s+(?:bitte\s+)?(?:mit|weiter)\b"
+    r"|\bleite[nt]?\s+(?:sie\s+|du\s+|ihr\s+)?mich\s+(?:bitte\s+)?weiter\b"
+    r"|\bstell(?:e|en|t)?\s+(?:sie\s+|du\s+|ihr\s+)?mich\s+(?:bitte\s+)?durch\b",
+    # only articles between: not "ich möchte meinen Mitarbeitern Karten geben"
+    r"\b(?:will|mochte|brauche|hatte\s+gerne?)\s+(?:(?:einen|eine|einem|mit|bitte|gerne?|echten"
+    r"|menschlichen|zu)\s+){0,3}"
+    r"(?:menschen|mitarbeiter\w*|ansprechpartner\w*|sachbearbeiter\w*|berater\w*)\b",
+    r"\b(?:keinen|keine|kein|nicht\s+mit\s+(?:einem|einer|dem|der))\s+(?:\w+\s+)?(?:bot|roboter"
+    r"|chatbot"
+    r"|maschine)\b",
+    r"\bmich\s+(?:bitte\s+)?(?:an|zuruck)rufen\b|\b(?:rufen|ruf)\s+(?:sie\s+)?mich\s+(?:bitte\s+)?"
+    r"(?:an|zuruck)\b|\bruckruf\b",
+    r"\b(?:irgendjemand|jemand|wer)\s+echtes\b|\bsondern\s+(?:eine?n?\s+)?(?:person|mensch\w*)\b"
+    r"|\bmich\s+(?:\w+\s+){0,4}(?:anrufen|zuruckrufen)\b"
+    r"|\b(?:jemanden|einen\s+menschen|einen\s+mitarbeiter)\s+(?:\w+\s+)?erreiche[n]?\b"
+    r"|\beine?\s+(?:mensch|mitarbeiter\w*|person)\s+(?:\w+\s+){0,3}(?:ansehen|anschauen|antworten"
+    r"|helfen"
+    r"|kummern|melden)\b"
+    r"|\b(?:an|zu)\s+(?:den|einen|einem|die|eine)\s+(?:\w+\s+)?(?:kundenservice|kundendienst"
+    r"|support"
+    r"|mitarbeiter\w*|menschen)\s+(?:weitergeleitet|ubergeben|verbunden|weiterverbunden"
+    r"|durchgestellt)\b"
+    r"|\bhol\s+mir\s+(?:bitte\s+)?(?:jemanden|einen\s+menschen|einen\s+mitarbeiter)\b"
+    r"|\b(?:jemand|ein\s+mitarbeiter)\s+(?:\w+\s+){0,3}bei\s+mir\s+melden\b"
+    r"|\bpersonlich\w*\s+(?:hilfe|beratung|ansprechpartner)\b"
+    r"|\b(?:einen?|den|ihren|euren|ihr|euer)\s+vorgesetzte[nr]?\b",
+    r"^\W*(?:ein\s+)?(?:mensch|mitarbeiter|kundendienst|kundenservice)(?:\s+(?:bitte|jetzt"
+    r"|sofort))?\W*$",
 )
 _ASKS_FOR_A_PERSON = re.compile("|".join(f"(?:{pattern})" for pattern in _PERSON_REQUESTS))
 
