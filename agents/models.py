@@ -87,10 +87,12 @@ class Agent(models.Model):
         default=dict, blank=True, help_text='{"mon": [["09:00", "13:00"]], …} in the time zone'
     )
     motivation = models.TextField(blank=True)
-    # The language the agent reads Humanline in: its emails are written in it. Set from the
-    # page's language when it applies, and from the language switcher when it changes it.
+    # The language the agent reads Humanline in: its emails are written in it, and logging in
+    # sets its pages to it. Set from the page's language when it applies, and from the
+    # language switcher when it changes it. Blank for an agent that never chose (made before
+    # languages, or by staff): its pages follow the browser, its emails are in English.
     preferred_language = models.CharField(
-        max_length=8, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
+        max_length=8, choices=settings.LANGUAGES, blank=True, default=""
     )
 
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.APPLIED)
@@ -180,6 +182,11 @@ class Agent(models.Model):
 
     def __str__(self) -> str:
         return self.display_name
+
+    @property
+    def email_language(self) -> str:
+        """The language of the emails sent to the agent."""
+        return self.preferred_language or settings.LANGUAGE_CODE
 
     @property
     def display_name(self) -> str:

@@ -787,7 +787,7 @@ def _send(
     agent: Agent, template: str, context: dict, *, subject: str | Promise | None = None
 ) -> None:
     # In the language the agent reads Humanline in (docs/i18n.md), whatever is active here.
-    with translation.override(agent.preferred_language):
+    with translation.override(agent.email_language):
         body = render_to_string(f"emails/{template}.txt", context)
         if subject is None:
             subject = render_to_string(f"emails/{template}_subject.txt", context).strip()

@@ -148,12 +148,12 @@ def agent_create(
     capacity: int | None = None,
     weekly_availability: dict[str, list[list[str]]] | None = None,
     motivation: str = "",
-    preferred_language: str = settings.LANGUAGE_CODE,
+    preferred_language: str = "",
     active: bool = False,
     actor: User | None = None,
 ) -> Agent:
     """Create a user and its agent profile; with ``active`` the agent may go online at once.
-    A ``preferred_language`` Humanline does not speak is taken as the default."""
+    A ``preferred_language`` Humanline does not speak is taken as none chosen."""
     email = email.strip().lower()
     if User.objects.filter(email__iexact=email).exists():
         raise ValidationError(f"An account with {email} already exists.")
@@ -172,7 +172,7 @@ def agent_create(
         capacity=capacity or settings.AGENT_DEFAULT_CAPACITY,
         weekly_availability=weekly_availability or {},
         motivation=motivation,
-        preferred_language=spoken_language(preferred_language) or settings.LANGUAGE_CODE,
+        preferred_language=spoken_language(preferred_language) or "",
         status=S.ACTIVE if active else S.APPLIED,
     )
     if active:

@@ -302,7 +302,7 @@ def consequence_email_send(*, proposal_id: int, site_url: str | None = None) -> 
         return
     agent = proposal.agent
     # In the language the agent reads Humanline in; the reason stays in staff's words.
-    with translation.override(agent.preferred_language):
+    with translation.override(agent.email_language):
         body = render_to_string(
             "emails/quality_consequence.txt",
             {

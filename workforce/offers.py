@@ -295,7 +295,7 @@ def shift_offers_email_send(*, agent_id: int, now: datetime | None = None) -> in
         return 0
     context = {"agent": agent, "offers": offers, "url": f"{settings.SITE_URL}/portal/shifts/"}
     # In the language the agent reads Humanline in (docs/i18n.md).
-    with translation.override(agent.preferred_language):
+    with translation.override(agent.email_language):
         body = render_to_string("emails/shift_offers.txt", context)
         subject = ngettext(
             "%(count)s shift offered to you on Humanline",

@@ -157,7 +157,7 @@ def surge_offers_send(*, surge_period_id: int, multiplier_at: Callable[[datetime
             "portal_url": f"{settings.SITE_URL}/portal/",
         }
         # In the language each agent reads Humanline in (docs/i18n.md).
-        with translation.override(agent.preferred_language):
+        with translation.override(agent.email_language):
             body = render_to_string("emails/surge_offer.txt", context)
             subject = gettext("Customers are waiting: %(multiplier)s× pay now") % {
                 "multiplier": multiplier

@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='agent',
             name='preferred_language',
-            field=models.CharField(choices=[('en', 'English'), ('es', 'Español'), ('de', 'Deutsch'), ('sv', 'Svenska')], default='en', max_length=8),
+            field=models.CharField(choices=[('en', 'English'), ('es', 'Español'), ('de', 'Deutsch'), ('sv', 'Svenska')], blank=True, default='', max_length=8),
         ),
     ]

@@ -83,7 +83,7 @@ def test_the_switcher_changes_no_profile_for_a_user_who_is_not_an_agent(client):
 
     assert response.status_code == 302
     other.refresh_from_db()
-    assert other.preferred_language == "en"
+    assert other.preferred_language == ""
 
 
 def test_the_switcher_ignores_a_language_humanline_does_not_speak(client):
@@ -105,7 +105,7 @@ def test_the_switcher_still_checks_the_csrf_token():
 
     assert response.status_code == 403
     agent.refresh_from_db()
-    assert agent.preferred_language == "en"
+    assert agent.preferred_language == ""
 
 
 # --- Onboarding's pages ----------------------------------------------------------------------
@@ -303,3 +303,18 @@ def test_logging_in_as_someone_who_is_no_agent_sets_no_language(client):
 
     assert response.status_code == 302
     assert settings.LANGUAGE_COOKIE_NAME not in response.cookies
+
+
+def test_logging_in_leaves_the_browsers_language_to_an_agent_that_never_chose(client):
+    agent = AgentFactory(preferred_language="")
+    agent.user.set_password("pw-for-tests-only")
+    agent.user.save()
+
+    response = _log_in(client, agent.user, HTTP_ACCEPT_LANGUAGE="de")
+
+    assert settings.LANGUAGE_COOKIE_NAME not in response.cookies
+
+
+def test_an_agent_that_never_chose_gets_its_emails_in_english():
+    assert AgentFactory.build(preferred_language="").email_language == "en"
+    assert AgentFactory.build(preferred_language="sv").email_language == "sv"
