@@ -652,6 +652,55 @@ SENSITIVE_IN_SWEDISH_AND_GERMAN = [
         "complaint",
         id="de to the consumer centre",
     ),
+    # Missed before the Swedish and German patterns (docs/assistant.md), caught since.
+    pytest.param(
+        "Någon snodde min väska på tåget och kortet låg i den",
+        "sv",
+        "lost_or_stolen",
+        id="sv bag nicked on the train",
+    ),
+    pytest.param(
+        "Allt känns meningslöst och jag tänker ta livet av mig",
+        "sv",
+        "threat_of_harm",
+        id="sv means to end it",
+    ),
+    pytest.param(
+        "Min pappa har dött, vad händer med hans konto?",
+        "sv",
+        "bereavement",
+        id="sv father died",
+    ),
+    pytest.param(
+        "Jag blev uppsagd i våras och pengarna räcker inte till fakturorna längre",
+        "sv",
+        "financial_hardship",
+        id="sv laid off in spring",
+    ),
+    pytest.param(
+        "Jag vill klaga officiellt på hur ni har hanterat mitt ärende",
+        "sv",
+        "complaint",
+        id="sv complain officially",
+    ),
+    pytest.param(
+        "Mir wurde gestern in der U-Bahn die Tasche geklaut, da war meine Karte drin",
+        "de",
+        "lost_or_stolen",
+        id="de bag stolen on the U-Bahn",
+    ),
+    pytest.param(
+        "Der Verkäufer hat das Geld genommen und die Ware nie geschickt, das war Abzocke",
+        "de",
+        "fraud_or_scam",
+        id="de seller took the money",
+    ),
+    pytest.param(
+        "Hiermit lege ich förmlich Beschwerde gegen Ihren Kundenservice ein",
+        "de",
+        "complaint",
+        id="de formal complaint",
+    ),
 ]
 
 
@@ -692,6 +741,8 @@ def test_the_sensitive_topics_go_to_the_teams_and_priorities_of_the_table() -> N
     [
         ("Snälla, koppla mig till någon som jobbar hos er", "sv"),
         ("Gibt es bei euch auch echte Menschen im Chat?", "de"),
+        ("Kan jag få prata med en riktig handläggare?", "sv"),
+        ("Ich hätte gern einen Mitarbeiter am Telefon", "de"),
     ],
 )
 def test_a_request_for_a_person_in_swedish_or_german_is_recognised(
