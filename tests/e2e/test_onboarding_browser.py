@@ -1,6 +1,7 @@
 """A new agent's whole way in, in real headless Chromium against a uvicorn process: apply,
 verify the email from the link the server mailed, train and pass the quiz, be approved by a
-person in the admin, accept the code of conduct, and go online on the agent socket."""
+person in the admin, accept the code of conduct, and go online on the agent socket; and the
+same way in from a German browser, in German (docs/i18n.md)."""
 
 from __future__ import annotations
 
@@ -129,3 +130,33 @@ def test_a_bad_application_shows_its_errors_in_the_browser(onboarding_server, ne
     expect(page.get_by_text("This password is too common.")).to_be_visible()
     expect(page.get_by_text("At least one language is required.")).to_be_visible()
     assert Agent.objects.count() == 0
+
+
+def test_a_german_browser_applies_in_german_and_is_emailed_in_german(
+    onboarding_server, new_context, mail_dir
+):
+    page = new_context(locale="de-DE", timezone_id="Europe/Berlin").new_page()
+    page.goto(f"{onboarding_server}/agents/")
+
+    expect(page.locator("html")).to_have_attribute("lang", "de")
+    page.get_by_role("link", name="Jetzt bewerben").first.click()
+    expect(page.get_by_role("heading", name="Bewirb dich als Agent bei Humanline")).to_be_visible()
+    expect(page.get_by_role("group", name="Wann du normalerweise arbeiten kannst")).to_be_visible()
+
+    # The fields by name: their labels are the portal's forms' to translate.
+    page.locator("[name=first_name]").fill("Jonas")
+    page.locator("[name=email]").fill("jonas@example.com")
+    page.locator("[name=password]").fill(GOOD_PASSWORD)
+    page.locator("[name=segment][value=student]").check()
+    page.locator("[name=country]").select_option("DE")
+    expect(page.locator("[name=time_zone]")).to_have_value("Europe/Berlin")  # from the browser
+    page.locator("[name=languages][value=de]").check()
+    page.locator("[name=avail_mon]").fill("09:00-13:00")
+    page.locator("[name=motivation]").fill("Ich helfe gern.")
+    page.get_by_role("button", name="Bewerbung abschicken").click()
+
+    expect(page.get_by_text("Danke für deine Bewerbung!")).to_be_visible()
+    expect(page.get_by_role("heading", name="Deine Bewerbung")).to_be_visible()
+    assert Agent.objects.get(user__email="jonas@example.com").preferred_language == "de"
+    mailed = "".join(path.read_text() for path in sorted(mail_dir.iterdir()))
+    assert "Danke für deine Bewerbung, bei Humanline Kundenfragen zu beantworten." in mailed
