@@ -949,3 +949,19 @@ class RecordingBackend:
         return LocalBackend().answer(
             message=message, history=history, articles=articles, language=language
         )
+
+
+@pytest.mark.parametrize(
+    ("message", "language", "title"),
+    [
+        ("Hur gör jag för att betala fakturan i appen?", "sv", "Betala din faktura"),
+        ("Wie zahle ich meine Rechnung in der App?", "de", "Deine Rechnung bezahlen"),
+    ],
+)
+def test_an_invoice_question_in_swedish_or_german_is_answered_from_its_languages_article(
+    message: str, language: str, title: str
+) -> None:
+    decision = decide(Conversation(message=message, language=language))
+
+    assert not decision.escalate
+    assert decision.article_title == title

@@ -70,6 +70,8 @@ SENSITIVE = {
         ("sv", "Mitt ex hotar att skada mig"),
         ("de", "Ich denke an Selbstmord"),
         ("de", "Ich will mich umbringen"),
+        ("de", "Wenn das so weitergeht, bringe ich mich um"),
+        ("de", "dann bring ich mich halt um"),
         ("de", "Ich werde mir etwas antun"),
         ("de", "Ich habe seit Wochen Suizidgedanken"),
         ("de", "Mein Mann schlägt mich und nimmt mein Geld"),
@@ -111,6 +113,7 @@ SENSITIVE = {
 # Routine questions with the words of sensitive ones: a lost invoice, freezing a card, a
 # later payment, a cancelled subscription, "betrug" as the past of "betragen".
 ROUTINE = [
+    ("de", "Der Lärm bringt mich um den Schlaf"),
     ("sv", "Hur fryser jag mitt kort?"),
     ("sv", "Hur spärrar jag mitt kort?"),
     ("sv", "Jag har tappat bort min faktura"),

@@ -286,7 +286,9 @@ _PATTERNS: tuple[tuple[SensitiveTopic, str], ...] = (
         r"|\bvald\s+i\s+nara\s+relation\w*|\bkanner\s+mig\s+inte\s+trygg\b"
         # German: "Selbstmord", "Suizid", "mich umbringen", "mir etwas antun", "bedroht mich"
         r"|\bselbstmord\w*|\bsuizid\w*|\bmich\s+(?:\w+\s+)?umbringen\b|\bmich\s+umzubringen\b"
-        r"|\bbringe\s+mich\s+um\b|\bmir\s+(?:etwas|was)\s+(?:an)?(?:tun|zutun|tue|antue)\b"
+        # "umbringen" splits: "ich bringe mich um", "dann bring ich mich einfach um".
+        r"|\bbringe?\s+(?:ich\s+)?mich\s+(?:\w+\s+){0,2}um\b(?!\s+(?:den|die|das|meinen|meine))"
+        r"|\bmir\s+(?:etwas|was)\s+(?:an)?(?:tun|zutun|tue|antue)\b"
         r"|\bmir\s+das\s+leben\s+(?:zu\s+)?nehmen\b|\bkeinen\s+ausweg\b"
         r"|\bangst\s+um\s+mein\s+leben\b"
         r"|\bmir\s+(?:selbst\s+)?(?:weh\s*(?:zu\s*)?tun|wehzutun)\b|\bmisshandel\w*|\bmisshandl\w*"
