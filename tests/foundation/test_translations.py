@@ -83,6 +83,35 @@ def test_the_unmarked_text_check_finds_a_plain_string_and_an_attribute():
     assert _unmarked_text('<p title="Close">{% translate "Hi" %} Bye</p>') == ["Bye", "Close"]
 
 
+# The translated pages' scripts (the embed widget keeps its own table: docs/i18n.md), and the
+# ways they put words on the page: a string literal there, not passed through gettext, is
+# English on a Swedish page.
+TRANSLATED_SCRIPTS = ["static/tickets/chat.js", "static/portal/portal.js"]
+_SCRIPT_TEXT = re.compile(
+    r"""(?:showNotice|showToast)\(\s*["'`][^\W\d_]"""
+    r"""|(?:setText|setConnection|setDelivery)\([^,()]+,\s*["'`][^\W\d_]"""
+    r"""|\.textContent\s*=\s*["'`][^\W\d_]"""
+    r"""|setAttribute\(\s*["'](?:aria-label|title|placeholder)["'],\s*["'`][^\W\d_]"""
+)
+
+
+def _unmarked_script_text(source: str) -> list[str]:
+    return [match.group(0) for match in _SCRIPT_TEXT.finditer(source)]
+
+
+@pytest.mark.parametrize("script", TRANSLATED_SCRIPTS)
+def test_every_script_string_put_on_the_page_is_marked_for_translation(script):
+    source = (BASE / script).read_text()
+
+    assert _unmarked_script_text(source) == [], f"{script} shows text outside gettext"
+
+
+def test_the_script_check_finds_plain_text_and_passes_gettext():
+    source = 'setDelivery(item, "Sent"); el.textContent = gettext("Sent"); showToast(`Hi`);'
+
+    assert _unmarked_script_text(source) == ['setDelivery(item, "S', "showToast(`H"]
+
+
 def _po_entries(path: Path) -> dict[str, dict]:
     """msgid (after its msgctxt and EOT, if any) → {"strings": [msgstr…], "fuzzy": bool}, for
     each entry but the header."""
