@@ -635,6 +635,16 @@ if SERVICE_LEVEL_TARGET_SECONDS < 1 or ALERT_EMAIL_THROTTLE_MINUTES < 1:
         "SERVICE_LEVEL_TARGET_SECONDS and ALERT_EMAIL_THROTTLE_MINUTES must be 1 or more."
     )
 
+# The reply by email to a customer who left a message (tickets/reply_by_email.py): a sender
+# holds the send this long; an email claimed longer ago, or resolved longer ago and never
+# claimed, is sent again by the sweep. Longer than a send may take (the task's hard limit),
+# or a second sender would take over one still sending.
+REPLY_EMAIL_LEASE_SECONDS = env.int("REPLY_EMAIL_LEASE_SECONDS", default=600)
+if REPLY_EMAIL_LEASE_SECONDS <= CELERY_TASK_TIME_LIMIT:
+    raise ImproperlyConfigured(
+        "REPLY_EMAIL_LEASE_SECONDS must be longer than CELERY_TASK_TIME_LIMIT."
+    )
+
 # --- Operations (docs/ops.md) --------------------------------------------------
 # The time zone whose days the always-a-human report counts in (an IANA name). Changing it
 # changes what a day is: run `manage.py backfill_human_access` after.
@@ -672,6 +682,12 @@ CELERY_BEAT_SCHEDULE = {
     "confirm-quiet-resolutions": {
         "task": "tickets.tasks.confirm_quiet_resolutions",
         "schedule": timedelta(minutes=5),
+    },
+    # Reply emails whose sender died, ran out of retries or was never enqueued
+    # (tickets/reply_by_email.py).
+    "send-overdue-reply-emails": {
+        "task": "tickets.tasks.send_overdue_reply_emails",
+        "schedule": timedelta(minutes=2),
     },
     # Offers (docs/dispatch.md): expiry and a dispatch round every second, the safety net
     # behind the triggers; a no-op in pick routing, so left in the schedule in every mode.
@@ -781,6 +797,7 @@ _TASKS_BY_QUEUE = {
         "ops.tasks.alert_staff",
         # The answer to a customer who left a message, after its ticket is resolved.
         "tickets.tasks.send_reply_email",
+        "tickets.tasks.send_overdue_reply_emails",
         "agents.tasks.send_verification_email",
         "agents.tasks.send_status_email",
         "agents.tasks.plan_and_match_shifts",

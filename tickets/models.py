@@ -74,8 +74,10 @@ class Ticket(models.Model):
     # reply only: like the other contact details, never shown to an agent.
     reply_email = models.EmailField(blank=True)
     reply_email_requested_at = models.DateTimeField(null=True, blank=True)
-    # When the agent's answer was claimed for sending to ``reply_email``, after the resolve
-    # (tickets.reply_by_email.reply_email_claim): set once, so the email goes out once.
+    # The email of the agent's answer to ``reply_email``, after the resolve
+    # (tickets.reply_by_email): claimed by a sender for REPLY_EMAIL_LEASE_SECONDS, and sent
+    # once ``reply_emailed_at`` is set. A claim that lapses unsent is sent again by the sweep.
+    reply_email_claimed_at = models.DateTimeField(null=True, blank=True)
     reply_emailed_at = models.DateTimeField(null=True, blank=True)
     is_vip = models.BooleanField(default=False)
     # Set when a company's own assistant handed the conversation over (tickets.integrations):
@@ -174,6 +176,13 @@ class Ticket(models.Model):
             ),
             # /metrics: the escalations of the last hour, by reason (marketplace/metrics.py).
             models.Index(fields=["escalated_at"], name="ticket_escalated_idx"),
+            # The overdue reply emails' sweep (tickets.reply_by_email): the few resolved
+            # tickets whose email has not gone.
+            models.Index(
+                fields=["resolved_at"],
+                condition=Q(status="resolved", reply_emailed_at__isnull=True) & ~Q(reply_email=""),
+                name="ticket_reply_unsent_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -13,19 +13,27 @@ whole conversation is one link away (the chat page by its token, which also offe
 transcript download and the rating). Each reply is signed with its agent's first name only,
 as the chat page shows it.
 
-Once: the send is claimed by a conditional UPDATE (``reply_emailed_at`` from NULL to now), so
-of two runs (a resolve enqueued twice, a message delivered twice) one sends and the other
-finds it claimed. The mail goes out after that commit, never inside a transaction; if
-sending fails the claim is given back and the error raised, for the task to retry. A worker
-lost between the claim and the send leaves the ticket claimed and unsent: an email the
-operators can see is missing (the admin shows ``reply_emailed_at``), the better failure for
-a customer than two copies on every redelivery.
+At least once, and once in all but one narrow case: a sender claims the send for
+``REPLY_EMAIL_LEASE_SECONDS`` by a conditional UPDATE (``reply_email_claimed_at``, where no
+live claim is and nothing was sent), so of two runs (a resolve enqueued twice, a message
+delivered twice) one sends and the other finds it claimed. The mail goes out after that
+commit, never inside a transaction, and ``reply_emailed_at`` is set once it went. A failed
+send gives the claim back and raises, for the task's retry. A sender lost between the claim
+and the send (a killed worker), retries that ran out, or a resolve whose enqueue never
+reached the broker leave the email unsent: every few minutes ``reply_emails_overdue`` finds
+those and the email is sent again. The one way to two copies is a worker lost between the
+mail server taking the email and ``reply_emailed_at`` being written; the customer is waiting
+for this answer, and a second copy is the better failure than none.
 """
 
 from __future__ import annotations
 
+import logging
+from datetime import datetime, timedelta
+
 from django.conf import settings
 from django.core.mail import send_mail
+from django.db.models import Q, QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -34,22 +42,38 @@ from core.site_url import site_url_or_default
 from tickets.language import in_conversation_language
 from tickets.models import Message, Ticket
 
+logger = logging.getLogger(__name__)
+
 # The most replies one email quotes; the rest are on the conversation page.
 REPLY_EMAIL_MAX_REPLIES = 100
+# The most overdue emails one sweep enqueues; a longer backlog is the next sweep's.
+REPLY_EMAIL_SWEEP_BATCH = 200
 PRODUCT_NAME = "Humanline"
 
 
-def reply_email_claim(*, ticket_id: int) -> Ticket | None:
-    """Claim the one email of a resolved ticket whose customer asked to be answered by email;
-    None if there is nothing to send (no address, not resolved) or it was claimed already.
-    One conditional UPDATE, autocommitted: the claim stands before any mail goes out."""
-    now = timezone.now()
+def _lease() -> timedelta:
+    return timedelta(seconds=settings.REPLY_EMAIL_LEASE_SECONDS)
+
+
+def _unsent() -> QuerySet[Ticket]:
+    return Ticket.objects.filter(
+        status=Ticket.Status.RESOLVED, reply_emailed_at__isnull=True
+    ).exclude(reply_email="")
+
+
+def reply_email_claim(*, ticket_id: int, now: datetime | None = None) -> Ticket | None:
+    """Claim the email of a resolved ticket whose customer asked to be answered by email;
+    None if there is nothing to send (no address, not resolved, sent already) or another
+    sender's claim is still live. One conditional UPDATE, autocommitted: the claim stands
+    before any mail goes out."""
+    now = now or timezone.now()
     claimed = (
-        Ticket.objects.filter(
-            pk=ticket_id, status=Ticket.Status.RESOLVED, reply_emailed_at__isnull=True
+        _unsent()
+        .filter(pk=ticket_id)
+        .filter(
+            Q(reply_email_claimed_at__isnull=True) | Q(reply_email_claimed_at__lt=now - _lease())
         )
-        .exclude(reply_email="")
-        .update(reply_emailed_at=now)
+        .update(reply_email_claimed_at=now)
     )
     if claimed != 1:
         return None
@@ -59,8 +83,35 @@ def reply_email_claim(*, ticket_id: int) -> Ticket | None:
 def reply_email_release(*, ticket: Ticket) -> None:
     """Give back a claim whose email could not be sent, so a retry sends it. Only this
     claim's: the timestamp must still be the one set when claiming."""
-    Ticket.objects.filter(pk=ticket.pk, reply_emailed_at=ticket.reply_emailed_at).update(
-        reply_emailed_at=None
+    Ticket.objects.filter(
+        pk=ticket.pk, reply_email_claimed_at=ticket.reply_email_claimed_at
+    ).update(reply_email_claimed_at=None)
+
+
+def _reply_email_sent(*, ticket: Ticket) -> None:
+    marked = Ticket.objects.filter(pk=ticket.pk, reply_emailed_at__isnull=True).update(
+        reply_emailed_at=timezone.now()
+    )
+    if marked != 1:
+        # Another sender took over a lapsed claim and sent it too: the lease is shorter than
+        # this send took.
+        logger.warning("reply email for ticket %s was sent twice", ticket.pk)
+
+
+def reply_emails_overdue(*, now: datetime | None = None) -> list[int]:
+    """Tickets whose email should have gone by now and has not: a claim older than the
+    lease (its sender died or gave up), or no claim a lease after the resolve (the enqueue
+    was lost). One query; the partial index on unsent replies keeps it small."""
+    now = now or timezone.now()
+    cutoff = now - _lease()
+    return list(
+        _unsent()
+        .filter(
+            Q(reply_email_claimed_at__lt=cutoff)
+            | Q(reply_email_claimed_at__isnull=True, resolved_at__lt=cutoff)
+        )
+        .order_by("resolved_at")
+        .values_list("pk", flat=True)[:REPLY_EMAIL_SWEEP_BATCH]
     )
 
 
@@ -108,4 +159,5 @@ def reply_email_send(*, ticket_id: int, site_url: str | None = None) -> bool:
     except Exception:
         reply_email_release(ticket=ticket)
         raise
+    _reply_email_sent(ticket=ticket)
     return True

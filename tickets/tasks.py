@@ -10,7 +10,7 @@ from celery import shared_task
 from django.db import transaction
 
 from agents import services as agent_services
-from core.jobs import MAIL_RETRY, coalesced_task_started
+from core.jobs import MAIL_RETRY, coalesced_task_started, enqueue
 from tickets import (
     announce,
     assistant_flow,
@@ -150,3 +150,13 @@ def deliver_due_webhooks() -> int:
 def send_reply_email(ticket_id: int) -> bool:
     """The agents' replies to a customer who asked to be answered by email (after a resolve)."""
     return reply_by_email.reply_email_send(ticket_id=ticket_id)
+
+
+@shared_task(acks_late=True)
+def send_overdue_reply_emails() -> int:
+    """Enqueue the reply emails that should have gone by now (tickets.reply_by_email); each
+    send claims its own, so a sweep that overlaps a retry sends nothing twice."""
+    overdue = reply_by_email.reply_emails_overdue()
+    for ticket_id in overdue:
+        enqueue("tickets.tasks.send_reply_email", ticket_id)
+    return len(overdue)

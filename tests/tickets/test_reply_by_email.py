@@ -2,15 +2,17 @@
 the agent is told so, and never sees the address (tickets/reply_by_email.py)."""
 
 import json
+from datetime import timedelta
 from smtplib import SMTPException
 
 import pytest
 from django.core import mail
+from django.utils import timezone
 
 from tests.factories import AgentFactory, QueuedTicketFactory
 from tickets import integrations, messages, protocol, reply_by_email, services
 from tickets.models import Ticket
-from tickets.tasks import send_reply_email
+from tickets.tasks import send_overdue_reply_emails, send_reply_email
 
 pytestmark = pytest.mark.django_db
 
@@ -148,11 +150,92 @@ def test_a_failed_send_gives_the_claim_back_for_the_retry(agent, monkeypatch):
     with pytest.raises(SMTPException):
         reply_by_email.reply_email_send(ticket_id=ticket.pk)
     ticket.refresh_from_db()
-    assert ticket.reply_emailed_at is None
+    assert (ticket.reply_email_claimed_at, ticket.reply_emailed_at) == (None, None)
 
     monkeypatch.undo()
     assert reply_by_email.reply_email_send(ticket_id=ticket.pk) is True
     assert len(mail.outbox) == 1
+
+
+# --- Nothing lost: the sweep sends what a dead worker, spent retries or a lost enqueue left --
+
+
+def resolved_unsent(agent) -> Ticket:
+    ticket = awaiting_ticket()
+    claim_and_reply(ticket, agent)
+    services.ticket_resolve(ticket_id=ticket.pk, agent_id=agent.pk)  # on_commit not run
+    return ticket
+
+
+def lease_ago(settings, extra_seconds: int = 1):
+    return timezone.now() - timedelta(seconds=settings.REPLY_EMAIL_LEASE_SECONDS + extra_seconds)
+
+
+def test_an_email_whose_worker_died_after_claiming_it_is_sent_once_its_lease_lapses(
+    agent, settings
+):
+    ticket = resolved_unsent(agent)
+    assert reply_by_email.reply_email_claim(ticket_id=ticket.pk) is not None  # then it died
+    assert send_overdue_reply_emails() == 0
+    Ticket.objects.filter(pk=ticket.pk).update(reply_email_claimed_at=lease_ago(settings))
+
+    assert send_overdue_reply_emails() == 1
+
+    assert len(mail.outbox) == 1
+    ticket.refresh_from_db()
+    assert ticket.reply_emailed_at is not None
+    assert send_overdue_reply_emails() == 0
+
+
+def test_a_live_claim_keeps_a_second_sender_out(agent):
+    ticket = resolved_unsent(agent)
+    assert reply_by_email.reply_email_claim(ticket_id=ticket.pk) is not None
+
+    assert reply_by_email.reply_email_send(ticket_id=ticket.pk) is False
+    assert mail.outbox == []
+
+
+def test_a_resolve_whose_send_was_never_enqueued_is_sent_by_the_sweep(agent, settings):
+    ticket = resolved_unsent(agent)
+    assert send_overdue_reply_emails() == 0  # just resolved: its own send may be on the way
+    Ticket.objects.filter(pk=ticket.pk).update(resolved_at=lease_ago(settings))
+
+    assert send_overdue_reply_emails() == 1
+
+    assert len(mail.outbox) == 1
+
+
+def test_an_email_sent_is_never_swept_again(agent, settings, django_capture_on_commit_callbacks):
+    ticket = awaiting_ticket()
+    claim_and_reply(ticket, agent)
+    resolve(ticket, agent, django_capture_on_commit_callbacks)
+    Ticket.objects.filter(pk=ticket.pk).update(
+        resolved_at=lease_ago(settings), reply_email_claimed_at=lease_ago(settings)
+    )
+
+    assert send_overdue_reply_emails() == 0
+    assert len(mail.outbox) == 1
+
+
+def test_finding_the_overdue_emails_is_one_query(agent, settings, django_assert_num_queries):
+    for _ in range(3):
+        resolved_unsent(agent)
+    Ticket.objects.update(resolved_at=lease_ago(settings))
+
+    with django_assert_num_queries(1):
+        overdue = reply_by_email.reply_emails_overdue()
+
+    assert len(overdue) == 3
+
+
+def test_the_sweep_runs_every_two_minutes_on_the_batch_queue(settings):
+    schedule = settings.CELERY_BEAT_SCHEDULE["send-overdue-reply-emails"]
+
+    assert schedule["task"] == "tickets.tasks.send_overdue_reply_emails"
+    assert schedule["schedule"] == timedelta(minutes=2)
+    assert settings.CELERY_TASK_ROUTES["tickets.tasks.send_overdue_reply_emails"] == {
+        "queue": settings.CELERY_BATCH_QUEUE
+    }
 
 
 def test_the_send_is_routed_to_the_batch_queue(settings):
