@@ -94,3 +94,14 @@ def chat_server(transactional_db, settings, assistant_warm):
     load_demo_help_centre()
     with running_server(CELERY_TASK_ALWAYS_EAGER="1", ROUTING_MODE="pick") as base:
         yield base
+
+
+@pytest.fixture
+def portal_server(transactional_db, settings):
+    """A server process for agents in the portal, with no worker beside it: the jobs a claim
+    or resolve enqueues run in the server process. Pick routing: these agents take tickets
+    from the open queue (test_portal_offers.py has the offer card)."""
+    # Users made in the test log in on the server, which hashes as production does.
+    settings.PASSWORD_HASHERS = global_settings.PASSWORD_HASHERS
+    with running_server(CELERY_TASK_ALWAYS_EAGER="1", ROUTING_MODE="pick") as base:
+        yield base

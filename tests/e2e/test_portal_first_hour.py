@@ -8,12 +8,10 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.conf import global_settings
 from playwright.sync_api import Page, expect
 
 from tests.e2e.test_portal_round_trip import go_online, log_in, queue_card
 from tests.factories import AgentFactory, QueuedTicketFactory, RateCardFactory
-from tests.servers import running_server
 from tickets.demo_canned_replies import DEMO_CANNED_REPLIES
 from tickets.models import CannedReply, Ticket, TicketEvent
 
@@ -32,14 +30,6 @@ HANDOVER_SUMMARY = "\n".join(
         'Related article: "Refunds for purchases paid with Acme Pay"',
     ]
 )
-
-
-@pytest.fixture
-def portal_server(transactional_db, settings):
-    # Users made in the test log in on the server, which hashes as production does.
-    settings.PASSWORD_HASHERS = global_settings.PASSWORD_HASHERS
-    with running_server(CELERY_TASK_ALWAYS_EAGER="1", ROUTING_MODE="pick") as base:
-        yield base
 
 
 def claimed_chat(page: Page, ticket: Ticket):

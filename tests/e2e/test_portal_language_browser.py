@@ -4,21 +4,11 @@
 from __future__ import annotations
 
 import pytest
-from django.conf import global_settings
 from playwright.sync_api import expect
 
 from tests.factories import PASSWORD, AgentFactory
-from tests.servers import running_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
-
-
-@pytest.fixture
-def portal_server(transactional_db, settings):
-    # Users made in the test log in on the server, which hashes as production does.
-    settings.PASSWORD_HASHERS = global_settings.PASSWORD_HASHERS
-    with running_server(CELERY_TASK_ALWAYS_EAGER="1", ROUTING_MODE="pick") as base:
-        yield base
 
 
 def test_a_swedish_browser_gets_the_portal_and_its_scripts_phrases_in_swedish(

@@ -25,17 +25,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
 NOTE = "Customer <b>double-charged</b>; refund promised by Friday."
 
 
-@pytest.fixture
-def portal_server(transactional_db, settings):
-    # Users made in the test log in on the server, which hashes as production does.
-    settings.PASSWORD_HASHERS = global_settings.PASSWORD_HASHERS
-    # No worker runs beside this server: jobs a resolve enqueues run in the server process.
-    # Pick routing: these agents take tickets from the open queue (test_portal_offers.py has
-    # the offer card).
-    with running_server(CELERY_TASK_ALWAYS_EAGER="1", ROUTING_MODE="pick") as base:
-        yield base
-
-
 def log_in(context: BrowserContext, base: str, email: str) -> Page:
     """Log in through the real login page; lands wherever the login sends the user."""
     page = context.new_page()
