@@ -48,6 +48,10 @@ logger = logging.getLogger(__name__)
 REPLY_EMAIL_MAX_REPLIES = 100
 # The most overdue emails one sweep enqueues; a longer backlog is the next sweep's.
 REPLY_EMAIL_SWEEP_BATCH = 200
+# The sweep stops trying an email this long after the resolve: an address the mail server
+# keeps refusing is not retried forever. It stays unsent where operators see it (the ticket
+# admin's reply_emailed_at), and an answer days late is a person's call to make.
+REPLY_EMAIL_SWEEP_MAX_AGE = timedelta(days=3)
 PRODUCT_NAME = "Humanline"
 
 
@@ -101,11 +105,13 @@ def _reply_email_sent(*, ticket: Ticket) -> None:
 def reply_emails_overdue(*, now: datetime | None = None) -> list[int]:
     """Tickets whose email should have gone by now and has not: a claim older than the
     lease (its sender died or gave up), or no claim a lease after the resolve (the enqueue
-    was lost). One query; the partial index on unsent replies keeps it small."""
+    was lost); resolved within REPLY_EMAIL_SWEEP_MAX_AGE. One query; the partial index on
+    unsent replies keeps it small."""
     now = now or timezone.now()
     cutoff = now - _lease()
     return list(
         _unsent()
+        .filter(resolved_at__gte=now - REPLY_EMAIL_SWEEP_MAX_AGE)
         .filter(
             Q(reply_email_claimed_at__lt=cutoff)
             | Q(reply_email_claimed_at__isnull=True, resolved_at__lt=cutoff)

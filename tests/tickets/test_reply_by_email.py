@@ -217,6 +217,16 @@ def test_an_email_sent_is_never_swept_again(agent, settings, django_capture_on_c
     assert len(mail.outbox) == 1
 
 
+def test_the_sweep_gives_up_on_an_email_days_after_the_resolve(agent):
+    ticket = resolved_unsent(agent)
+    Ticket.objects.filter(pk=ticket.pk).update(
+        resolved_at=timezone.now() - reply_by_email.REPLY_EMAIL_SWEEP_MAX_AGE - timedelta(minutes=1)
+    )
+
+    assert send_overdue_reply_emails() == 0
+    assert mail.outbox == []
+
+
 def test_finding_the_overdue_emails_is_one_query(agent, settings, django_assert_num_queries):
     for _ in range(3):
         resolved_unsent(agent)
